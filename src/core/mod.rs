@@ -1,0 +1,7 @@
+//! The terminal session: PTY, vt100 pane, size policy and the host session actor.
+
+pub mod layout;
+pub mod pane;
+pub mod pty;
+pub mod session;
+pub mod types;

@@ -1,0 +1,278 @@
+//! The host session actor: it owns the pane, the guests and their permissions.
+//!
+//! Everything reaches it as a [`SessionCmd`] and it answers through queues it owns: output and
+//! control messages for the uplink ([`Outbound`], bounded), and [`Notice`]s for the front end.
+//! When the uplink cannot keep up, output is skipped and a snapshot of the screen is sent
+//! once there is room again, so the relay's mirror converges and the PTY is never slowed.
+
+use crate::core::layout::SizePolicy;
+use crate::core::pane::Pane;
+use crate::core::pty::{CommandSpec, PtyEvent};
+use crate::core::types::{Access, GuestId, GuestInfo, PaneId, Size};
+use anyhow::{Context, Result};
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::sleep_until;
+
+/// Commands a session queue holds before senders wait.
+const CMD_QUEUE: usize = 256;
+/// PTY output chunks waiting for the session before the reader thread waits.
+const PTY_QUEUE: usize = 64;
+/// The only pane until windows and splits arrive.
+const FIRST_PANE: PaneId = 1;
+
+/// How a session is set up.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// What to run.
+    pub cmd: CommandSpec,
+    /// How the shared size is chosen.
+    pub policy: SizePolicy,
+    /// Start the program again when it exits (the headless host does, like `tmate -F`).
+    pub respawn: bool,
+    /// The host's own terminal size; none for the headless host.
+    pub host_size: Option<Size>,
+}
+
+/// What the session sends up to the relay, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outbound {
+    /// The panes and their sizes.
+    Layout {
+        /// Pane ids and sizes.
+        panes: Vec<(PaneId, Size)>,
+        /// The focused pane.
+        focus: PaneId,
+    },
+    /// Program output.
+    Output {
+        /// The pane.
+        pane: PaneId,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
+    /// A whole screen, replacing skipped output.
+    Snapshot {
+        /// The pane.
+        pane: PaneId,
+        /// Its size.
+        size: Size,
+        /// Escape codes that draw it.
+        bytes: Vec<u8>,
+    },
+    /// A guest's access changed.
+    SetAccess {
+        /// The guest.
+        guest: GuestId,
+        /// The new access.
+        access: Access,
+    },
+    /// A guest is thrown out.
+    Kick {
+        /// The guest.
+        guest: GuestId,
+        /// Shown to it.
+        reason: String,
+    },
+    /// Input lock on or off.
+    Lock(bool),
+    /// The session is over.
+    End {
+        /// Shown to guests.
+        reason: String,
+    },
+}
+
+/// Commands into the session.
+#[derive(Debug)]
+pub enum SessionCmd {
+    /// The relay reports a new guest.
+    GuestJoined(GuestInfo),
+    /// The relay reports a guest gone.
+    GuestLeft(GuestId),
+    /// A guest typed; checked against its access before it reaches the program.
+    GuestInput {
+        /// The guest.
+        guest: GuestId,
+        /// The pane.
+        pane: PaneId,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
+    /// A guest's area changed size.
+    GuestResize {
+        /// The guest.
+        guest: GuestId,
+        /// Its new area.
+        size: Size,
+    },
+    /// The host typed.
+    HostInput(Vec<u8>),
+    /// The host's terminal changed size.
+    HostResize(Option<Size>),
+    /// Change a guest's access.
+    SetAccess {
+        /// The guest.
+        guest: GuestId,
+        /// The new access.
+        access: Access,
+    },
+    /// Throw a guest out.
+    Kick {
+        /// The guest.
+        guest: GuestId,
+        /// Shown to it.
+        reason: String,
+    },
+    /// Lock or unlock every guest's input.
+    Lock(bool),
+    /// An uplink is ready; output goes to this queue from now on.
+    UplinkUp(mpsc::Sender<Outbound>),
+    /// A copy of the focused pane's screen.
+    Screen(oneshot::Sender<vt100::Screen>),
+    /// End the session; guests see the reason.
+    End(String),
+}
+
+/// What the session tells the front end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// A guest joined.
+    GuestJoined(GuestInfo),
+    /// A guest left.
+    GuestLeft(GuestInfo),
+    /// A guest's access changed.
+    AccessChanged(GuestInfo),
+    /// The shared size changed.
+    Resized(Size),
+    /// The program exited.
+    ProgramExited(Option<u32>),
+    /// The program was started again.
+    Respawned,
+    /// Something went wrong that the user should know of.
+    Warning(String),
+    /// The session is over.
+    Ended(String),
+}
+
+/// A cloneable handle to send commands to a running session.
+#[derive(Clone, Debug)]
+pub struct SessionHandle {
+    /// The session's command queue.
+    tx: mpsc::Sender<SessionCmd>,
+}
+
+impl SessionHandle {
+    /// Sends a command; fails only if the session has ended.
+    pub async fn send(&self, cmd: SessionCmd) -> Result<()> {
+        self.tx
+            .send(cmd)
+            .await
+            .map_err(|_| anyhow::anyhow!("the session has ended"))
+    }
+
+    /// A copy of the focused pane's screen.
+    pub async fn screen(&self) -> Result<vt100::Screen> {
+        let (tx, rx) = oneshot::channel();
+        self.send(SessionCmd::Screen(tx)).await?;
+        rx.await.context("the session ended before answering")
+    }
+}
+
+/// The session's state, owned by its task.
+struct Session {
+    /// Setup.
+    cfg: SessionConfig,
+    /// The one pane.
+    pane: Pane,
+    /// Guests by id.
+    guests: HashMap<GuestId, GuestInfo>,
+    /// Whether every guest is held read-only.
+    locked: bool,
+    /// The uplink's queue, once there is an uplink.
+    out: Option<mpsc::Sender<Outbound>>,
+    /// Control messages waiting for room in the uplink queue; output waits behind them.
+    pending: VecDeque<Outbound>,
+    /// Output was skipped; a layout and a snapshot must go up before more output.
+    needs_snapshot: bool,
+    /// When to start the program again after it exited.
+    respawn_at: Option<Instant>,
+    /// When the current program started, to slow down a program that keeps exiting.
+    started: Instant,
+    /// The current pause before a respawn.
+    backoff: Duration,
+    /// Where notices go.
+    notices: mpsc::Sender<Notice>,
+}
+
+/// Starts a session. Returns its handle and the task that runs it.
+pub fn spawn(
+    cfg: SessionConfig,
+    notices: mpsc::Sender<Notice>,
+) -> Result<(SessionHandle, tokio::task::JoinHandle<Result<()>>)> {
+    let (pty_tx, pty_rx) = mpsc::channel(PTY_QUEUE);
+    let size = cfg.policy.compute(cfg.host_size, []);
+    let pane = Pane::spawn(FIRST_PANE, cfg.cmd.clone(), size, pty_tx)
+        .context("failed to start the shared program")?;
+    let (tx, rx) = mpsc::channel(CMD_QUEUE);
+    let session = Session {
+        cfg,
+        pane,
+        guests: HashMap::new(),
+        locked: false,
+        out: None,
+        pending: VecDeque::new(),
+        needs_snapshot: false,
+        respawn_at: None,
+        started: Instant::now(),
+        backoff: Duration::from_millis(100),
+        notices,
+    };
+    let task = tokio::spawn(session.run(rx, pty_rx));
+    Ok((SessionHandle { tx }, task))
+}
+
+impl Session {
+    async fn run(
+        mut self,
+        mut cmds: mpsc::Receiver<SessionCmd>,
+        mut pty: mpsc::Receiver<PtyEvent>,
+    ) -> Result<()> {
+        loop {
+            let wants_room = self.needs_snapshot || !self.pending.is_empty();
+            let room = self.out.clone().filter(|_| wants_room);
+            let respawn_at = self.respawn_at;
+            tokio::select! {
+                ev = pty.recv() => match ev {
+                    Some(ev) => if let Some(reason) = self.on_pty(ev) {
+                        self.end(reason).await;
+                        return Ok(());
+                    },
+                    None => return Ok(()),
+                },
+                cmd = cmds.recv() => match cmd {
+                    Some(SessionCmd::End(reason)) => {
+                        self.end(reason).await;
+                        return Ok(());
+                    }
+                    Some(cmd) => self.on_cmd(cmd),
+                    None => return Ok(()),
+                },
+                permit = async { room?.reserve_owned().await.ok() }, if wants_room => {
+                    match permit {
+                        Some(permit) => self.flush_one(permit),
+                        None => self.out = None,
+                    }
+                }
+                _ = async { if let Some(at) = respawn_at { sleep_until(at.into()).await } }, if respawn_at.is_some() => {
+                    self.respawn_at = None;
+                    self.respawn();
+                }
+            }
+        }
+    }
+}
+
+#[path = "session_ops.rs"]
+mod ops;

@@ -1,0 +1,236 @@
+//! What the session actor does with each event: guests, input checks, sizes, uplink order.
+
+use super::{Notice, Outbound, Session, SessionCmd};
+use crate::core::pty::PtyEvent;
+use crate::core::types::{Access, Size};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::OwnedPermit;
+use tokio::sync::mpsc::error::TrySendError;
+
+/// The longest pause between respawns of a program that keeps exiting at once.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// A program that ran this long resets the respawn pause.
+const STABLE_RUN: Duration = Duration::from_secs(10);
+
+impl Session {
+    /// Handles PTY output and exits. Returns a reason when the session must end.
+    pub(super) fn on_pty(&mut self, ev: PtyEvent) -> Option<String> {
+        match ev {
+            PtyEvent::Output { generation, bytes } => {
+                if generation == self.pane.generation() {
+                    self.pane.process(&bytes);
+                    self.send_output(bytes);
+                }
+                None
+            }
+            PtyEvent::Exited { generation, code } => {
+                if generation != self.pane.generation() {
+                    return None;
+                }
+                self.pane.mark_exited();
+                self.notify(Notice::ProgramExited(code));
+                if !self.cfg.respawn {
+                    return Some(match code {
+                        Some(c) => format!("the program exited with status {c}"),
+                        None => "the program was killed".to_string(),
+                    });
+                }
+                if self.started.elapsed() >= STABLE_RUN {
+                    self.backoff = Duration::from_millis(100);
+                } else {
+                    self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+                }
+                self.respawn_at = Some(Instant::now() + self.backoff);
+                None
+            }
+        }
+    }
+
+    /// Starts the program again on a clean screen and resynchronises the relay.
+    pub(super) fn respawn(&mut self) {
+        match self.pane.respawn() {
+            Ok(()) => {
+                self.started = Instant::now();
+                self.needs_snapshot = true;
+                self.notify(Notice::Respawned);
+            }
+            Err(e) => {
+                self.notify(Notice::Warning(format!("{e}; trying again")));
+                self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+                self.respawn_at = Some(Instant::now() + self.backoff);
+            }
+        }
+    }
+
+    pub(super) fn on_cmd(&mut self, cmd: SessionCmd) {
+        match cmd {
+            SessionCmd::GuestJoined(info) => {
+                self.guests.insert(info.id, info.clone());
+                self.notify(Notice::GuestJoined(info));
+                self.apply_size();
+            }
+            SessionCmd::GuestLeft(id) => {
+                if let Some(info) = self.guests.remove(&id) {
+                    self.notify(Notice::GuestLeft(info));
+                    self.apply_size();
+                }
+            }
+            SessionCmd::GuestInput { guest, pane, bytes } => {
+                // The relay checked already; the host checks again, as it is authoritative.
+                let allowed = self
+                    .guests
+                    .get(&guest)
+                    .is_some_and(|g| g.access.effective(self.locked) == Access::ReadWrite);
+                if allowed && pane == self.pane.id() {
+                    self.write_input(bytes);
+                }
+            }
+            SessionCmd::GuestResize { guest, size } => {
+                if let Some(g) = self.guests.get_mut(&guest) {
+                    g.size = size;
+                    self.apply_size();
+                }
+            }
+            SessionCmd::HostInput(bytes) => self.write_input(bytes),
+            SessionCmd::HostResize(size) => {
+                self.cfg.host_size = size;
+                self.apply_size();
+            }
+            SessionCmd::SetAccess { guest, access } => {
+                if let Some(g) = self.guests.get_mut(&guest)
+                    && g.access != access
+                {
+                    g.access = access;
+                    let info = g.clone();
+                    self.queue(Outbound::SetAccess { guest, access });
+                    self.notify(Notice::AccessChanged(info));
+                    self.apply_size();
+                }
+            }
+            SessionCmd::Kick { guest, reason } => {
+                if self.guests.contains_key(&guest) {
+                    self.queue(Outbound::Kick { guest, reason });
+                }
+            }
+            SessionCmd::Lock(on) => {
+                if self.locked != on {
+                    self.locked = on;
+                    self.queue(Outbound::Lock(on));
+                }
+            }
+            SessionCmd::UplinkUp(out) => {
+                // A new relay connection starts from a clean mirror.
+                self.out = Some(out);
+                self.pending.clear();
+                if self.locked {
+                    self.pending.push_back(Outbound::Lock(true));
+                }
+                self.needs_snapshot = true;
+            }
+            SessionCmd::Screen(reply) => {
+                let _ = reply.send(self.pane.screen().clone());
+            }
+            SessionCmd::End(_) => {}
+        }
+    }
+
+    /// Tells guests the session is over and waits briefly for the message to go up.
+    pub(super) async fn end(&mut self, reason: String) {
+        if let Some(out) = self.out.take() {
+            for msg in self.pending.drain(..) {
+                if out.send(msg).await.is_err() {
+                    break;
+                }
+            }
+            let end = Outbound::End {
+                reason: reason.clone(),
+            };
+            let _ = tokio::time::timeout(Duration::from_secs(2), out.send(end)).await;
+        }
+        self.notify(Notice::Ended(reason));
+    }
+
+    /// Sends one waiting control message, or the layout and snapshot, using a reserved slot.
+    pub(super) fn flush_one(&mut self, permit: OwnedPermit<Outbound>) {
+        if let Some(msg) = self.pending.pop_front() {
+            permit.send(msg);
+            return;
+        }
+        if self.needs_snapshot {
+            // The layout first, so the relay sizes its mirror; the snapshot next time round.
+            let layout = self.layout();
+            let out = permit.send(layout);
+            self.needs_snapshot = false;
+            self.pending.push_back(Outbound::Snapshot {
+                pane: self.pane.id(),
+                size: self.pane.size(),
+                bytes: self.pane.snapshot(),
+            });
+            drop(out);
+        }
+    }
+
+    fn layout(&self) -> Outbound {
+        Outbound::Layout {
+            panes: vec![(self.pane.id(), self.pane.size())],
+            focus: self.pane.id(),
+        }
+    }
+
+    /// Forwards output unless the uplink is behind; then a snapshot replaces it later.
+    fn send_output(&mut self, bytes: Vec<u8>) {
+        let Some(out) = &self.out else { return };
+        if self.needs_snapshot || !self.pending.is_empty() {
+            // Order matters: output may not overtake a layout or a snapshot still waiting.
+            self.needs_snapshot = true;
+            return;
+        }
+        let msg = Outbound::Output {
+            pane: self.pane.id(),
+            bytes,
+        };
+        match out.try_send(msg) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => self.needs_snapshot = true,
+            Err(TrySendError::Closed(_)) => self.out = None,
+        }
+    }
+
+    /// Queues a control message behind any others, keeping their order.
+    fn queue(&mut self, msg: Outbound) {
+        if self.out.is_some() {
+            self.pending.push_back(msg);
+        }
+    }
+
+    fn write_input(&mut self, bytes: Vec<u8>) {
+        if let Err(e) = self.pane.write(bytes) {
+            self.notify(Notice::Warning(e.to_string()));
+        }
+    }
+
+    /// Recomputes the shared size from the host and the read-write guests, and applies it.
+    fn apply_size(&mut self) {
+        let guests = self
+            .guests
+            .values()
+            .filter(|g| g.access == Access::ReadWrite)
+            .map(|g| g.size);
+        let size: Size = self.cfg.policy.compute(self.cfg.host_size, guests);
+        match self.pane.resize(size) {
+            Ok(true) => {
+                let layout = self.layout();
+                self.queue(layout);
+                self.notify(Notice::Resized(size));
+            }
+            Ok(false) => {}
+            Err(e) => self.notify(Notice::Warning(e.to_string())),
+        }
+    }
+
+    fn notify(&self, notice: Notice) {
+        // The front end keeps up with a human's pace of events; if it does not, the log
+        // line is dropped rather than stalling the terminal.
+        let _ = self.notices.try_send(notice);
+    }
+}

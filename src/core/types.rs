@@ -1,0 +1,144 @@
+//! Small value types shared by the session, the protocol and the renderers.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Identifies a pane within a session. Pane ids are never reused within one host run.
+pub type PaneId = u32;
+
+/// Identifies a guest within a relay room. Guest ids are never reused within one room.
+pub type GuestId = u32;
+
+/// A terminal size in character cells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Size {
+    /// Width in columns.
+    pub cols: u16,
+    /// Height in rows.
+    pub rows: u16,
+}
+
+impl Size {
+    /// The size a PTY gets when nobody with a terminal is attached (the VT100 default).
+    pub const DEFAULT: Size = Size { cols: 80, rows: 24 };
+
+    /// Builds a size.
+    pub const fn new(cols: u16, rows: u16) -> Self {
+        Size { cols, rows }
+    }
+
+    /// Clamps both dimensions to at least one cell, as vt100 and PTYs require.
+    pub fn at_least_one(self) -> Self {
+        Size {
+            cols: self.cols.max(1),
+            rows: self.rows.max(1),
+        }
+    }
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}x{}", self.cols, self.rows)
+    }
+}
+
+impl std::str::FromStr for Size {
+    type Err = String;
+
+    /// Parses `COLSxROWS`, for example `120x40`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("invalid size {s:?}: expected COLSxROWS, for example 120x40");
+        let (c, r) = s.split_once(['x', 'X']).ok_or_else(bad)?;
+        let cols: u16 = c.trim().parse().map_err(|_| bad())?;
+        let rows: u16 = r.trim().parse().map_err(|_| bad())?;
+        if !(2..=1000).contains(&cols) || !(2..=1000).contains(&rows) {
+            return Err(format!(
+                "invalid size {s:?}: columns and rows must each be between 2 and 1000"
+            ));
+        }
+        Ok(Size { cols, rows })
+    }
+}
+
+/// What a guest may do with the shared terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Access {
+    /// The guest's keys reach the program.
+    ReadWrite,
+    /// The guest only watches; not one byte of its input reaches the program.
+    ReadOnly,
+}
+
+impl Access {
+    /// A short label for logs and status lines.
+    pub fn label(self) -> &'static str {
+        match self {
+            Access::ReadWrite => "read-write",
+            Access::ReadOnly => "read-only",
+        }
+    }
+
+    /// The access that is in force once the host's input lock is applied.
+    pub fn effective(self, locked: bool) -> Access {
+        if locked { Access::ReadOnly } else { self }
+    }
+}
+
+/// How a guest reached the relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Via {
+    /// A stock ssh client.
+    Ssh,
+    /// A browser over a websocket.
+    Web,
+}
+
+impl Via {
+    /// A short label for logs and the sidebar.
+    pub fn label(self) -> &'static str {
+        match self {
+            Via::Ssh => "ssh",
+            Via::Web => "web",
+        }
+    }
+}
+
+/// What the relay tells the host about a guest that joined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuestInfo {
+    /// The guest's id within the room.
+    pub id: GuestId,
+    /// How the guest connected.
+    pub via: Via,
+    /// A display name: the offered key's comment, or "guest N".
+    pub name: String,
+    /// The SHA256 fingerprint of the key the guest authenticated with, if any.
+    pub fingerprint: Option<String>,
+    /// The guest's source address as the relay saw it.
+    pub addr: Option<String>,
+    /// The access the guest's link grants.
+    pub access: Access,
+    /// The area the guest can show the shared pane in (its terminal less the status line).
+    pub size: Size,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_parses_and_rejects() {
+        assert_eq!("120x40".parse::<Size>(), Ok(Size::new(120, 40)));
+        assert_eq!("80X24".parse::<Size>(), Ok(Size::new(80, 24)));
+        assert!("80".parse::<Size>().unwrap_err().contains("COLSxROWS"));
+        assert!("0x10".parse::<Size>().unwrap_err().contains("between"));
+        assert!("axb".parse::<Size>().is_err());
+    }
+
+    #[test]
+    fn lock_makes_everyone_read_only() {
+        assert_eq!(Access::ReadWrite.effective(true), Access::ReadOnly);
+        assert_eq!(Access::ReadWrite.effective(false), Access::ReadWrite);
+        assert_eq!(Access::ReadOnly.effective(false), Access::ReadOnly);
+    }
+}
