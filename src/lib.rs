@@ -10,8 +10,8 @@
 //! * [`crate::host`]: wires a session to an uplink for the headless host (`cotty -F`).
 //! * [`crate::cli`]: the command line.
 
-// pub mod cli;
+pub mod cli;
 pub mod core;
-// pub mod host;
+pub mod host;
 pub mod net;
 pub mod ui;

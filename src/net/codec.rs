@@ -201,7 +201,7 @@ impl Decoder {
         let mut used = 0usize;
         loop {
             if out.len() == out.capacity() {
-                if out.len() >= MAX_INFLATED + 1 {
+                if out.len() > MAX_INFLATED {
                     return Err(CodecError::Bomb { max: MAX_INFLATED });
                 }
                 // Grow, but never past one byte over the limit, which is how we notice it.

@@ -1,0 +1,270 @@
+//! One ssh guest: joins its room, draws the newest view when it can send, forwards its keys.
+//!
+//! The task owns the ssh channel. It waits for the guest's window before sending, and only
+//! then looks at the room's latest view, so a slow guest gets fewer frames and nothing queues
+//! up for it.
+
+use crate::core::types::{Access, Size, Via};
+use crate::net::relay::registry::Entry;
+use crate::net::relay::room::{FRAME, GuestCtl, JoinRequest, RoomCmd, RoomView};
+use crate::net::relay::server::Shared;
+use crate::net::relay::ssh::fmt_peer;
+use crate::ui::guest_view::{GuestRenderer, GuestStatus};
+use russh::server::Msg;
+use russh::{Channel, ChannelMsg};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::time::{Instant, sleep_until};
+use tracing::info;
+
+/// The prefix key a guest presses before `d` to detach (C-b, as in tmux and tmate).
+const PREFIX: u8 = 0x02;
+
+/// What the ssh handler learned about a guest before its shell started.
+#[derive(Debug, Clone)]
+pub struct GuestSetup {
+    /// The user name: the session token.
+    pub token: String,
+    /// The fingerprint of the key the guest authenticated with.
+    pub fingerprint: Option<String>,
+    /// Where it connects from.
+    pub addr: Option<SocketAddr>,
+    /// Its terminal size from the PTY request; `None` if it asked for no PTY.
+    pub size: Option<Size>,
+    /// How it connected.
+    pub via: Via,
+}
+
+/// Splits a guest's keystrokes into input for the program and the detach command.
+#[derive(Debug, Default)]
+pub struct KeyFilter {
+    /// The last byte was the prefix.
+    after_prefix: bool,
+}
+
+/// What a guest's keystrokes amount to.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Keys {
+    /// Bytes for the program.
+    pub input: Vec<u8>,
+    /// The guest pressed C-b d.
+    pub detach: bool,
+}
+
+impl KeyFilter {
+    /// Filters one read of the guest's keys. A prefix at the end of a read waits for the next.
+    pub fn feed(&mut self, bytes: &[u8]) -> Keys {
+        let mut out = Keys::default();
+        for &b in bytes {
+            if self.after_prefix {
+                self.after_prefix = false;
+                match b {
+                    b'd' => {
+                        out.detach = true;
+                        return out;
+                    }
+                    // C-b C-b sends one C-b, as in tmux.
+                    PREFIX => out.input.push(PREFIX),
+                    other => out.input.extend_from_slice(&[PREFIX, other]),
+                }
+            } else if b == PREFIX {
+                self.after_prefix = true;
+            } else {
+                out.input.push(b);
+            }
+        }
+        out
+    }
+}
+
+/// A random pause of 100 to 500 ms, so failed lookups cannot be timed or hammered.
+pub async fn failure_delay() {
+    let mut b = [0u8; 2];
+    let jitter = getrandom::fill(&mut b)
+        .map(|_| u64::from(u16::from_le_bytes(b)) % 401)
+        .unwrap_or(300);
+    tokio::time::sleep(Duration::from_millis(100 + jitter)).await;
+}
+
+/// Runs a guest until it detaches, is kicked, or the session ends.
+pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) {
+    let (mut rx, tx) = channel.split();
+    let say_goodbye = |msg: String, delay: bool| {
+        let tx = &tx;
+        async move {
+            let _ = tx.data_bytes(msg.into_bytes()).await;
+            if delay {
+                failure_delay().await;
+            }
+            let _ = tx.exit_status(1).await;
+            let _ = tx.eof().await;
+            let _ = tx.close().await;
+        }
+    };
+    let Some(Entry { room, access }) = shared.registry.lookup(&setup.token) else {
+        info!(
+            "guest from {} asked for an unknown session",
+            fmt_peer(setup.addr)
+        );
+        let msg = "cotty: no such session; check the link you were given\r\n";
+        say_goodbye(msg.into(), true).await;
+        return;
+    };
+    let Some(term) = setup.size else {
+        say_goodbye(
+            "cotty: a terminal is needed; join with `ssh -t`\r\n".into(),
+            false,
+        )
+        .await;
+        return;
+    };
+    let mut renderer = GuestRenderer::new(term);
+    let req = JoinRequest {
+        via: setup.via,
+        name: setup.fingerprint.as_deref().map(short_fingerprint),
+        fingerprint: setup.fingerprint.clone(),
+        addr: setup.addr.map(|a| a.to_string()),
+        access,
+        size: renderer.pane_area(),
+    };
+    let (reply_tx, reply_rx) = oneshot::channel();
+    let joined = match room.send(RoomCmd::Join(req, reply_tx)).await {
+        Ok(()) => reply_rx.await.ok(),
+        Err(_) => None,
+    };
+    let Some(mut joined) = joined else {
+        say_goodbye("cotty: the session is full or has ended\r\n".into(), false).await;
+        return;
+    };
+    let id = joined.id;
+    let mut access = access;
+    let mut keys = KeyFilter::default();
+    let mut pending = true;
+    let mut next_frame = Instant::now();
+    let mut farewell = String::new();
+    if tx.data_bytes(renderer.start()).await.is_err() {
+        let _ = room.send(RoomCmd::Leave(id)).await;
+        return;
+    }
+    loop {
+        tokio::select! {
+            msg = rx.wait() => match msg {
+                Some(ChannelMsg::Data { data }) => {
+                    let k = keys.feed(&data);
+                    if !k.input.is_empty() && access == Access::ReadWrite {
+                        let _ = room.send(RoomCmd::Input(id, k.input)).await;
+                    }
+                    if k.detach {
+                        farewell = "[detached from cotty]".into();
+                        break;
+                    }
+                }
+                Some(ChannelMsg::WindowChange { col_width, row_height, .. }) => {
+                    renderer.resize(Size::new(col_width.clamp(1, 1000) as u16, row_height.clamp(2, 1000) as u16));
+                    let _ = room.send(RoomCmd::Resize(id, renderer.pane_area())).await;
+                    pending = true;
+                }
+                Some(ChannelMsg::Eof) | Some(ChannelMsg::Close) | None => break,
+                Some(_) => {}
+            },
+            ctl = joined.ctl.recv() => match ctl {
+                Some(GuestCtl::Access(a)) => {
+                    access = a;
+                    pending = true;
+                }
+                Some(GuestCtl::Kicked(reason)) => {
+                    farewell = format!("cotty: you were disconnected by the host: {reason}");
+                    break;
+                }
+                Some(GuestCtl::Ended(reason)) => {
+                    farewell = format!("cotty: {reason}");
+                    break;
+                }
+                None => {
+                    farewell = "cotty: the session has ended".into();
+                    break;
+                }
+            },
+            changed = joined.view.changed(), if !pending => {
+                if changed.is_err() {
+                    farewell = "cotty: the session has ended".into();
+                    break;
+                }
+                pending = true;
+            }
+            _ = sleep_until(next_frame), if pending => {
+                pending = false;
+                let view: Arc<RoomView> = joined.view.borrow_and_update().clone();
+                let status = GuestStatus {
+                    session: &joined.label,
+                    access,
+                    locked: view.locked,
+                    guests: view.guests,
+                    message: view.notice.as_deref(),
+                };
+                let bytes = renderer.frame(&view.screen, &status, &shared.theme);
+                // Waiting here for the guest's window is the backpressure: meanwhile the
+                // room keeps publishing, and the next frame takes only the newest view.
+                if tx.data_bytes(bytes).await.is_err() {
+                    break;
+                }
+                next_frame = Instant::now() + FRAME;
+            }
+            _ = shared.shutdown.cancelled() => {
+                farewell = "cotty: the relay is shutting down".into();
+                break;
+            }
+        }
+    }
+    let _ = room.send(RoomCmd::Leave(id)).await;
+    let _ = tx.data_bytes(renderer.finish(&farewell)).await;
+    let _ = tx.exit_status(0).await;
+    let _ = tx.eof().await;
+    let _ = tx.close().await;
+}
+
+/// The first 12 characters of a fingerprint's hash, enough to tell keys apart in a list.
+pub fn short_fingerprint(fp: &str) -> String {
+    let hash = fp.strip_prefix("SHA256:").unwrap_or(fp);
+    format!("SHA256:{}", hash.chars().take(12).collect::<String>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_d_detaches_and_other_keys_pass() {
+        let mut f = KeyFilter::default();
+        assert_eq!(f.feed(b"ls\r").input, b"ls\r");
+        let k = f.feed(b"ab\x02d");
+        assert_eq!(k.input, b"ab");
+        assert!(k.detach);
+    }
+
+    #[test]
+    fn a_prefix_split_across_reads_still_works() {
+        let mut f = KeyFilter::default();
+        let k = f.feed(b"x\x02");
+        assert_eq!(k.input, b"x");
+        assert!(!k.detach);
+        assert!(f.feed(b"d").detach);
+    }
+
+    #[test]
+    fn prefix_twice_sends_one_prefix_and_prefix_other_sends_both() {
+        let mut f = KeyFilter::default();
+        assert_eq!(f.feed(b"\x02\x02").input, vec![PREFIX]);
+        assert_eq!(f.feed(b"\x02c").input, vec![PREFIX, b'c']);
+    }
+
+    #[test]
+    fn short_fingerprints_keep_the_prefix() {
+        assert_eq!(
+            short_fingerprint("SHA256:abcdefghijklmnopqrstuvwxyz"),
+            "SHA256:abcdefghijkl"
+        );
+    }
+}

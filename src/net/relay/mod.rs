@@ -1,0 +1,10 @@
+//! The relay: an ssh server that hosts dial out to and guests join with a plain `ssh`.
+
+pub mod guest;
+pub mod hostlink;
+pub mod registry;
+pub mod room;
+pub mod server;
+pub mod ssh;
+
+pub use server::{Relay, RelayConfig};

@@ -1,0 +1,246 @@
+//! The russh handler: a thin adapter that turns ssh requests into tasks and room messages.
+//!
+//! A host logs in as [`HOST_USER`] and opens the [`UPLINK_SUBSYSTEM`]; a guest logs in with
+//! its token as the user name and asks for a PTY and a shell. Everything else a guest might
+//! ask for (exec, subsystems, forwarding, agent, X11) is refused.
+
+use crate::core::types::{Size, Via};
+use crate::net::proto::{HOST_USER, UPLINK_SUBSYSTEM};
+use crate::net::relay::guest::{self, GuestSetup};
+use crate::net::relay::hostlink;
+use crate::net::relay::server::Shared;
+use russh::keys::HashAlg;
+use russh::server::{Auth, ChannelOpenHandle, Msg, Session};
+use russh::{Channel, ChannelId, MethodKind, MethodSet};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tracing::{debug, warn};
+
+/// One ssh connection's handler. It holds ids and handles only; the work is done by the guest
+/// task, the host link and the room.
+pub struct SshHandler {
+    /// State shared by the relay.
+    shared: Arc<Shared>,
+    /// The peer's address, for logs and the host's guest list.
+    peer: Option<SocketAddr>,
+    /// The user name the client authenticated as: a token, or [`HOST_USER`].
+    user: String,
+    /// The fingerprint of the key the guest proved it holds, if any.
+    fingerprint: Option<String>,
+    /// Session channels opened but not yet given to a task.
+    channels: HashMap<ChannelId, Channel<Msg>>,
+    /// Terminal sizes from PTY requests, by channel.
+    sizes: HashMap<ChannelId, Size>,
+}
+
+impl SshHandler {
+    /// A handler for a new connection.
+    pub fn new(shared: Arc<Shared>, peer: Option<SocketAddr>) -> Self {
+        SshHandler {
+            shared,
+            peer,
+            user: String::new(),
+            fingerprint: None,
+            channels: HashMap::new(),
+            sizes: HashMap::new(),
+        }
+    }
+
+    fn is_host(&self) -> bool {
+        self.user == HOST_USER
+    }
+}
+
+fn guest_methods() -> MethodSet {
+    MethodSet::from(&[MethodKind::PublicKey, MethodKind::KeyboardInteractive][..])
+}
+
+impl russh::server::Handler for SshHandler {
+    type Error = anyhow::Error;
+
+    async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
+        if user == HOST_USER {
+            self.user = user.to_string();
+            return Ok(Auth::Accept);
+        }
+        // Guests go on with a key (to learn its fingerprint) or keyboard-interactive.
+        Ok(Auth::Reject {
+            proceed_with_methods: Some(guest_methods()),
+            partial_success: false,
+        })
+    }
+
+    async fn auth_publickey(
+        &mut self,
+        user: &str,
+        key: russh::server::VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        self.user = user.to_string();
+        self.fingerprint = Some(key.public_key.fingerprint(HashAlg::Sha256).to_string());
+        Ok(Auth::Accept)
+    }
+
+    async fn auth_keyboard_interactive<'a>(
+        &'a mut self,
+        user: &str,
+        _submethods: &str,
+        _response: Option<russh::server::Response<'a>>,
+    ) -> Result<Auth, Self::Error> {
+        // No questions: the token in the user name is the secret.
+        self.user = user.to_string();
+        Ok(Auth::Accept)
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if self.channels.len() >= 4 {
+            return Ok(()); // Dropping the reply refuses the channel.
+        }
+        let id = channel.id();
+        reply.accept().await;
+        self.channels.insert(id, channel);
+        Ok(())
+    }
+
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        _term: &str,
+        cols: u32,
+        rows: u32,
+        _px_w: u32,
+        _px_h: u32,
+        _modes: &[(russh::Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if self.is_host() {
+            session.channel_failure(channel)?;
+            return Ok(());
+        }
+        self.sizes.insert(channel, clamp_size(cols, rows));
+        session.channel_success(channel)?;
+        Ok(())
+    }
+
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let Some(ch) = self.channels.remove(&channel).filter(|_| !self.is_host()) else {
+            session.channel_failure(channel)?;
+            return Ok(());
+        };
+        session.channel_success(channel)?;
+        let setup = GuestSetup {
+            token: self.user.clone(),
+            fingerprint: self.fingerprint.clone(),
+            addr: self.peer,
+            size: self.sizes.remove(&channel),
+            via: Via::Ssh,
+        };
+        let shared = self.shared.clone();
+        self.shared.tasks.spawn(guest::run(ch, setup, shared));
+        Ok(())
+    }
+
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        name: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if !self.is_host() || name != UPLINK_SUBSYSTEM {
+            debug!("refused subsystem {name:?} from {:?}", self.peer);
+            session.channel_failure(channel)?;
+            return Ok(());
+        }
+        let Some(ch) = self.channels.remove(&channel) else {
+            session.channel_failure(channel)?;
+            return Ok(());
+        };
+        session.channel_success(channel)?;
+        let shared = self.shared.clone();
+        let peer = self.peer;
+        self.shared.tasks.spawn(async move {
+            if let Err(e) = hostlink::serve(ch.into_stream(), shared, peer).await {
+                warn!("host {} disconnected: {e:#}", fmt_peer(peer));
+            }
+        });
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        debug!(
+            "refused exec {:?} from {}",
+            String::from_utf8_lossy(data),
+            fmt_peer(self.peer)
+        );
+        session.channel_failure(channel)?;
+        if let Some(ch) = self.channels.remove(&channel) {
+            let msg =
+                "cotty: running commands is not allowed; join with plain `ssh TOKEN@host`\r\n";
+            let _ = ch.extended_data_bytes(1, msg.as_bytes().to_vec()).await;
+            let _ = ch.exit_status(1).await;
+            let _ = ch.close().await;
+        }
+        Ok(())
+    }
+
+    async fn x11_request(
+        &mut self,
+        channel: ChannelId,
+        _single: bool,
+        _proto: &str,
+        _cookie: &str,
+        _screen: u32,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)?;
+        Ok(())
+    }
+
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        _name: &str,
+        _value: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)?;
+        Ok(())
+    }
+
+    async fn channel_close(
+        &mut self,
+        channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.channels.remove(&channel);
+        self.sizes.remove(&channel);
+        Ok(())
+    }
+}
+
+/// A PTY request's size, kept within what a terminal can be.
+fn clamp_size(cols: u32, rows: u32) -> Size {
+    let c = cols.clamp(1, 1000) as u16;
+    let r = rows.clamp(2, 1000) as u16;
+    Size::new(c, r)
+}
+
+/// An address for log lines.
+pub fn fmt_peer(peer: Option<SocketAddr>) -> String {
+    peer.map(|p| p.to_string())
+        .unwrap_or_else(|| "(in-process)".into())
+}

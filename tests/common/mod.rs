@@ -1,0 +1,7 @@
+//! Shared helpers for the integration tests: a stock `ssh` guest driver and bounded waits.
+
+// Each test binary compiles this module on its own and uses only part of it.
+#![allow(dead_code)]
+
+pub mod guest;
+pub mod wait;
