@@ -1,0 +1,197 @@
+//! End to end over loopback: a real relay, a real host, and stock `ssh` guests in PTYs.
+
+mod common;
+
+use common::env::{TestEnv, WAIT, marker};
+use common::guest::{GuestOptions, SshGuest};
+use common::wait::wait_until;
+use std::time::Duration;
+
+/// Waits until the guest shows a prompt, so typing lands in the shell.
+fn ready(g: &SshGuest) {
+    g.wait_for("a prompt", WAIT, |s| {
+        s.rows(0, 200).any(|r| r.starts_with('$'))
+    })
+    .expect("prompt on the guest's screen");
+}
+
+#[test]
+fn a_read_write_guest_types_and_the_host_pty_gets_it() {
+    let env = TestEnv::bash();
+    let g = env.guest(&env.rw(), GuestOptions::default());
+    ready(&g);
+    let m = marker("hello");
+    g.type_str(&format!("echo {m} | tr a-z A-Z\r"));
+    let upper = m.to_uppercase();
+    g.wait_for_text(&upper, WAIT)
+        .expect("the command's output on the guest");
+    // The host's own screen model shows it too: the keys reached the host's PTY.
+    wait_until("output on the host", WAIT, || {
+        env.host_screen().contents().contains(&upper)
+    })
+    .expect("host got the keys");
+    let status = g.screen().rows(0, 80).nth(24).unwrap_or_default();
+    assert!(
+        status.contains("read-write") && status.contains("1 guest"),
+        "{status}"
+    );
+}
+
+#[test]
+fn not_one_byte_of_a_read_only_guest_reaches_the_program() {
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    let path = file.path().display().to_string();
+    let script = format!("stty -echo; exec cat >> {path}");
+    let env = TestEnv::start(&["sh", "-c", &script]);
+    let ro = env.guest(&env.ro(), GuestOptions::default());
+    ro.wait_for_text("read-only", WAIT)
+        .expect("read-only status line");
+    let rw = env.guest(&env.rw(), GuestOptions::default());
+    rw.wait_for_text("2 guests", WAIT)
+        .expect("second guest attached");
+    // The read-only guest types first, keys and Enter, then the read-write guest.
+    ro.type_str("ro-secret\r");
+    ro.send(b"\x03\x1b[A");
+    let m = marker("rw");
+    rw.type_str(&format!("{m}\r"));
+    wait_until("the marker in the file", WAIT, || {
+        std::fs::read_to_string(file.path())
+            .unwrap_or_default()
+            .contains(&m)
+    })
+    .expect("read-write input arrives");
+    let got = std::fs::read(file.path()).expect("read file");
+    assert_eq!(
+        got,
+        format!("{m}\n").as_bytes(),
+        "only the read-write guest's line arrived"
+    );
+}
+
+#[test]
+fn two_guests_see_the_same_screen_and_a_late_joiner_sees_earlier_text() {
+    let env = TestEnv::bash();
+    let a = env.guest(&env.rw(), GuestOptions::default());
+    ready(&a);
+    let m = marker("early");
+    a.type_str(&format!("echo {m}-$((6*7))\r"));
+    a.wait_for_text(&format!("{m}-42"), WAIT)
+        .expect("output on a");
+    let b = env.guest(&env.ro(), GuestOptions::default());
+    b.wait_for_text(&format!("{m}-42"), WAIT)
+        .expect("a late joiner sees earlier output");
+    let pane = |g: &SshGuest| g.screen().rows(0, 80).take(24).collect::<Vec<_>>();
+    wait_until("identical panes", WAIT, || pane(&a) == pane(&b)).expect("same screen");
+}
+
+#[test]
+fn a_guest_resize_changes_the_pty_size() {
+    let env = TestEnv::bash();
+    let g = env.guest(&env.rw(), GuestOptions::default());
+    ready(&g);
+    g.type_str("stty size\r");
+    g.wait_for_text("24 80", WAIT)
+        .expect("80x25 terminal less the status line");
+    g.resize(100, 31);
+    g.wait_for("status line at the new bottom", WAIT, |s| {
+        s.rows(0, 100)
+            .nth(30)
+            .is_some_and(|r| r.contains("C-b d detach"))
+    })
+    .expect("redrawn at the new size");
+    g.type_str("clear; stty size\r");
+    g.wait_for_text("30 100", WAIT).expect("PTY resized");
+}
+
+#[test]
+fn the_smallest_read_write_guest_sets_the_size_and_a_leave_restores_it() {
+    let env = TestEnv::bash();
+    let big = env.guest(
+        &env.rw(),
+        GuestOptions {
+            cols: 120,
+            rows: 41,
+            ..Default::default()
+        },
+    );
+    ready(&big);
+    let small = env.guest(
+        &env.rw(),
+        GuestOptions {
+            cols: 60,
+            rows: 21,
+            ..Default::default()
+        },
+    );
+    small.wait_for_text("2 guests", WAIT).expect("joined");
+    wait_until("pty 60x20", WAIT, || {
+        let (r, c) = env.host_screen().size();
+        (r.get(), c.get()) == (20, 60)
+    })
+    .expect("smallest wins");
+    // The large guest sees the unused area marked.
+    big.wait_for("unused area marked", WAIT, |s| {
+        s.cell(0, 100).is_some_and(|c| c.contents() == "·")
+    })
+    .expect("marks");
+    drop(small);
+    wait_until("pty 120x40", WAIT, || {
+        let (r, c) = env.host_screen().size();
+        (r.get(), c.get()) == (40, 120)
+    })
+    .expect("size restored after the small guest left");
+}
+
+#[test]
+fn keys_reach_the_program_byte_for_byte() {
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    let path = file.path().display().to_string();
+    let script = format!("stty raw -echo; exec cat >> {path}");
+    let env = TestEnv::start(&["sh", "-c", &script]);
+    let g = env.guest(&env.rw(), GuestOptions::default());
+    g.wait_for_text("read-write", WAIT).expect("joined");
+    // Ctrl-A, Ctrl-C, arrows, F5, a bracketed paste, C-b C-b (one literal C-b), then a marker.
+    let keys: &[u8] = b"\x01\x03\x1b[A\x1b[B\x1b[15~\x1b[200~pasted text\x1b[201~\x02\x02END";
+    g.send(keys);
+    wait_until("all keys in the file", WAIT, || {
+        std::fs::read(file.path())
+            .unwrap_or_default()
+            .ends_with(b"END")
+    })
+    .expect("keys arrive");
+    let want: &[u8] = b"\x01\x03\x1b[A\x1b[B\x1b[15~\x1b[200~pasted text\x1b[201~\x02END";
+    assert_eq!(std::fs::read(file.path()).expect("read"), want);
+}
+
+#[test]
+fn c_b_d_detaches_the_guest() {
+    let env = TestEnv::bash();
+    let mut g = env.guest(&env.rw(), GuestOptions::default());
+    ready(&g);
+    g.send(b"\x02d");
+    assert_eq!(g.wait_exit(WAIT), Some(0), "ssh exits after C-b d");
+    assert!(g.text().contains("detached"), "{}", g.text());
+}
+
+#[test]
+fn a_wrong_token_and_exec_are_refused() {
+    let env = TestEnv::bash();
+    let mut bad = env.guest("AAAAAAAAAAAAAAAAAAAAAAAAAA", GuestOptions::default());
+    bad.wait_for_text("no such session", WAIT)
+        .expect("one-line refusal");
+    let started = std::time::Instant::now();
+    assert_ne!(bad.wait_exit(WAIT), Some(0));
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    let opts = GuestOptions {
+        extra_args: vec!["ls".into()],
+        ..Default::default()
+    };
+    let mut exec = env.guest(&env.rw(), opts);
+    assert_eq!(exec.wait_exit(WAIT), Some(255), "{}", exec.text());
+    assert!(
+        exec.text().contains("exec request failed"),
+        "{}",
+        exec.text()
+    );
+}
