@@ -234,3 +234,7 @@ impl Session {
         let _ = self.notices.try_send(notice);
     }
 }
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;

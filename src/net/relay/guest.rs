@@ -150,6 +150,27 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
     }
     loop {
         tokio::select! {
+            // Control first: the room queues Ended before it closes the view, and the
+            // reason must win over the closed view.
+            biased;
+            ctl = joined.ctl.recv() => match ctl {
+                Some(GuestCtl::Access(a)) => {
+                    access = a;
+                    pending = true;
+                }
+                Some(GuestCtl::Kicked(reason)) => {
+                    farewell = format!("cotty: you were disconnected by the host: {reason}");
+                    break;
+                }
+                Some(GuestCtl::Ended(reason)) => {
+                    farewell = format!("cotty: {reason}");
+                    break;
+                }
+                None => {
+                    farewell = "cotty: the session has ended".into();
+                    break;
+                }
+            },
             msg = rx.wait() => match msg {
                 Some(ChannelMsg::Data { data }) => {
                     let k = keys.feed(&data);
@@ -168,24 +189,6 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
                 }
                 Some(ChannelMsg::Eof) | Some(ChannelMsg::Close) | None => break,
                 Some(_) => {}
-            },
-            ctl = joined.ctl.recv() => match ctl {
-                Some(GuestCtl::Access(a)) => {
-                    access = a;
-                    pending = true;
-                }
-                Some(GuestCtl::Kicked(reason)) => {
-                    farewell = format!("cotty: you were disconnected by the host: {reason}");
-                    break;
-                }
-                Some(GuestCtl::Ended(reason)) => {
-                    farewell = format!("cotty: {reason}");
-                    break;
-                }
-                None => {
-                    farewell = "cotty: the session has ended".into();
-                    break;
-                }
             },
             changed = joined.view.changed(), if !pending => {
                 if changed.is_err() {

@@ -1,0 +1,172 @@
+//! Tests of the session actor: snapshot fallback and the host's own access checks.
+
+use crate::core::layout::SizePolicy;
+use crate::core::pane::new_parser;
+use crate::core::pty::CommandSpec;
+use crate::core::session::{Outbound, SessionCmd, SessionConfig, SessionHandle, spawn};
+use crate::core::types::{Access, GuestInfo, Size, Via};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+fn sh(script: &str) -> SessionConfig {
+    SessionConfig {
+        cmd: CommandSpec {
+            argv: vec!["sh".into(), "-c".into(), script.into()],
+            env: vec![],
+        },
+        policy: SizePolicy::Smallest,
+        respawn: false,
+        host_size: None,
+    }
+}
+
+async fn wait_for_screen(h: &SessionHandle, needle: &str) {
+    for _ in 0..1000 {
+        if h.screen()
+            .await
+            .expect("screen")
+            .contents()
+            .contains(needle)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{needle:?} never showed on the host screen");
+}
+
+fn guest(id: u32, access: Access) -> GuestInfo {
+    GuestInfo {
+        id,
+        via: Via::Ssh,
+        name: format!("guest {id}"),
+        fingerprint: None,
+        addr: None,
+        access,
+        size: Size::new(80, 24),
+    }
+}
+
+#[tokio::test]
+async fn a_full_uplink_gets_a_snapshot_instead_of_the_skipped_output() {
+    let (ntx, _nrx) = mpsc::channel(64);
+    let script = "seq 1 20000; echo END-MARK; exec sleep 30";
+    let (h, _task) = spawn(sh(script), ntx).expect("spawn");
+    // A tiny queue that nobody reads while the program prints.
+    let (tx, mut rx) = mpsc::channel(2);
+    h.send(SessionCmd::UplinkUp(tx)).await.expect("send");
+    wait_for_screen(&h, "END-MARK").await;
+
+    let mut size = None;
+    let mut output_bytes = 0;
+    let mirror = loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("the session resynchronises within 5 s")
+            .expect("queue open");
+        match msg {
+            Outbound::Layout { panes, .. } => size = Some(panes[0].1),
+            Outbound::Output { bytes, .. } => output_bytes += bytes.len(),
+            Outbound::Snapshot { size: s, bytes, .. } => {
+                assert_eq!(Some(s), size, "a layout precedes the snapshot");
+                let mut p = new_parser(s, 0, ());
+                p.process(&bytes);
+                if p.screen().contents().contains("END-MARK") {
+                    break p;
+                }
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    // Most of the ~110 KB of output was skipped, not queued.
+    assert!(
+        output_bytes < 50_000,
+        "{output_bytes} bytes of output were queued"
+    );
+    let host = h.screen().await.expect("screen");
+    assert_eq!(mirror.screen().contents(), host.contents());
+    assert_eq!(mirror.screen().cursor_position(), host.cursor_position());
+}
+
+#[tokio::test]
+async fn the_host_drops_input_from_read_only_and_locked_guests() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("in");
+    let script = format!("stty -echo; exec cat > {}", file.display());
+    let (ntx, _nrx) = mpsc::channel(64);
+    let (h, _task) = spawn(sh(&script), ntx).expect("spawn");
+    h.send(SessionCmd::GuestJoined(guest(1, Access::ReadOnly)))
+        .await
+        .expect("join");
+    h.send(SessionCmd::GuestJoined(guest(2, Access::ReadWrite)))
+        .await
+        .expect("join");
+    let input = |g: u32, s: &str| SessionCmd::GuestInput {
+        guest: g,
+        pane: 1,
+        bytes: s.as_bytes().to_vec(),
+    };
+    h.send(input(1, "from-read-only\n")).await.expect("send");
+    h.send(input(9, "from-unknown-guest\n"))
+        .await
+        .expect("send");
+    h.send(SessionCmd::Lock(true)).await.expect("lock");
+    h.send(input(2, "while-locked\n")).await.expect("send");
+    h.send(SessionCmd::Lock(false)).await.expect("unlock");
+    h.send(input(2, "allowed\n")).await.expect("send");
+    h.send(SessionCmd::SetAccess {
+        guest: 2,
+        access: Access::ReadOnly,
+    })
+    .await
+    .expect("ro");
+    h.send(input(2, "after-demotion\n")).await.expect("send");
+    h.send(SessionCmd::SetAccess {
+        guest: 1,
+        access: Access::ReadWrite,
+    })
+    .await
+    .expect("rw");
+    h.send(input(1, "after-promotion\n")).await.expect("send");
+    for _ in 0..500 {
+        let got = std::fs::read_to_string(&file).unwrap_or_default();
+        if got.contains("after-promotion") {
+            assert_eq!(got, "allowed\nafter-promotion\n");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("input never arrived: {:?}", std::fs::read_to_string(&file));
+}
+
+#[tokio::test]
+async fn the_pty_follows_the_smallest_read_write_guest() {
+    let (ntx, _nrx) = mpsc::channel(64);
+    let (h, _task) = spawn(sh("exec sleep 30"), ntx).expect("spawn");
+    let size = |h: SessionHandle| async move {
+        let s = h.screen().await.expect("screen");
+        let (r, c) = s.size();
+        Size::new(c.get(), r.get())
+    };
+    assert_eq!(size(h.clone()).await, Size::DEFAULT);
+    let mut g = guest(1, Access::ReadWrite);
+    g.size = Size::new(100, 30);
+    h.send(SessionCmd::GuestJoined(g)).await.expect("join");
+    let mut ro = guest(2, Access::ReadOnly);
+    ro.size = Size::new(20, 5);
+    h.send(SessionCmd::GuestJoined(ro)).await.expect("join");
+    assert_eq!(
+        size(h.clone()).await,
+        Size::new(100, 30),
+        "read-only guests do not shrink it"
+    );
+    h.send(SessionCmd::GuestResize {
+        guest: 1,
+        size: Size::new(90, 20),
+    })
+    .await
+    .expect("resize");
+    assert_eq!(size(h.clone()).await, Size::new(90, 20));
+    h.send(SessionCmd::GuestLeft(1)).await.expect("leave");
+    assert_eq!(size(h.clone()).await, Size::DEFAULT);
+}

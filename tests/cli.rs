@@ -1,0 +1,304 @@
+//! The binaries as a user runs them: `cotty relay`, `cotty -F`, and stock ssh guests.
+
+mod common;
+
+use common::env::{WAIT, token};
+use common::guest::{GuestOptions, SshGuest};
+use common::wait::{ssh_keygen, wait_until};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+/// A cotty process whose stdout lines are collected as they come.
+struct Proc {
+    /// The process.
+    child: Child,
+    /// Lines it printed on stdout.
+    lines: Arc<Mutex<Vec<String>>>,
+    /// What it printed on stderr.
+    err: Arc<Mutex<String>>,
+}
+
+impl Proc {
+    fn spawn(args: &[&str]) -> Proc {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cotty"))
+            .args(args)
+            .env("SHELL", "/bin/sh")
+            .env("PS1", "$ ")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cotty starts");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let err = Arc::new(Mutex::new(String::new()));
+        let out = child.stdout.take().expect("stdout");
+        let l = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                l.lock().expect("lines").push(line);
+            }
+        });
+        let e = err.clone();
+        let stderr = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut e = e.lock().expect("err");
+                e.push_str(&line);
+                e.push('\n');
+            }
+        });
+        Proc { child, lines, err }
+    }
+
+    /// Waits for a stdout line starting with `prefix` (and containing every word of `also`).
+    fn line(&self, prefix: &str, also: &[&str]) -> String {
+        let mut found = String::new();
+        let res = wait_until(prefix, WAIT, || {
+            let lines = self.lines.lock().expect("lines");
+            match lines
+                .iter()
+                .find(|l| l.starts_with(prefix) && also.iter().all(|w| l.contains(w)))
+            {
+                Some(l) => {
+                    found = l.clone();
+                    true
+                }
+                None => false,
+            }
+        });
+        if let Err(e) = res {
+            panic!(
+                "{e}\nstdout: {:?}\nstderr: {}",
+                self.lines.lock().expect("lines"),
+                self.err.lock().expect("err")
+            );
+        }
+        found
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(ok.success());
+    }
+
+    fn wait_exit(&mut self) -> Option<i32> {
+        let mut code = None;
+        let _ = wait_until("process exit", WAIT, || {
+            code = self
+                .child
+                .try_wait()
+                .ok()
+                .flatten()
+                .map(|s| s.code().unwrap_or(-1));
+            code.is_some()
+        });
+        code
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `cotty relay` on a free port; returns it, its port and fingerprint.
+fn relay(dir: &std::path::Path) -> (Proc, u16, String) {
+    let key = dir.join("relay_key").display().to_string();
+    let r = Proc::spawn(&[
+        "relay",
+        "--listen",
+        "127.0.0.1:0",
+        "--public-host",
+        "127.0.0.1",
+        "--host-key",
+        &key,
+    ]);
+    let listening = r.line("cotty relay listening on 127.0.0.1:", &[]);
+    let port: u16 = listening
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    let fp = r.line("host key fingerprint: SHA256:", &[]);
+    let fp = fp.trim_start_matches("host key fingerprint: ").to_string();
+    (r, port, fp)
+}
+
+fn is_token(s: &str) -> bool {
+    s.len() == 26 && s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+#[test]
+fn relay_and_headless_host_print_the_links_and_log_guests() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut relay, port, fp) = relay(dir.path());
+    let key_file = dir.path().join("relay_key");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&key_file)
+        .expect("key exists")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "the created host key is private");
+
+    let known = dir.path().join("known_relays").display().to_string();
+    let relay_addr = format!("127.0.0.1:{port}");
+    let mut host = Proc::spawn(&[
+        "-F",
+        "--relay",
+        &relay_addr,
+        "--known-relays",
+        &known,
+        "new-session",
+        "sh",
+        "-c",
+        "PS1='$ ' exec sh",
+    ]);
+    let rw = host.line("ssh session: ", &[]);
+    let ro = host.line("ssh session read only: ", &[]);
+    // Exactly the shape scripts pick out.
+    let rw_tok = token(&rw);
+    let ro_tok = token(&ro);
+    assert_eq!(rw, format!("ssh session: ssh -p {port} {rw_tok}@127.0.0.1"));
+    assert_eq!(
+        ro,
+        format!("ssh session read only: ssh -p {port} {ro_tok}@127.0.0.1")
+    );
+    assert!(is_token(&rw_tok), "{rw_tok}");
+    assert!(
+        ro_tok.starts_with("ro-") && is_token(&ro_tok[3..]),
+        "{ro_tok}"
+    );
+    // Trust on first use stored the relay's key.
+    let stored = std::fs::read_to_string(dir.path().join("known_relays")).expect("known_relays");
+    assert_eq!(stored.trim(), format!("{relay_addr} {fp}"));
+
+    // A guest with a key: the join line names access, address and key fingerprint.
+    let key = ssh_keygen(dir.path(), "alice");
+    let out = Command::new("ssh-keygen")
+        .args(["-l", "-E", "sha256", "-f"])
+        .arg(&key)
+        .output()
+        .expect("ssh-keygen -l");
+    let key_fp = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .nth(1)
+        .expect("fingerprint")
+        .to_string();
+    let opts = GuestOptions {
+        identity: Some(key),
+        ..Default::default()
+    };
+    let mut g = SshGuest::spawn(port, &rw_tok, opts);
+    let joined = host.line("guest 1 ", &["joined", "read-write", "127.0.0.1:", &key_fp]);
+    assert!(joined.contains("via ssh"), "{joined}");
+    g.wait_for_text("read-write", WAIT).expect("guest attached");
+
+    // The program exits and is started again, as with tmate -F.
+    g.type_str("exit\r");
+    host.line("program exited with status 0", &[]);
+    host.line("program started again", &[]);
+    g.wait_for("a fresh prompt", WAIT, |s| s.contents().starts_with('$'))
+        .expect("respawned");
+
+    g.send(b"\x02d");
+    assert_eq!(g.wait_exit(WAIT), Some(0));
+    host.line("guest 1 ", &["left", "read-write"]);
+
+    // A second guest sees the host end the session on SIGTERM.
+    let g2 = SshGuest::spawn(port, &ro_tok, GuestOptions::default());
+    g2.wait_for_text("read-only", WAIT).expect("attached");
+    host.signal("-TERM");
+    assert_eq!(host.wait_exit(), Some(0), "the host exits cleanly");
+    g2.wait_for_text("session ended by host", WAIT)
+        .expect("guest told");
+
+    relay.signal("-INT");
+    assert_eq!(
+        relay.wait_exit(),
+        Some(0),
+        "the relay exits cleanly on SIGINT"
+    );
+}
+
+#[test]
+fn a_changed_relay_key_is_a_hard_error_that_says_what_to_do() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_relay, port, fp) = relay(dir.path());
+    let relay_addr = format!("127.0.0.1:{port}");
+
+    let mut pinned = Proc::spawn(&[
+        "-F",
+        "--relay",
+        &relay_addr,
+        "--relay-fingerprint",
+        "SHA256:wrong",
+    ]);
+    assert_eq!(pinned.wait_exit(), Some(1));
+    let err = pinned.err.lock().expect("err").clone();
+    assert!(
+        err.contains("relay key mismatch") && err.contains(&fp),
+        "{err}"
+    );
+
+    let known = dir.path().join("known_relays");
+    std::fs::write(
+        &known,
+        format!("other:22 SHA256:x\n{relay_addr} SHA256:old\n"),
+    )
+    .expect("write");
+    let known = known.display().to_string();
+    let mut tofu = Proc::spawn(&["-F", "--relay", &relay_addr, "--known-relays", &known]);
+    assert_eq!(tofu.wait_exit(), Some(1));
+    let err = tofu.err.lock().expect("err").clone();
+    assert!(
+        err.contains("relay key changed") && err.contains("remove line 2 of"),
+        "{err}"
+    );
+}
+
+#[test]
+fn help_and_bad_input_speak_plainly() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cotty"))
+        .arg("--help")
+        .output()
+        .expect("runs");
+    let help = String::from_utf8_lossy(&out.stdout);
+    for word in [
+        "--relay",
+        "--relay-fingerprint",
+        "--known-relays",
+        "--size",
+        "-F",
+        "relay",
+        "new-session",
+        "C-b d",
+    ] {
+        assert!(help.contains(word), "--help lacks {word}:\n{help}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_cotty"))
+        .args(["relay", "--help"])
+        .output()
+        .expect("runs");
+    let help = String::from_utf8_lossy(&out.stdout);
+    for word in [
+        "--listen",
+        "--public-host",
+        "--public-port",
+        "--host-key",
+        "0.0.0.0:2222",
+    ] {
+        assert!(help.contains(word), "relay --help lacks {word}:\n{help}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_cotty"))
+        .args(["-F"])
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--relay HOST:PORT"));
+}

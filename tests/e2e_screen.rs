@@ -1,0 +1,134 @@
+//! End to end: what a guest's terminal shows is, cell for cell, what the host's screen holds.
+
+mod common;
+
+use common::env::{TestEnv, WAIT};
+use common::guest::{GuestOptions, SshGuest};
+use common::wait::wait_until;
+
+/// Differences between the guest's pane area and the host's screen, as readable lines.
+fn differences(host: &vt100::Screen, guest: &vt100::Screen) -> Vec<String> {
+    let text = |c: &vt100::Cell| {
+        if c.contents().is_empty() {
+            " ".to_string()
+        } else {
+            c.contents().to_string()
+        }
+    };
+    let (rows, cols) = host.size();
+    let mut out = Vec::new();
+    for r in 0..rows.get() {
+        for c in 0..cols.get() {
+            let (Some(h), Some(g)) = (host.cell(r, c), guest.cell(r, c)) else {
+                out.push(format!("{r},{c}: missing cell"));
+                continue;
+            };
+            if h.is_wide_continuation() {
+                continue;
+            }
+            let same = text(h) == text(g)
+                && h.fgcolor() == g.fgcolor()
+                && h.bgcolor() == g.bgcolor()
+                && h.bold() == g.bold()
+                && h.italic() == g.italic()
+                && h.underline() == g.underline()
+                && h.inverse() == g.inverse();
+            if !same {
+                out.push(format!("{r},{c}: host {h:?} guest {g:?}"));
+            }
+        }
+    }
+    out
+}
+
+/// Waits until the guest shows exactly the host's cells, and the cursor in the same place.
+fn assert_mirrors(env: &TestEnv, g: &SshGuest) {
+    let mut last = Vec::new();
+    let ok = wait_until("the guest to mirror the host", WAIT, || {
+        let host = env.host_screen();
+        let guest = g.screen();
+        last = differences(&host, &guest);
+        last.is_empty() && host.cursor_position() == guest.cursor_position()
+    });
+    assert!(
+        ok.is_ok(),
+        "{} differing cells, first: {:?}",
+        last.len(),
+        last.first()
+    );
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn colours_on_the_alternate_screen_arrive_cell_for_cell() {
+    let script = format!(
+        "printf '\\033[?1049h'; cat {}; exec sleep 600",
+        fixture("colors.bin")
+    );
+    let env = TestEnv::start(&["sh", "-c", &script]);
+    let g = env.guest(&env.rw(), GuestOptions::default());
+    g.wait_for_text("bold-green", WAIT).expect("fixture shown");
+    assert!(
+        env.host_screen().alternate_screen(),
+        "the host is on the alternate screen"
+    );
+    assert_mirrors(&env, &g);
+}
+
+#[test]
+fn wide_characters_and_an_editor_screen_arrive_cell_for_cell() {
+    for name in ["wide.bin", "altscreen.bin"] {
+        let script = format!("cat {}; exec sleep 600", fixture(name));
+        let env = TestEnv::start(&["sh", "-c", &script]);
+        let g = env.guest(&env.rw(), GuestOptions::default());
+        g.wait_for("fixture shown", WAIT, |s| !s.contents().trim().is_empty())
+            .expect("fixture");
+        assert_mirrors(&env, &g);
+    }
+}
+
+#[test]
+fn vim_looks_the_same_to_the_guest() {
+    let env = TestEnv::bash();
+    let file = env.path("notes.txt");
+    std::fs::write(&file, "first line\n\tindented with a tab\nlast line\n").expect("write");
+    let g = env.guest(&env.rw(), GuestOptions::default());
+    g.wait_for("a prompt", WAIT, |s| {
+        s.rows(0, 80).any(|r| r.starts_with('$'))
+    })
+    .expect("prompt");
+    g.type_str(&format!("vim -u NONE -N -i NONE -n {file}\r"));
+    g.wait_for_text("indented with a tab", WAIT)
+        .expect("vim shows the file");
+    wait_until("vim on the alternate screen", WAIT, || {
+        env.host_screen().alternate_screen()
+    })
+    .expect("alternate screen");
+    g.type_str("jA and more\x1b");
+    g.wait_for_text("and more", WAIT).expect("edit shown");
+    assert_mirrors(&env, &g);
+    g.type_str(":q!\r");
+    wait_until("back on the main screen", WAIT, || {
+        !env.host_screen().alternate_screen()
+    })
+    .expect("vim quit");
+    assert_mirrors(&env, &g);
+}
+
+#[test]
+fn a_burst_faster_than_the_uplink_still_converges() {
+    let env = TestEnv::bash();
+    let g = env.guest(&env.rw(), GuestOptions::default());
+    g.wait_for("a prompt", WAIT, |s| {
+        s.rows(0, 80).any(|r| r.starts_with('$'))
+    })
+    .expect("prompt");
+    // About 2.5 MB of numbered lines, then a marker.
+    g.type_str("seq 1 300000 | sed 's/$/ burst of output/'; echo burst-done-$((1+1))\r");
+    g.wait_for_text("burst-done-2", std::time::Duration::from_secs(60))
+        .expect("marker after the burst");
+    assert_mirrors(&env, &g);
+}
