@@ -170,3 +170,27 @@ async fn the_pty_follows_the_smallest_read_write_guest() {
     h.send(SessionCmd::GuestLeft(1)).await.expect("leave");
     assert_eq!(size(h.clone()).await, Size::DEFAULT);
 }
+
+#[tokio::test]
+async fn a_program_that_asks_for_the_cursor_position_gets_an_answer() {
+    let (ntx, _nrx) = mpsc::channel(64);
+    // Without an answer, dd would wait forever for the 6-byte reply ESC [ 1 ; 1 R.
+    let script = "stty raw -echo; printf '\\033[6n'; r=$(dd bs=1 count=6 2>/dev/null); \
+                  stty sane; echo \"got $r\" | tr -d '\\033'; exec sleep 30";
+    let (h, _task) = spawn(sh(script), ntx).expect("spawn");
+    wait_for_screen(&h, "got [1;1R").await;
+}
+
+#[tokio::test]
+async fn a_fixed_size_ignores_the_guests() {
+    let (ntx, _nrx) = mpsc::channel(64);
+    let mut cfg = sh("exec sleep 30");
+    cfg.policy = SizePolicy::Fixed(Size::new(132, 43));
+    let (h, _task) = spawn(cfg, ntx).expect("spawn");
+    let mut g = guest(1, Access::ReadWrite);
+    g.size = Size::new(40, 10);
+    h.send(SessionCmd::GuestJoined(g)).await.expect("join");
+    let s = h.screen().await.expect("screen");
+    let (r, c) = s.size();
+    assert_eq!((c.get(), r.get()), (132, 43));
+}
