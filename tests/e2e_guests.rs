@@ -2,24 +2,16 @@
 
 mod common;
 
-use common::env::{TestEnv, WAIT, marker};
+use common::env::{TestEnv, WAIT, marker, wait_prompt};
 use common::guest::{GuestOptions, SshGuest};
 use common::wait::wait_until;
 use std::time::Duration;
-
-/// Waits until the guest shows a prompt, so typing lands in the shell.
-fn ready(g: &SshGuest) {
-    g.wait_for("a prompt", WAIT, |s| {
-        s.rows(0, 200).any(|r| r.starts_with('$'))
-    })
-    .expect("prompt on the guest's screen");
-}
 
 #[test]
 fn a_read_write_guest_types_and_the_host_pty_gets_it() {
     let env = TestEnv::bash();
     let g = env.guest(&env.rw(), GuestOptions::default());
-    ready(&g);
+    wait_prompt(&g);
     let m = marker("hello");
     g.type_str(&format!("echo {m} | tr a-z A-Z\r"));
     let upper = m.to_uppercase();
@@ -72,7 +64,7 @@ fn not_one_byte_of_a_read_only_guest_reaches_the_program() {
 fn two_guests_see_the_same_screen_and_a_late_joiner_sees_earlier_text() {
     let env = TestEnv::bash();
     let a = env.guest(&env.rw(), GuestOptions::default());
-    ready(&a);
+    wait_prompt(&a);
     let m = marker("early");
     a.type_str(&format!("echo {m}-$((6*7))\r"));
     a.wait_for_text(&format!("{m}-42"), WAIT)
@@ -88,7 +80,7 @@ fn two_guests_see_the_same_screen_and_a_late_joiner_sees_earlier_text() {
 fn a_guest_resize_changes_the_pty_size() {
     let env = TestEnv::bash();
     let g = env.guest(&env.rw(), GuestOptions::default());
-    ready(&g);
+    wait_prompt(&g);
     g.type_str("stty size\r");
     g.wait_for_text("24 80", WAIT)
         .expect("80x25 terminal less the status line");
@@ -114,7 +106,7 @@ fn the_smallest_read_write_guest_sets_the_size_and_a_leave_restores_it() {
             ..Default::default()
         },
     );
-    ready(&big);
+    wait_prompt(&big);
     let small = env.guest(
         &env.rw(),
         GuestOptions {
@@ -167,7 +159,7 @@ fn keys_reach_the_program_byte_for_byte() {
 fn c_b_d_detaches_the_guest() {
     let env = TestEnv::bash();
     let mut g = env.guest(&env.rw(), GuestOptions::default());
-    ready(&g);
+    wait_prompt(&g);
     g.send(b"\x02d");
     assert_eq!(g.wait_exit(WAIT), Some(0), "ssh exits after C-b d");
     assert!(g.text().contains("detached"), "{}", g.text());

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::env::{TestEnv, WAIT};
+use common::env::{TestEnv, WAIT, wait_prompt};
 use common::guest::GuestOptions;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -62,10 +62,7 @@ fn a_thousand_hostile_connections_do_not_stop_a_real_guest() {
         started.elapsed()
     );
     let g = env.guest(&env.rw(), GuestOptions::default());
-    g.wait_for("a prompt", WAIT, |s| {
-        s.rows(0, 80).any(|r| r.starts_with('$'))
-    })
-    .expect("a real guest still joins");
+    wait_prompt(&g);
     g.type_str("echo still-$((40+2))\r");
     g.wait_for_text("still-42", WAIT)
         .expect("and its keys still work");
@@ -109,8 +106,5 @@ fn a_hostile_host_frame_ends_only_its_own_connection() {
     result.expect("the bomb ends its connection");
     // The relay and the real session carry on.
     let g = env.guest(&env.rw(), GuestOptions::default());
-    g.wait_for("a prompt", WAIT, |s| {
-        s.rows(0, 80).any(|r| r.starts_with('$'))
-    })
-    .expect("a real guest still joins");
+    wait_prompt(&g);
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::env::{TestEnv, WAIT};
+use common::env::{TestEnv, WAIT, wait_prompt};
 use common::guest::{GuestOptions, SshGuest};
 use common::wait::wait_until;
 
@@ -96,10 +96,7 @@ fn vim_looks_the_same_to_the_guest() {
     let file = env.path("notes.txt");
     std::fs::write(&file, "first line\n\tindented with a tab\nlast line\n").expect("write");
     let g = env.guest(&env.rw(), GuestOptions::default());
-    g.wait_for("a prompt", WAIT, |s| {
-        s.rows(0, 80).any(|r| r.starts_with('$'))
-    })
-    .expect("prompt");
+    wait_prompt(&g);
     g.type_str(&format!("vim -u NONE -N -i NONE -n {file}\r"));
     g.wait_for_text("indented with a tab", WAIT)
         .expect("vim shows the file");
@@ -122,10 +119,7 @@ fn vim_looks_the_same_to_the_guest() {
 fn a_burst_faster_than_the_uplink_still_converges() {
     let env = TestEnv::bash();
     let g = env.guest(&env.rw(), GuestOptions::default());
-    g.wait_for("a prompt", WAIT, |s| {
-        s.rows(0, 80).any(|r| r.starts_with('$'))
-    })
-    .expect("prompt");
+    wait_prompt(&g);
     // About 2.5 MB of numbered lines, then a marker.
     g.type_str("seq 1 300000 | sed 's/$/ burst of output/'; echo burst-done-$((1+1))\r");
     g.wait_for_text("burst-done-2", std::time::Duration::from_secs(60))

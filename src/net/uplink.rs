@@ -223,9 +223,17 @@ where
         }
         bail!("the relay closed the connection")
     };
+    tokio::pin!(writing, reading);
     tokio::select! {
-        r = writing => r.context("uplink to the relay"),
-        r = reading => r.context("uplink to the relay"),
+        r = &mut writing => {
+            r.context("uplink to the relay")?;
+            // The session ended and its End message is handed to ssh. Wait for the relay to
+            // close its side, which it does once it has the message; exiting sooner could
+            // drop the message inside the ssh connection.
+            let _ = tokio::time::timeout(Duration::from_secs(3), &mut reading).await;
+            Ok(())
+        }
+        r = &mut reading => r.context("uplink to the relay"),
     }
 }
 

@@ -132,6 +132,14 @@ impl Drop for TestEnv {
     }
 }
 
+/// Waits until the guest shows a shell prompt (`$` at the start of a row).
+pub fn wait_prompt(g: &SshGuest) {
+    g.wait_for("a prompt", WAIT, |s| {
+        s.rows(0, 500).any(|r| r.starts_with('$'))
+    })
+    .expect("prompt on the guest's screen");
+}
+
 /// The user part of `ssh -p PORT USER@HOST`.
 pub fn token(link: &str) -> String {
     let user_host = link.split_whitespace().last().expect("link has words");
