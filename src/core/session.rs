@@ -240,7 +240,9 @@ impl Session {
         mut pty: mpsc::Receiver<PtyEvent>,
     ) -> Result<()> {
         loop {
-            let wants_room = self.needs_snapshot || !self.pending.is_empty();
+            // Only with an uplink: without one this branch would be ready at once, forever.
+            let wants_room =
+                self.out.is_some() && (self.needs_snapshot || !self.pending.is_empty());
             let room = self.out.clone().filter(|_| wants_room);
             let respawn_at = self.respawn_at;
             tokio::select! {
@@ -262,7 +264,7 @@ impl Session {
                 permit = async { room?.reserve_owned().await.ok() }, if wants_room => {
                     match permit {
                         Some(permit) => self.flush_one(permit),
-                        None => self.out = None,
+                        None => self.uplink_lost(),
                     }
                 }
                 _ = async { if let Some(at) = respawn_at { sleep_until(at.into()).await } }, if respawn_at.is_some() => {

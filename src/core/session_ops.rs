@@ -192,8 +192,15 @@ impl Session {
         match out.try_send(msg) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => self.needs_snapshot = true,
-            Err(TrySendError::Closed(_)) => self.out = None,
+            Err(TrySendError::Closed(_)) => self.uplink_lost(),
         }
+    }
+
+    /// The uplink's queue closed: nothing is owed to it any more.
+    pub(super) fn uplink_lost(&mut self) {
+        self.out = None;
+        self.pending.clear();
+        self.needs_snapshot = false;
     }
 
     /// Queues a control message behind any others, keeping their order.

@@ -194,3 +194,28 @@ async fn a_fixed_size_ignores_the_guests() {
     let (r, c) = s.size();
     assert_eq!((c.get(), r.get()), (132, 43));
 }
+
+#[tokio::test]
+async fn losing_the_uplink_with_a_snapshot_owed_does_not_spin() {
+    let (ntx, _nrx) = mpsc::channel(64);
+    let (h, task) = spawn(sh("exec sleep 30"), ntx).expect("spawn");
+    let (tx, rx) = mpsc::channel(1);
+    h.send(SessionCmd::UplinkUp(tx)).await.expect("send");
+    // The uplink goes away while a layout and a snapshot are still owed to it.
+    drop(rx);
+    // A spinning actor never yields, so on this one-thread runtime nothing else would run.
+    for _ in 0..20 {
+        tokio::time::timeout(Duration::from_secs(2), h.screen())
+            .await
+            .expect("the session still answers")
+            .expect("screen");
+    }
+    h.send(SessionCmd::End("test over".into()))
+        .await
+        .expect("end");
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .expect("the session ends")
+        .expect("join")
+        .expect("clean end");
+}
