@@ -41,14 +41,21 @@ fn differences(host: &vt100::Screen, guest: &vt100::Screen) -> Vec<String> {
     out
 }
 
-/// Waits until the guest shows exactly the host's cells, and the cursor in the same place.
+/// Waits until the guest shows exactly the host's cells, and the cursor the same way.
 fn assert_mirrors(env: &TestEnv, g: &SshGuest) {
     let mut last = Vec::new();
     let ok = wait_until("the guest to mirror the host", WAIT, || {
         let host = env.host_screen();
         let guest = g.screen();
         last = differences(&host, &guest);
-        last.is_empty() && host.cursor_position() == guest.cursor_position()
+        // A hidden cursor may sit anywhere; a shown one must be where the host's is.
+        let cursor = if host.hide_cursor() {
+            guest.hide_cursor()
+        } else {
+            !guest.hide_cursor()
+                && cotty::ui::screen_view::cursor_position(&host) == guest.cursor_position()
+        };
+        last.is_empty() && cursor
     });
     assert!(
         ok.is_ok(),
@@ -125,4 +132,46 @@ fn a_burst_faster_than_the_uplink_still_converges() {
     g.wait_for_text("burst-done-2", std::time::Duration::from_secs(60))
         .expect("marker after the burst");
     assert_mirrors(&env, &g);
+}
+
+#[test]
+fn less_looks_the_same_to_the_guest() {
+    let env = TestEnv::bash();
+    let file = env.path("long.txt");
+    let text: String = (1..=200)
+        .map(|i| format!("line {i:03} of a long file\n"))
+        .collect();
+    std::fs::write(&file, text).expect("write");
+    let g = env.guest(&env.rw(), GuestOptions::default());
+    wait_prompt(&g);
+    g.type_str(&format!("LESS= less {file}\r"));
+    g.wait_for_text("line 023 of a long file", WAIT)
+        .expect("less shows the file");
+    g.type_str(" ");
+    g.wait_for_text("line 046 of a long file", WAIT)
+        .expect("less pages down");
+    assert_mirrors(&env, &g);
+    g.type_str("q");
+    wait_prompt(&g);
+}
+
+#[test]
+fn htop_looks_the_same_to_the_guest() {
+    let env = TestEnv::bash();
+    let g = env.guest(
+        &env.rw(),
+        GuestOptions {
+            cols: 100,
+            rows: 31,
+            ..Default::default()
+        },
+    );
+    wait_prompt(&g);
+    // A 10 s refresh delay leaves the screen still long enough to compare.
+    g.type_str("HTOPRC=/dev/null htop -d 100\r");
+    g.wait_for_text("F10Quit", WAIT)
+        .expect("htop draws its key bar");
+    assert_mirrors(&env, &g);
+    g.type_str("q");
+    wait_prompt(&g);
 }
