@@ -34,7 +34,8 @@ pub struct Cli {
     #[arg(long, value_name = "COLSxROWS")]
     pub size: Option<Size>,
 
-    /// Log more to stderr (-v info, -vv debug); RUST_LOG overrides.
+    /// Log more to stderr (-v info, -vv debug; the relay logs info by default); RUST_LOG
+    /// overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 

@@ -14,7 +14,9 @@ use tokio_util::sync::CancellationToken;
 
 fn main() {
     let cli = Cli::parse();
-    init_tracing(cli.verbose);
+    // A relay operator wants to see sessions come and go; a host's terminal stays quiet.
+    let is_relay = matches!(cli.command, Some(Command::Relay(_)));
+    init_tracing(cli.verbose, is_relay);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -137,10 +139,10 @@ fn spawn_signal_handler(token: CancellationToken) -> Result<()> {
     Ok(())
 }
 
-fn init_tracing(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info,russh=warn",
+fn init_tracing(verbose: u8, is_relay: bool) {
+    let default = match (verbose, is_relay) {
+        (0, false) => "warn",
+        (0, true) | (1, _) => "info,russh=warn",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
