@@ -4,113 +4,14 @@ mod common;
 
 use common::env::{WAIT, token};
 use common::guest::{GuestOptions, SshGuest};
-use common::wait::{ssh_keygen, wait_until};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-
-/// A cotty process whose stdout lines are collected as they come.
-struct Proc {
-    /// The process.
-    child: Child,
-    /// Lines it printed on stdout.
-    lines: Arc<Mutex<Vec<String>>>,
-    /// What it printed on stderr.
-    err: Arc<Mutex<String>>,
-}
-
-impl Proc {
-    fn spawn(args: &[&str]) -> Proc {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cotty"))
-            .args(args)
-            .env("SHELL", "/bin/sh")
-            .env("PS1", "$ ")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("cotty starts");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let err = Arc::new(Mutex::new(String::new()));
-        let out = child.stdout.take().expect("stdout");
-        let l = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                l.lock().expect("lines").push(line);
-            }
-        });
-        let e = err.clone();
-        let stderr = child.stderr.take().expect("stderr");
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut e = e.lock().expect("err");
-                e.push_str(&line);
-                e.push('\n');
-            }
-        });
-        Proc { child, lines, err }
-    }
-
-    /// Waits for a stdout line starting with `prefix` (and containing every word of `also`).
-    fn line(&self, prefix: &str, also: &[&str]) -> String {
-        let mut found = String::new();
-        let res = wait_until(prefix, WAIT, || {
-            let lines = self.lines.lock().expect("lines");
-            match lines
-                .iter()
-                .find(|l| l.starts_with(prefix) && also.iter().all(|w| l.contains(w)))
-            {
-                Some(l) => {
-                    found = l.clone();
-                    true
-                }
-                None => false,
-            }
-        });
-        if let Err(e) = res {
-            panic!(
-                "{e}\nstdout: {:?}\nstderr: {}",
-                self.lines.lock().expect("lines"),
-                self.err.lock().expect("err")
-            );
-        }
-        found
-    }
-
-    fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(ok.success());
-    }
-
-    fn wait_exit(&mut self) -> Option<i32> {
-        let mut code = None;
-        let _ = wait_until("process exit", WAIT, || {
-            code = self
-                .child
-                .try_wait()
-                .ok()
-                .flatten()
-                .map(|s| s.code().unwrap_or(-1));
-            code.is_some()
-        });
-        code
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::proc::Proc;
+use common::wait::ssh_keygen;
+use std::process::Command;
 
 /// Starts `cotty relay` on a free port; returns it, its port and fingerprint.
 fn relay(dir: &std::path::Path) -> (Proc, u16, String) {
     let key = dir.join("relay_key").display().to_string();
-    let r = Proc::spawn(&[
+    let r = Proc::cotty(&[
         "relay",
         "--listen",
         "127.0.0.1:0",
@@ -148,7 +49,7 @@ fn relay_and_headless_host_print_the_links_and_log_guests() {
 
     let known = dir.path().join("known_relays").display().to_string();
     let relay_addr = format!("127.0.0.1:{port}");
-    let mut host = Proc::spawn(&[
+    let mut host = Proc::cotty(&[
         "-F",
         "--relay",
         &relay_addr,
@@ -232,7 +133,7 @@ fn a_changed_relay_key_is_a_hard_error_that_says_what_to_do() {
     let (_relay, port, fp) = relay(dir.path());
     let relay_addr = format!("127.0.0.1:{port}");
 
-    let mut pinned = Proc::spawn(&[
+    let mut pinned = Proc::cotty(&[
         "-F",
         "--relay",
         &relay_addr,
@@ -253,7 +154,7 @@ fn a_changed_relay_key_is_a_hard_error_that_says_what_to_do() {
     )
     .expect("write");
     let known = known.display().to_string();
-    let mut tofu = Proc::spawn(&["-F", "--relay", &relay_addr, "--known-relays", &known]);
+    let mut tofu = Proc::cotty(&["-F", "--relay", &relay_addr, "--known-relays", &known]);
     assert_eq!(tofu.wait_exit(), Some(1));
     let err = tofu.err.lock().expect("err").clone();
     assert!(

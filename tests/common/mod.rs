@@ -5,4 +5,5 @@
 
 pub mod env;
 pub mod guest;
+pub mod proc;
 pub mod wait;

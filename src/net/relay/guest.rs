@@ -5,8 +5,9 @@
 //! up for it.
 
 use crate::core::types::{Access, Size, Via};
+use crate::net::relay::pacer::{self, Pacer};
 use crate::net::relay::registry::Entry;
-use crate::net::relay::room::{FRAME, GuestCtl, JoinRequest, RoomCmd, RoomView};
+use crate::net::relay::room::{GuestCtl, JoinRequest, RoomCmd, RoomView};
 use crate::net::relay::server::Shared;
 use crate::net::relay::ssh::fmt_peer;
 use crate::ui::guest_view::{GuestRenderer, GuestStatus};
@@ -142,13 +143,41 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
     let mut access = access;
     let mut keys = KeyFilter::default();
     let mut pending = true;
-    let mut next_frame = Instant::now();
+    let mut pacer = Pacer::new(Instant::now());
     let mut farewell = String::new();
     if tx.data_bytes(renderer.start()).await.is_err() {
         let _ = room.send(RoomCmd::Leave(id)).await;
         return;
     }
     loop {
+        // Draw as soon as the pacer allows; a timer only when it must wait, since a tokio
+        // sleep rounds up to the timer's next millisecond tick.
+        let now = Instant::now();
+        let cost = if joined.view.borrow().small {
+            pacer::SMALL
+        } else {
+            pacer::FULL
+        };
+        let next_frame = pacer.ready_at(now, cost);
+        if pending && next_frame <= now {
+            pending = false;
+            let view: Arc<RoomView> = joined.view.borrow_and_update().clone();
+            let status = GuestStatus {
+                session: &joined.label,
+                access,
+                locked: view.locked,
+                guests: view.guests,
+                message: view.notice.as_deref(),
+            };
+            let bytes = renderer.frame(&view.screen, &status, &shared.theme);
+            // Waiting here for the guest's window is the backpressure: meanwhile the room
+            // keeps publishing, and the next frame takes only the newest view.
+            if tx.data_bytes(bytes).await.is_err() {
+                break;
+            }
+            pacer.take(Instant::now(), cost);
+            continue;
+        }
         tokio::select! {
             // Control first: the room queues Ended before it closes the view, and the
             // reason must win over the closed view.
@@ -197,24 +226,8 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
                 }
                 pending = true;
             }
-            _ = sleep_until(next_frame), if pending => {
-                pending = false;
-                let view: Arc<RoomView> = joined.view.borrow_and_update().clone();
-                let status = GuestStatus {
-                    session: &joined.label,
-                    access,
-                    locked: view.locked,
-                    guests: view.guests,
-                    message: view.notice.as_deref(),
-                };
-                let bytes = renderer.frame(&view.screen, &status, &shared.theme);
-                // Waiting here for the guest's window is the backpressure: meanwhile the
-                // room keeps publishing, and the next frame takes only the newest view.
-                if tx.data_bytes(bytes).await.is_err() {
-                    break;
-                }
-                next_frame = Instant::now() + FRAME;
-            }
+            // The frame itself is drawn at the top of the loop.
+            _ = sleep_until(next_frame), if pending => {}
             _ = shared.shutdown.cancelled() => {
                 farewell = "cotty: the relay is shutting down".into();
                 break;

@@ -2,6 +2,7 @@
 
 pub mod guest;
 pub mod hostlink;
+pub mod pacer;
 pub mod registry;
 pub mod room;
 pub mod server;

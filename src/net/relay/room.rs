@@ -1,21 +1,23 @@
 //! One actor per shared session on the relay: the screen mirror, the guests and their access.
 //!
 //! The host's messages update a vt100 mirror, so a late joiner sees the current screen at once.
-//! Guests do not get every byte: the room publishes the latest view on a watch channel at most
-//! [`FRAME`] apart, and each guest task draws whatever is newest when it is ready to send.
+//! Guests do not get every byte: the room publishes the latest view on a watch channel, paced
+//! by a [`Pacer`], and each guest task draws whatever is newest when it is ready to send.
 
 use crate::core::pane::{new_parser, resize_parser};
 use crate::core::types::{Access, GuestId, GuestInfo, PaneId, Size, Via};
 use crate::net::proto::{HostMsg, RelayMsg};
+use crate::net::relay::pacer::{self, Pacer};
 use crate::net::relay::server::Limits;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{Instant, sleep_until};
 
-/// The shortest time between two published views (about 60 frames a second).
-pub const FRAME: Duration = Duration::from_millis(16);
+/// Output bytes up to which a change counts as small (an echo, a prompt).
+const SMALL_UPDATE: usize = 256;
+/// Commands handled in one go before the room looks at publishing again.
+const DRAIN: usize = 64;
 /// Control messages a guest's queue holds.
 const GUEST_CTL_QUEUE: usize = 8;
 
@@ -30,6 +32,9 @@ pub struct RoomView {
     pub locked: bool,
     /// A message for every guest's status line.
     pub notice: Option<String>,
+    /// The change since the last view is small (an echo, not a screenful), so guests may
+    /// draw it at once even while typing fast.
+    pub small: bool,
 }
 
 /// What a guest is told besides new views.
@@ -120,8 +125,10 @@ pub struct Room {
     view: watch::Sender<Arc<RoomView>>,
     /// The view is out of date.
     dirty: bool,
-    /// When the last view was published.
-    published: Instant,
+    /// Paces publishing: at once after a quiet spell, about 60 a second under load.
+    pacer: Pacer,
+    /// Output bytes since the last view; a screen's worth counts as a full frame.
+    changed_bytes: usize,
     /// Limits on what the host may ask for.
     limits: Limits,
 }
@@ -135,6 +142,7 @@ impl Room {
             guests: 0,
             locked: false,
             notice: None,
+            small: false,
         };
         Room {
             label,
@@ -147,7 +155,8 @@ impl Room {
             host,
             view: watch::Sender::new(Arc::new(view)),
             dirty: false,
-            published: Instant::now(),
+            pacer: Pacer::new(Instant::now()),
+            changed_bytes: 0,
             limits,
         }
     }
@@ -155,21 +164,31 @@ impl Room {
     /// Runs the room until the host is gone and every command is handled.
     pub async fn run(mut self, mut rx: mpsc::Receiver<RoomCmd>) {
         loop {
-            let at = self.published + FRAME;
+            // Publish as soon as the pacer allows; a timer only when it must wait, since a
+            // tokio sleep rounds up to the timer's next millisecond tick.
+            let now = Instant::now();
+            let at = self.pacer.ready_at(now, self.cost());
+            if self.dirty && at <= now {
+                self.publish();
+                continue;
+            }
             tokio::select! {
-                cmd = rx.recv() => match cmd {
-                    Some(RoomCmd::HostGone(reason)) => {
-                        self.end(&reason);
-                        return;
-                    }
-                    Some(cmd) => {
+                cmd = rx.recv() => {
+                    let Some(cmd) = cmd else { return };
+                    // Take what else is waiting too, so a burst becomes one view.
+                    let mut next = Some(cmd);
+                    let mut budget = DRAIN;
+                    while let Some(cmd) = next.take() {
                         if let Some(reason) = self.on_cmd(cmd).await {
                             self.end(&reason);
                             return;
                         }
+                        budget -= 1;
+                        if budget > 0 {
+                            next = rx.try_recv().ok();
+                        }
                     }
-                    None => return,
-                },
+                }
                 _ = sleep_until(at), if self.dirty => self.publish(),
             }
         }
@@ -178,6 +197,7 @@ impl Room {
     /// Handles one command; returns a reason when the room must close.
     async fn on_cmd(&mut self, cmd: RoomCmd) -> Option<String> {
         match cmd {
+            RoomCmd::HostGone(reason) => return Some(reason),
             RoomCmd::Host(msg) => return self.on_host(msg).await,
             RoomCmd::Join(req, reply) => self.join(req, reply).await,
             RoomCmd::Leave(id) => {
@@ -209,7 +229,6 @@ impl Room {
                         .await;
                 }
             }
-            RoomCmd::HostGone(_) => {}
         }
         None
     }
@@ -219,11 +238,13 @@ impl Room {
             HostMsg::Output { pane, bytes } => {
                 if pane == self.focus {
                     self.mirror.process(&bytes);
+                    self.changed_bytes += bytes.len();
                     self.dirty = true;
                 }
             }
             HostMsg::Snapshot { pane, size, bytes } => {
                 if pane == self.focus {
+                    self.changed_bytes += SMALL_UPDATE + 1;
                     self.mirror = new_parser(self.limits.clamp(size), 0, ());
                     self.mirror.process(&bytes);
                     self.dirty = true;
@@ -305,10 +326,21 @@ impl Room {
         let _ = self.host.send(RelayMsg::GuestJoined(info)).await;
     }
 
+    /// What the next view costs the pacer.
+    fn cost(&self) -> f64 {
+        if self.changed_bytes <= SMALL_UPDATE {
+            pacer::SMALL
+        } else {
+            pacer::FULL
+        }
+    }
+
     /// Makes the current state the latest view.
     fn publish(&mut self) {
+        let cost = self.cost();
         self.dirty = false;
-        self.published = Instant::now();
+        self.changed_bytes = 0;
+        self.pacer.take(Instant::now(), cost);
         if self.view.receiver_count() == 0 && self.guests.is_empty() {
             return;
         }
@@ -317,6 +349,7 @@ impl Room {
             guests: self.guests.len(),
             locked: self.locked,
             notice: self.notice.clone(),
+            small: cost < pacer::FULL,
         }));
     }
 

@@ -1,0 +1,118 @@
+//! `cargo bench --bench e2e`: the real relay, host and stock ssh guests on loopback.
+//!
+//! Steps: echo latency, output burst, join times, and relay scale. Flags pick steps and
+//! sizes; see `cargo bench --bench e2e -- --help`. The results are a Markdown table.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+#[path = "e2e/scale.rs"]
+mod scale;
+#[path = "e2e/steps.rs"]
+mod steps;
+#[path = "e2e/timed.rs"]
+mod timed;
+
+use std::time::Duration;
+use steps::Row;
+
+const USAGE: &str = "\
+usage: cargo bench --bench e2e -- [--only echo,burst,join,scale] [--keys N] [--bytes N]
+                                  [--runs N] [--sessions N,N,...] [--scale-limit SECS]
+defaults: all steps, --keys 300, --bytes 20000000, --runs 3, --sessions 100,1000,10000,
+          --scale-limit 600; a quick run: --only echo,burst,join --keys 100 --bytes 5000000";
+
+/// What to run.
+struct Args {
+    /// Steps to run.
+    only: Vec<String>,
+    /// Keys in the echo step.
+    keys: usize,
+    /// Bytes in the burst step.
+    bytes: usize,
+    /// Repetitions of the burst and join steps.
+    runs: usize,
+    /// Session counts in the scale step.
+    sessions: Vec<usize>,
+    /// The most time one scale size may take.
+    scale_limit: Duration,
+}
+
+fn parse() -> Result<Args, String> {
+    let mut a = Args {
+        only: ["echo", "burst", "join", "scale"]
+            .map(String::from)
+            .to_vec(),
+        keys: 300,
+        bytes: 20_000_000,
+        runs: 3,
+        sessions: vec![100, 1000, 10_000],
+        scale_limit: Duration::from_secs(600),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value\n{USAGE}"));
+        let num = |s: String, name: &str| {
+            s.parse::<usize>()
+                .map_err(|_| format!("{name}: not a number: {s}"))
+        };
+        match flag.as_str() {
+            // cargo bench passes --bench to every bench target.
+            "--bench" => {}
+            "--only" => a.only = value("--only")?.split(',').map(String::from).collect(),
+            "--keys" => a.keys = num(value("--keys")?, "--keys")?,
+            "--bytes" => a.bytes = num(value("--bytes")?, "--bytes")?,
+            "--runs" => a.runs = num(value("--runs")?, "--runs")?.max(1),
+            "--sessions" => {
+                a.sessions = value("--sessions")?
+                    .split(',')
+                    .map(|s| num(s.to_string(), "--sessions"))
+                    .collect::<Result<_, _>>()?
+            }
+            "--scale-limit" => {
+                a.scale_limit =
+                    Duration::from_secs(num(value("--scale-limit")?, "--scale-limit")? as u64)
+            }
+            "--help" | "-h" => return Err(USAGE.to_string()),
+            other => return Err(format!("unknown flag {other}\n{USAGE}")),
+        }
+    }
+    for s in &a.only {
+        if !["echo", "burst", "join", "scale"].contains(&s.as_str()) {
+            return Err(format!("--only: unknown step {s}\n{USAGE}"));
+        }
+    }
+    Ok(a)
+}
+
+fn main() {
+    let args = match parse() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    println!("cotty e2e benchmark: {cores} cores, guests are stock ssh in a 120x40 PTY\n");
+    println!("| step | result |\n|---|---|");
+    let show = |rows: Vec<Row>| {
+        for r in rows {
+            println!("| {} | {} |", r.name, r.value);
+        }
+    };
+    let want = |s: &str| args.only.iter().any(|o| o == s);
+    if want("echo") {
+        show(steps::echo(args.keys));
+    }
+    if want("burst") {
+        show(steps::burst(args.bytes, args.runs));
+    }
+    if want("join") {
+        show(steps::join(args.runs.max(5)));
+    }
+    if want("scale") {
+        show(scale::scale(&args.sessions, args.scale_limit));
+    }
+}

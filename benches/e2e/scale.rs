@@ -1,0 +1,233 @@
+//! The scale step: one relay process, N synthetic hosts and N lightweight guests.
+//!
+//! A synthetic host is the library's uplink over ssh speaking the real protocol, with a small
+//! program's screen as its output, but no PTY (10,000 PTYs would exceed the kernel's limit).
+//! A guest is a russh client that asks for a 120x40 PTY and a shell and reads what comes.
+
+use crate::steps::{RelayProc, Row};
+use crate::timed::{cpu_seconds, memory_kib};
+use anyhow::{Context, Result, anyhow, bail};
+use cotty::core::types::Size;
+use cotty::net::codec::{FrameReader, FrameWriter};
+use cotty::net::proto::{Hello, HostMsg, PaneGeometry, RelayMsg};
+use cotty::net::uplink::{RelayTarget, connect_ssh};
+use russh::keys::ssh_key::private::Ed25519Keypair;
+use russh::keys::{PrivateKey, PrivateKeyWithHashAlg};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// Connections being set up at once.
+const PARALLEL: usize = 64;
+/// What each synthetic host's program shows.
+const SCREEN: &[u8] = b"$ uptime\r\n 12:00:00 up 1 day,  1 user,  load average: 0.00\r\n$ ";
+
+/// A guest's ssh client: the relay is on loopback and started by us, so any key is fine.
+struct AnyKey;
+
+impl russh::client::Handler for AnyKey {
+    type Error = anyhow::Error;
+    async fn check_server_key(&mut self, _k: &russh::keys::PublicKeyOrCertificate) -> Result<bool> {
+        Ok(true)
+    }
+}
+
+/// Registers one synthetic host; returns its read-write token. Its tasks live in `tasks`.
+async fn host(target: RelayTarget, tasks: &mut JoinSet<()>) -> Result<String> {
+    let (ev_tx, _ev_rx) = tokio::sync::mpsc::channel(4);
+    let link = connect_ssh(&target, ev_tx).await?;
+    let (r, w) = tokio::io::split(link.stream);
+    let mut reader = FrameReader::new(r);
+    let mut writer = FrameWriter::new(w);
+    writer
+        .send(&HostMsg::Hello(Hello::new("cotty bench")))
+        .await?;
+    let first = reader
+        .next::<RelayMsg>()
+        .await?
+        .ok_or_else(|| anyhow!("relay closed"))?;
+    let Some(RelayMsg::Welcome { links, .. }) = first.into_iter().next() else {
+        bail!("no welcome");
+    };
+    let layout = HostMsg::Layout {
+        panes: vec![PaneGeometry {
+            id: 1,
+            size: Size::new(120, 39),
+        }],
+        focus: 1,
+    };
+    writer.push(&layout).await?;
+    writer
+        .push(&HostMsg::Output {
+            pane: 1,
+            bytes: SCREEN.to_vec(),
+        })
+        .await?;
+    writer.flush().await?;
+    let handle = link.handle;
+    tasks.spawn(async move {
+        // Read what the relay says (guest joins, resizes) so it never waits on us.
+        while let Ok(Some(_)) = reader.next::<RelayMsg>().await {}
+        drop((writer, handle));
+    });
+    let user = links
+        .ssh
+        .rsplit(' ')
+        .next()
+        .and_then(|u| u.split('@').next());
+    user.map(str::to_string)
+        .ok_or_else(|| anyhow!("no token in {}", links.ssh))
+}
+
+/// Attaches one guest; its task lives in `tasks`.
+async fn guest(
+    port: u16,
+    token: String,
+    key: Arc<PrivateKey>,
+    tasks: &mut JoinSet<()>,
+) -> Result<()> {
+    let cfg = Arc::new(russh::client::Config::default());
+    let mut h = russh::client::connect(cfg, ("127.0.0.1", port), AnyKey).await?;
+    let auth = h
+        .authenticate_publickey(token, PrivateKeyWithHashAlg::new(key, None))
+        .await?;
+    if !auth.success() {
+        bail!("guest login refused");
+    }
+    let mut ch = h.channel_open_session().await?;
+    ch.request_pty(false, "xterm-256color", 120, 40, 0, 0, &[])
+        .await?;
+    ch.request_shell(false).await?;
+    tasks.spawn(async move {
+        while ch.wait().await.is_some() {}
+        drop(h);
+    });
+    Ok(())
+}
+
+/// Sets up `n` sessions with one guest each on a fresh relay and measures it.
+async fn measure(n: usize) -> Result<Vec<Row>> {
+    let relay = RelayProc::start();
+    let pid = relay.proc.child.id();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, base_pss) = memory_kib(pid);
+    let target = RelayTarget {
+        addr: format!("127.0.0.1:{}", relay.port),
+        fingerprint: Some(relay.fingerprint.clone()),
+        known_relays: std::env::temp_dir().join("cotty-bench-known-relays"),
+    };
+    let key = Arc::new(PrivateKey::from(Ed25519Keypair::from_seed(&[7u8; 32])));
+    let started = Instant::now();
+    let gate = Arc::new(Semaphore::new(PARALLEL));
+    let mut setup = JoinSet::new();
+    for _ in 0..n {
+        let (target, key, gate) = (target.clone(), key.clone(), gate.clone());
+        let port = relay.port;
+        setup.spawn(async move {
+            let _permit = gate.acquire_owned().await?;
+            let mut tasks = JoinSet::new();
+            let token = host(target, &mut tasks).await.context("host")?;
+            guest(port, token, key, &mut tasks).await.context("guest")?;
+            anyhow::Ok(tasks)
+        });
+    }
+    let mut alive = Vec::with_capacity(n);
+    let mut failed = None;
+    while let Some(r) = setup.join_next().await {
+        match r {
+            Ok(Ok(tasks)) => alive.push(tasks),
+            Ok(Err(e)) => failed = Some(format!("{e:#}")),
+            Err(e) => failed = Some(e.to_string()),
+        }
+    }
+    let setup_time = started.elapsed();
+    // Let frames go out and the relay settle before measuring.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (rss, pss) = memory_kib(pid);
+    let cpu0 = cpu_seconds(pid);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let idle = (cpu_seconds(pid) - cpu0) / 5.0 * 100.0;
+    let ok = alive.len();
+    let per = (pss.saturating_sub(base_pss)) as f64 / ok.max(1) as f64;
+    let mut rows = vec![Row {
+        name: format!("scale {n}: sessions with one guest set up"),
+        value: format!("{ok} in {:.1} s", setup_time.as_secs_f64()),
+    }];
+    rows.push(Row {
+        name: format!("scale {n}: relay RSS / PSS"),
+        value: format!(
+            "{:.1} MB / {:.1} MB (idle relay: {:.1} MB PSS)",
+            rss as f64 / 1024.0,
+            pss as f64 / 1024.0,
+            base_pss as f64 / 1024.0
+        ),
+    });
+    rows.push(Row {
+        name: format!("scale {n}: relay PSS per session"),
+        value: format!("{per:.0} KiB"),
+    });
+    rows.push(Row {
+        name: format!("scale {n}: relay CPU while idle"),
+        value: format!("{idle:.2} % of one core"),
+    });
+    if let Some(e) = failed {
+        rows.push(Row {
+            name: format!("scale {n}: first failure"),
+            value: e,
+        });
+    }
+    // Closing: dropping every task's handles ends the connections; the relay is killed.
+    for mut t in alive {
+        t.abort_all();
+    }
+    Ok(rows)
+}
+
+/// Runs the scale step for each size, each on a fresh relay, within `limit` per size.
+pub fn scale(sizes: &[usize], limit: Duration) -> Vec<Row> {
+    raise_fd_limit();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut rows = Vec::new();
+    for &n in sizes {
+        match rt.block_on(async { tokio::time::timeout(limit, measure(n)).await }) {
+            Ok(Ok(r)) => rows.extend(r),
+            Ok(Err(e)) => rows.push(Row {
+                name: format!("scale {n}"),
+                value: format!("failed: {e:#}"),
+            }),
+            Err(_) => rows.push(Row {
+                name: format!("scale {n}"),
+                value: format!("stopped after {limit:?}"),
+            }),
+        }
+    }
+    rt.shutdown_timeout(Duration::from_secs(5));
+    rows
+}
+
+/// Each session takes four sockets on this machine (two per side); raise the limit if we may.
+fn raise_fd_limit() {
+    let want: libc::rlim_t = 200_000;
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        let mut lim = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
+            let raised = libc::rlimit {
+                rlim_cur: want.max(lim.rlim_cur),
+                rlim_max: want.max(lim.rlim_max),
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) != 0 {
+                lim.rlim_cur = lim.rlim_max;
+                libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+            }
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! The echo, burst and join steps: real relay and host processes, stock ssh guests.
+
+use crate::common::proc::Proc;
+use crate::timed::{TimedTerm, cpu_seconds, has_prompt, median, read_bytes, spread};
+use cotty::core::pty::{CommandSpec, Pty, PtyEvent};
+use cotty::core::types::Size;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The guest terminal of every step: 120x40, as the issue asks.
+pub const COLS: u16 = 120;
+/// See [`COLS`].
+pub const ROWS: u16 = 40;
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A relay process on a free loopback port.
+pub struct RelayProc {
+    /// The process.
+    pub proc: Proc,
+    /// Its port.
+    pub port: u16,
+    /// Its key's fingerprint.
+    pub fingerprint: String,
+    /// Keeps the host key.
+    _dir: tempfile::TempDir,
+}
+
+impl RelayProc {
+    /// Starts `cotty relay` on 127.0.0.1:0.
+    pub fn start() -> RelayProc {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = dir.path().join("key").display().to_string();
+        let proc = Proc::cotty(&[
+            "relay",
+            "--listen",
+            "127.0.0.1:0",
+            "--public-host",
+            "127.0.0.1",
+            "--host-key",
+            &key,
+            "--max-connections",
+            "100000",
+            "--max-guests",
+            "100000",
+        ]);
+        let line = proc.line("cotty relay listening on", &[]);
+        let port = line
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port");
+        let fp = proc.line("host key fingerprint:", &[]);
+        let fingerprint = fp.trim_start_matches("host key fingerprint: ").to_string();
+        RelayProc {
+            proc,
+            port,
+            fingerprint,
+            _dir: dir,
+        }
+    }
+
+    /// The arguments of a `cotty -F` that dials this relay and shares a bare bash.
+    pub fn host_args(&self) -> Vec<String> {
+        let addr = format!("127.0.0.1:{}", self.port);
+        [
+            "-F",
+            "--relay",
+            &addr,
+            "--relay-fingerprint",
+            &self.fingerprint,
+            "new-session",
+            "bash",
+            "--norc",
+            "--noprofile",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    /// Starts a headless host and returns it with its read-write token.
+    pub fn host(&self) -> (Proc, String) {
+        let args = self.host_args();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let host = Proc::cotty(&args);
+        let link = host.line("ssh session: ", &[]);
+        let token = link
+            .rsplit(' ')
+            .next()
+            .and_then(|u| u.split('@').next())
+            .expect("token");
+        (host, token.to_string())
+    }
+
+    /// A stock ssh guest in a 120x40 PTY.
+    pub fn guest(&self, token: &str) -> TimedTerm {
+        let port = self.port.to_string();
+        let dest = format!("{token}@127.0.0.1");
+        TimedTerm::spawn(
+            &[
+                "ssh",
+                "-tt",
+                "-F",
+                "/dev/null",
+                "-p",
+                &port,
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "LogLevel=ERROR",
+                "-o",
+                "PubkeyAuthentication=no",
+                &dest,
+            ],
+            COLS,
+            ROWS,
+            &[],
+        )
+    }
+}
+
+/// One line of the results table.
+pub struct Row {
+    /// Step and figure.
+    pub name: String,
+    /// The numbers.
+    pub value: String,
+}
+
+fn row(name: impl Into<String>, value: impl Into<String>) -> Row {
+    Row {
+        name: name.into(),
+        value: value.into(),
+    }
+}
+
+/// Types `keys` keys one at a time and times each echo.
+fn echo_through(term: &mut TimedTerm, keys: usize) -> Vec<Duration> {
+    let mut out = Vec::with_capacity(keys);
+    for i in 0..keys {
+        if i % 100 == 0 {
+            term.write(b"\x15"); // Ctrl-U: start a fresh line now and then.
+            term.drain(Duration::from_millis(20), Duration::from_secs(2));
+        }
+        let key = [b'a' + (i % 26) as u8];
+        let sent = term.write(&key);
+        match term.next_chunk(Duration::from_secs(5)) {
+            Some(t) => out.push(t.duration_since(sent)),
+            None => break,
+        }
+        // Let any trailing chunk of this echo arrive before the next key.
+        term.drain(Duration::from_millis(3), Duration::from_millis(200));
+    }
+    out
+}
+
+fn fmt_spread(mut v: Vec<Duration>) -> String {
+    let n = v.len();
+    let (min, med, p99) = spread(&mut v);
+    format!("min {min:.3} ms, median {med:.3} ms, p99 {p99:.3} ms ({n} keys)")
+}
+
+/// Whether output arrives from the PTY within `wait`.
+async fn next(rx: &mut tokio::sync::mpsc::Receiver<PtyEvent>, wait: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(wait, rx.recv()).await,
+        Ok(Some(PtyEvent::Output { .. }))
+    )
+}
+
+/// Echo latency for a guest, the host's own PTY, and a bare shell in a PTY.
+pub fn echo(keys: usize) -> Vec<Row> {
+    let relay = RelayProc::start();
+    let (_host, token) = relay.host();
+    let mut guest = relay.guest(&token);
+    guest.until(WAIT, has_prompt).expect("guest prompt");
+    guest.drain(Duration::from_millis(50), Duration::from_secs(2));
+    let through_guest = echo_through(&mut guest, keys);
+
+    // The host's own PTY: the same Pty bridge the host uses, bash at the other end.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let host_pty = rt.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let cmd = CommandSpec {
+            argv: vec!["bash".into(), "--norc".into(), "--noprofile".into()],
+            env: vec![("PS1".into(), "$ ".into())],
+        };
+        let pty = Pty::spawn(&cmd, Size::new(COLS, ROWS), 1, tx).expect("pty");
+        while next(&mut rx, Duration::from_millis(100)).await {}
+        let mut out = Vec::with_capacity(keys);
+        for i in 0..keys {
+            let sent = Instant::now();
+            pty.write(vec![b'a' + (i % 26) as u8]).expect("write");
+            if !next(&mut rx, Duration::from_secs(5)).await {
+                break;
+            }
+            out.push(sent.elapsed());
+            while next(&mut rx, Duration::from_millis(3)).await {}
+        }
+        out
+    });
+
+    let mut bare = TimedTerm::spawn(
+        &["bash", "--norc", "--noprofile"],
+        COLS,
+        ROWS,
+        &[("PS1", "$ ")],
+    );
+    bare.until(WAIT, has_prompt).expect("bare prompt");
+    bare.drain(Duration::from_millis(50), Duration::from_secs(2));
+    let bare_shell = echo_through(&mut bare, keys);
+    vec![
+        row(
+            "echo: ssh guest via relay and host",
+            fmt_spread(through_guest),
+        ),
+        row(
+            "echo: host's own PTY (cotty's bridge)",
+            fmt_spread(host_pty),
+        ),
+        row("echo: bare shell in a PTY", fmt_spread(bare_shell)),
+    ]
+}
+
+/// A burst of `bytes` of 80-byte lines, then a marker; `runs` times, medians reported.
+pub fn burst(bytes: usize, runs: usize) -> Vec<Row> {
+    let relay = RelayProc::start();
+    let (host, token) = relay.host();
+    let mut guest = relay.guest(&token);
+    guest.until(WAIT, has_prompt).expect("guest prompt");
+    let host_pid = host.child.id();
+    let relay_pid = relay.proc.child.id();
+    let ssh_pid = guest.pid().expect("ssh pid");
+    let (mut secs, mut pty_bytes, mut net_bytes, mut host_cpu, mut relay_cpu) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for run in 0..runs {
+        let lines = bytes / 80;
+        let marker = format!("MARK{run}-{}", 7 * 6);
+        let cmd = format!(
+            "clear; yes \"$(printf '%079d' 0)\" | head -n {lines}; echo MARK{run}-$((7*6))"
+        );
+        guest.write(cmd.as_bytes());
+        guest.drain(Duration::from_millis(100), Duration::from_secs(5));
+        let (h0, r0, n0, p0) = (
+            cpu_seconds(host_pid),
+            cpu_seconds(relay_pid),
+            read_bytes(ssh_pid),
+            guest.received,
+        );
+        let start = guest.write(b"\r");
+        let seen = guest
+            .until(Duration::from_secs(300), |s| s.contents().contains(&marker))
+            .expect("the marker reaches the guest");
+        secs.push(seen.duration_since(start).as_secs_f64());
+        guest.drain(Duration::from_millis(100), Duration::from_secs(5));
+        pty_bytes.push((guest.received - p0) as f64);
+        net_bytes.push(read_bytes(ssh_pid).saturating_sub(n0) as f64);
+        host_cpu.push(cpu_seconds(host_pid) - h0);
+        relay_cpu.push(cpu_seconds(relay_pid) - r0);
+    }
+    let (h, r) = (median(host_cpu), median(relay_cpu));
+    vec![
+        row(
+            format!(
+                "burst {:.0} MB: time to the marker on the guest",
+                bytes as f64 / 1e6
+            ),
+            format!("{:.3} s (median of {runs})", median(secs)),
+        ),
+        row(
+            "burst: bytes the guest's ssh wrote to its terminal",
+            format!("{:.0} KB", median(pty_bytes) / 1e3),
+        ),
+        row(
+            "burst: bytes the guest's ssh read (network, encrypted)",
+            format!("{:.0} KB", median(net_bytes) / 1e3),
+        ),
+        row(
+            "burst: CPU of host + relay",
+            format!("{:.2} s (host {h:.2} s, relay {r:.2} s)", h + r),
+        ),
+    ]
+}
+
+/// Time to the link for a host, and to the prompt for a guest; medians of `runs`.
+pub fn join(runs: usize) -> Vec<Row> {
+    let relay = RelayProc::start();
+    let args = relay.host_args();
+    let (mut to_link, mut to_prompt) = (vec![], vec![]);
+    for _ in 0..runs {
+        let start = Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cotty"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .env("PS1", "$ ")
+            .spawn()
+            .expect("host starts");
+        let out = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(out).lines();
+        let link = loop {
+            match lines.next() {
+                Some(Ok(l)) if l.starts_with("ssh session: ") => break l,
+                Some(Ok(_)) => continue,
+                _ => panic!("the host ended before printing its link"),
+            }
+        };
+        to_link.push(start.elapsed());
+        let token = link
+            .rsplit(' ')
+            .next()
+            .and_then(|u| u.split('@').next())
+            .expect("token");
+        let started = Instant::now();
+        let mut guest = relay.guest(token);
+        let seen = guest.until(WAIT, has_prompt).expect("prompt");
+        to_prompt.push(seen.duration_since(started));
+        drop(guest);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let (_, link_med, _) = spread(&mut to_link);
+    let (_, prompt_med, _) = spread(&mut to_prompt);
+    vec![
+        row(
+            "join: host start to its `ssh session:` line",
+            format!("{link_med:.1} ms (median of {runs})"),
+        ),
+        row(
+            "join: guest ssh start to the prompt on its screen",
+            format!("{prompt_med:.1} ms (median of {runs})"),
+        ),
+    ]
+}

@@ -1,0 +1,119 @@
+//! Processes of the binary under test, with their output collected line by line.
+
+use super::env::WAIT;
+use super::wait::wait_until;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A cotty process whose stdout lines are collected as they come.
+pub struct Proc {
+    /// The process.
+    pub child: Child,
+    /// Lines it printed on stdout.
+    pub lines: Arc<Mutex<Vec<String>>>,
+    /// What it printed on stderr.
+    pub err: Arc<Mutex<String>>,
+}
+
+impl Proc {
+    /// Starts the cotty binary under test with `args`.
+    pub fn cotty(args: &[&str]) -> Proc {
+        Proc::spawn(env!("CARGO_BIN_EXE_cotty"), args)
+    }
+
+    /// Starts `program` with `args`, a plain `sh` as its shell and `$ ` as the prompt.
+    pub fn spawn(program: &str, args: &[&str]) -> Proc {
+        let mut child = Command::new(program)
+            .args(args)
+            .env("SHELL", "/bin/sh")
+            .env("PS1", "$ ")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cotty starts");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let err = Arc::new(Mutex::new(String::new()));
+        let out = child.stdout.take().expect("stdout");
+        let l = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                l.lock().expect("lines").push(line);
+            }
+        });
+        let e = err.clone();
+        let stderr = child.stderr.take().expect("stderr");
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut e = e.lock().expect("err");
+                e.push_str(&line);
+                e.push('\n');
+            }
+        });
+        Proc { child, lines, err }
+    }
+
+    /// Waits for a stdout line starting with `prefix` (and containing every word of `also`).
+    pub fn line(&self, prefix: &str, also: &[&str]) -> String {
+        self.line_within(prefix, also, WAIT)
+    }
+
+    /// Like [`Proc::line`], with its own time limit.
+    pub fn line_within(&self, prefix: &str, also: &[&str], timeout: Duration) -> String {
+        let mut found = String::new();
+        let res = wait_until(prefix, timeout, || {
+            let lines = self.lines.lock().expect("lines");
+            match lines
+                .iter()
+                .find(|l| l.starts_with(prefix) && also.iter().all(|w| l.contains(w)))
+            {
+                Some(l) => {
+                    found = l.clone();
+                    true
+                }
+                None => false,
+            }
+        });
+        if let Err(e) = res {
+            panic!(
+                "{e}\nstdout: {:?}\nstderr: {}",
+                self.lines.lock().expect("lines"),
+                self.err.lock().expect("err")
+            );
+        }
+        found
+    }
+
+    /// Sends a signal, as `kill SIG PID` would.
+    pub fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(ok.success());
+    }
+
+    /// Waits for the process to exit; its exit code, or `None` if it still runs.
+    pub fn wait_exit(&mut self) -> Option<i32> {
+        let mut code = None;
+        let _ = wait_until("process exit", WAIT, || {
+            code = self
+                .child
+                .try_wait()
+                .ok()
+                .flatten()
+                .map(|s| s.code().unwrap_or(-1));
+            code.is_some()
+        });
+        code
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
