@@ -17,9 +17,11 @@ use steps::Row;
 
 const USAGE: &str = "\
 usage: cargo bench --bench e2e -- [--only echo,burst,join,scale] [--keys N] [--bytes N]
-                                  [--runs N] [--sessions N,N,...] [--scale-limit SECS]
+                                  [--runs N] [--sessions N,N,...] [--scale-size COLSxROWS]
+                                  [--scale-limit SECS]
 defaults: all steps, --keys 300, --bytes 20000000, --runs 3, --sessions 100,1000,10000,
-          --scale-limit 600; a quick run: --only echo,burst,join --keys 100 --bytes 5000000";
+          --scale-size 120x40, --scale-limit 600;
+a quick run: --only echo,burst,join --keys 100 --bytes 5000000";
 
 /// What to run.
 struct Args {
@@ -33,6 +35,8 @@ struct Args {
     runs: usize,
     /// Session counts in the scale step.
     sessions: Vec<usize>,
+    /// The guests' terminal size in the scale step.
+    scale_size: cotty::core::types::Size,
     /// The most time one scale size may take.
     scale_limit: Duration,
 }
@@ -46,6 +50,7 @@ fn parse() -> Result<Args, String> {
         bytes: 20_000_000,
         runs: 3,
         sessions: vec![100, 1000, 10_000],
+        scale_size: cotty::core::types::Size::new(120, 40),
         scale_limit: Duration::from_secs(600),
     };
     let mut it = std::env::args().skip(1);
@@ -68,6 +73,7 @@ fn parse() -> Result<Args, String> {
                     .map(|s| num(s.to_string(), "--sessions"))
                     .collect::<Result<_, _>>()?
             }
+            "--scale-size" => a.scale_size = value("--scale-size")?.parse()?,
             "--scale-limit" => {
                 a.scale_limit =
                     Duration::from_secs(num(value("--scale-limit")?, "--scale-limit")? as u64)
@@ -113,6 +119,10 @@ fn main() {
         show(steps::join(args.runs.max(5)));
     }
     if want("scale") {
-        show(scale::scale(&args.sessions, args.scale_limit));
+        show(scale::scale(
+            &args.sessions,
+            args.scale_size,
+            args.scale_limit,
+        ));
     }
 }

@@ -34,7 +34,7 @@ impl russh::client::Handler for AnyKey {
 }
 
 /// Registers one synthetic host; returns its read-write token. Its tasks live in `tasks`.
-async fn host(target: RelayTarget, tasks: &mut JoinSet<()>) -> Result<String> {
+async fn host(target: RelayTarget, pane: Size, tasks: &mut JoinSet<()>) -> Result<String> {
     let (ev_tx, _ev_rx) = tokio::sync::mpsc::channel(4);
     let link = connect_ssh(&target, ev_tx).await?;
     let (r, w) = tokio::io::split(link.stream);
@@ -51,10 +51,7 @@ async fn host(target: RelayTarget, tasks: &mut JoinSet<()>) -> Result<String> {
         bail!("no welcome");
     };
     let layout = HostMsg::Layout {
-        panes: vec![PaneGeometry {
-            id: 1,
-            size: Size::new(120, 39),
-        }],
+        panes: vec![PaneGeometry { id: 1, size: pane }],
         focus: 1,
     };
     writer.push(&layout).await?;
@@ -84,6 +81,7 @@ async fn host(target: RelayTarget, tasks: &mut JoinSet<()>) -> Result<String> {
 async fn guest(
     port: u16,
     token: String,
+    term: Size,
     key: Arc<PrivateKey>,
     tasks: &mut JoinSet<()>,
 ) -> Result<()> {
@@ -96,7 +94,8 @@ async fn guest(
         bail!("guest login refused");
     }
     let mut ch = h.channel_open_session().await?;
-    ch.request_pty(false, "xterm-256color", 120, 40, 0, 0, &[])
+    let (cols, rows) = (u32::from(term.cols), u32::from(term.rows));
+    ch.request_pty(false, "xterm-256color", cols, rows, 0, 0, &[])
         .await?;
     ch.request_shell(false).await?;
     tasks.spawn(async move {
@@ -106,8 +105,11 @@ async fn guest(
     Ok(())
 }
 
-/// Sets up `n` sessions with one guest each on a fresh relay and measures it.
-async fn measure(n: usize) -> Result<Vec<Row>> {
+/// Sets up `n` sessions with one guest each (terminals of `term`) on a fresh relay and
+/// measures it.
+async fn measure(n: usize, term: Size) -> Result<Vec<Row>> {
+    // The host's pane is the guest's terminal less the status line, as the policy makes it.
+    let pane = Size::new(term.cols, term.rows - 1);
     let relay = RelayProc::start();
     let pid = relay.proc.child.id();
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -127,8 +129,10 @@ async fn measure(n: usize) -> Result<Vec<Row>> {
         setup.spawn(async move {
             let _permit = gate.acquire_owned().await?;
             let mut tasks = JoinSet::new();
-            let token = host(target, &mut tasks).await.context("host")?;
-            guest(port, token, key, &mut tasks).await.context("guest")?;
+            let token = host(target, pane, &mut tasks).await.context("host")?;
+            guest(port, token, term, key, &mut tasks)
+                .await
+                .context("guest")?;
             anyhow::Ok(tasks)
         });
     }
@@ -151,11 +155,11 @@ async fn measure(n: usize) -> Result<Vec<Row>> {
     let ok = alive.len();
     let per = (pss.saturating_sub(base_pss)) as f64 / ok.max(1) as f64;
     let mut rows = vec![Row {
-        name: format!("scale {n}: sessions with one guest set up"),
+        name: format!("scale {n} at {term}: sessions with one guest set up"),
         value: format!("{ok} in {:.1} s", setup_time.as_secs_f64()),
     }];
     rows.push(Row {
-        name: format!("scale {n}: relay RSS / PSS"),
+        name: format!("scale {n} at {term}: relay RSS / PSS"),
         value: format!(
             "{:.1} MB / {:.1} MB (idle relay: {:.1} MB PSS)",
             rss as f64 / 1024.0,
@@ -164,16 +168,16 @@ async fn measure(n: usize) -> Result<Vec<Row>> {
         ),
     });
     rows.push(Row {
-        name: format!("scale {n}: relay PSS per session"),
+        name: format!("scale {n} at {term}: relay PSS per session"),
         value: format!("{per:.0} KiB"),
     });
     rows.push(Row {
-        name: format!("scale {n}: relay CPU while idle"),
+        name: format!("scale {n} at {term}: relay CPU while idle"),
         value: format!("{idle:.2} % of one core"),
     });
     if let Some(e) = failed {
         rows.push(Row {
-            name: format!("scale {n}: first failure"),
+            name: format!("scale {n} at {term}: first failure"),
             value: e,
         });
     }
@@ -181,11 +185,15 @@ async fn measure(n: usize) -> Result<Vec<Row>> {
     for mut t in alive {
         t.abort_all();
     }
+    // Stop the relay the way an operator would, so a profiler around it can write its data.
+    let mut relay = relay;
+    relay.proc.signal("-INT");
+    let _ = tokio::task::spawn_blocking(move || relay.proc.wait_exit()).await;
     Ok(rows)
 }
 
 /// Runs the scale step for each size, each on a fresh relay, within `limit` per size.
-pub fn scale(sizes: &[usize], limit: Duration) -> Vec<Row> {
+pub fn scale(sizes: &[usize], term: Size, limit: Duration) -> Vec<Row> {
     raise_fd_limit();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -194,7 +202,7 @@ pub fn scale(sizes: &[usize], limit: Duration) -> Vec<Row> {
         .expect("runtime");
     let mut rows = Vec::new();
     for &n in sizes {
-        match rt.block_on(async { tokio::time::timeout(limit, measure(n)).await }) {
+        match rt.block_on(async { tokio::time::timeout(limit, measure(n, term)).await }) {
             Ok(Ok(r)) => rows.extend(r),
             Ok(Err(e)) => rows.push(Row {
                 name: format!("scale {n}"),

@@ -31,7 +31,7 @@ impl RelayProc {
     pub fn start() -> RelayProc {
         let dir = tempfile::tempdir().expect("tempdir");
         let key = dir.path().join("key").display().to_string();
-        let proc = Proc::cotty(&[
+        let args = [
             "relay",
             "--listen",
             "127.0.0.1:0",
@@ -43,8 +43,18 @@ impl RelayProc {
             "100000",
             "--max-guests",
             "100000",
-        ]);
-        let line = proc.line("cotty relay listening on", &[]);
+        ];
+        // COTTY_BENCH_WRAP runs the relay under a tool, e.g. "valgrind --tool=massif".
+        let proc = match std::env::var("COTTY_BENCH_WRAP") {
+            Ok(wrap) if !wrap.trim().is_empty() => {
+                let mut words: Vec<&str> = wrap.split_whitespace().collect();
+                words.push(env!("CARGO_BIN_EXE_cotty"));
+                words.extend(args);
+                Proc::spawn(words[0], &words[1..])
+            }
+            _ => Proc::cotty(&args),
+        };
+        let line = proc.line_within("cotty relay listening on", &[], Duration::from_secs(60));
         let port = line
             .rsplit(':')
             .next()

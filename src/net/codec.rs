@@ -95,10 +95,25 @@ pub fn check_version(hello: &Hello) -> Result<(), CodecError> {
     }
 }
 
+/// How a direction's zlib stream is written.
+enum Deflate {
+    /// Compressed at level 1: terminal output compresses well at level 1 already.
+    Fast(ZlibEncoder<Vec<u8>>),
+    /// Stored blocks: valid zlib that any inflater reads, with no compressor state. For the
+    /// relay-to-host direction, whose few small messages (joins, keys) do not compress, and
+    /// where a compressor's ~250 KB would be paid by every session on the relay.
+    Stored {
+        /// Bytes of the current chunk.
+        raw: Vec<u8>,
+        /// The two-byte zlib header has been written.
+        started: bool,
+    },
+}
+
 /// Encodes one direction: messages in, chunks out.
 pub struct Encoder {
-    /// The direction's zlib stream; its output buffer is taken at every chunk end.
-    zlib: ZlibEncoder<Vec<u8>>,
+    /// The direction's zlib stream.
+    zlib: Deflate,
     /// Scratch space for one serialised message.
     scratch: Vec<u8>,
     /// Uncompressed bytes in the current chunk.
@@ -112,10 +127,22 @@ impl Default for Encoder {
 }
 
 impl Encoder {
-    /// A new stream. Fast compression: terminal output compresses well at level 1 already.
+    /// A compressed stream.
     pub fn new() -> Self {
         Encoder {
-            zlib: ZlibEncoder::new(Vec::new(), Compression::fast()),
+            zlib: Deflate::Fast(ZlibEncoder::new(Vec::new(), Compression::fast())),
+            scratch: Vec::new(),
+            pending: 0,
+        }
+    }
+
+    /// A stream of stored (uncompressed) zlib blocks, for small control traffic.
+    pub fn stored() -> Self {
+        Encoder {
+            zlib: Deflate::Stored {
+                raw: Vec::new(),
+                started: false,
+            },
             scratch: Vec::new(),
             pending: 0,
         }
@@ -133,8 +160,17 @@ impl Encoder {
                 max: MAX_MESSAGE,
             });
         }
-        self.zlib.write_all(&(len as u32).to_be_bytes())?;
-        self.zlib.write_all(&self.scratch)?;
+        let head = (len as u32).to_be_bytes();
+        match &mut self.zlib {
+            Deflate::Fast(z) => {
+                z.write_all(&head)?;
+                z.write_all(&self.scratch)?;
+            }
+            Deflate::Stored { raw, .. } => {
+                raw.extend_from_slice(&head);
+                raw.extend_from_slice(&self.scratch);
+            }
+        }
         self.pending += 4 + len;
         Ok(())
     }
@@ -146,9 +182,18 @@ impl Encoder {
 
     /// Ends the current chunk and returns it with its length header, ready to write.
     pub fn finish_chunk(&mut self) -> Result<Vec<u8>, CodecError> {
-        // A sync flush: everything so far can be inflated now, and the dictionary is kept.
-        self.zlib.flush()?;
-        let body = std::mem::take(self.zlib.get_mut());
+        let body = match &mut self.zlib {
+            Deflate::Fast(z) => {
+                // A sync flush: everything so far can be inflated now; the dictionary is kept.
+                z.flush()?;
+                std::mem::take(z.get_mut())
+            }
+            Deflate::Stored { raw, started } => {
+                let body = stored_blocks(started, raw);
+                raw.clear();
+                body
+            }
+        };
         self.pending = 0;
         let mut out = Vec::with_capacity(body.len() + 4);
         out.extend_from_slice(&(body.len() as u32).to_be_bytes());
@@ -163,6 +208,27 @@ impl Encoder {
         }
         self.finish_chunk()
     }
+}
+
+/// `raw` as zlib stored blocks (RFC 1950/1951), after the stream header if not yet written.
+/// The stream is never finished, so no checksum follows; each block is complete, so the
+/// inflater hands out every byte at once.
+fn stored_blocks(started: &mut bool, raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len() + 2 + 5 * (raw.len() / 0xFFFF + 1));
+    if !*started {
+        // CMF 0x78 (deflate, 32 KiB window), FLG 0x01: (0x78 << 8 | 0x01) is a multiple of 31.
+        out.extend_from_slice(&[0x78, 0x01]);
+        *started = true;
+    }
+    for block in raw.chunks(0xFFFF) {
+        let len = block.len() as u16;
+        // BFINAL 0, BTYPE 00 (stored); stored blocks keep the stream byte-aligned.
+        out.push(0x00);
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(block);
+    }
+    out
 }
 
 /// Decodes one direction: chunk bodies in, messages out.
@@ -329,11 +395,19 @@ pub struct FrameWriter<W> {
 }
 
 impl<W: AsyncWrite + Unpin> FrameWriter<W> {
-    /// Wraps a transport.
+    /// Wraps a transport; the stream is compressed.
     pub fn new(io: W) -> Self {
         FrameWriter {
             io,
             encoder: Encoder::new(),
+        }
+    }
+
+    /// Wraps a transport; the stream is stored blocks (see [`Encoder::stored`]).
+    pub fn stored(io: W) -> Self {
+        FrameWriter {
+            io,
+            encoder: Encoder::stored(),
         }
     }
 

@@ -260,3 +260,24 @@ fn random_bytes_are_refused_without_panic() {
         .expect_err("garbage msgpack");
     assert!(matches!(err, CodecError::Malformed(_)), "{err}");
 }
+
+#[test]
+fn a_stored_stream_decodes_like_a_compressed_one() {
+    let relay = all_relay_msgs();
+    let mut enc = Encoder::stored();
+    let mut dec = Decoder::new();
+    for _ in 0..3 {
+        let chunk = enc.encode(&relay).expect("encode");
+        let got: Vec<RelayMsg> = dec.decode(body(&chunk)).expect("decode");
+        assert_eq!(got, relay);
+    }
+    // A message over 64 KiB spans several stored blocks.
+    let big = RelayMsg::Input {
+        guest: 1,
+        pane: 1,
+        bytes: (0..200_000u32).map(|i| i as u8).collect(),
+    };
+    let chunk = enc.encode(std::slice::from_ref(&big)).expect("encode");
+    let got: Vec<RelayMsg> = dec.decode(body(&chunk)).expect("decode");
+    assert_eq!(got, vec![big]);
+}

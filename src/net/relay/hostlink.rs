@@ -25,7 +25,8 @@ where
 {
     let (r, w) = tokio::io::split(stream);
     let mut reader = FrameReader::new(r);
-    let mut writer = FrameWriter::new(w);
+    // Relay-to-host traffic is small control messages: stored blocks, no compressor state.
+    let mut writer = FrameWriter::stored(w);
     let first = tokio::time::timeout(shared.limits.hello_timeout, reader.next::<HostMsg>())
         .await
         .map_err(|_| anyhow!("no hello within {:?}", shared.limits.hello_timeout))?
