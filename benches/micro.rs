@@ -336,7 +336,7 @@ fn guest_frame(c: &mut Criterion) {
     };
     let mut parser = pane_parser();
     parser.process(&sgr_text(INPUT));
-    let before = parser.screen().clone();
+    let before = std::sync::Arc::new(parser.screen().clone());
     let mut line = b"\x1b[20;1H\x1b[2K".to_vec();
     styled_line(
         &mut Rng(0x853c_49e6_748f_ea9b),
@@ -344,7 +344,7 @@ fn guest_frame(c: &mut Criterion) {
         usize::from(COLS),
     );
     parser.process(&line);
-    let after = parser.screen().clone();
+    let after = std::sync::Arc::new(parser.screen().clone());
 
     let mut renderer = GuestRenderer::new(size);
     let full = renderer.frame(&before, &status, &theme);

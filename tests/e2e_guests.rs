@@ -73,7 +73,13 @@ fn two_guests_see_the_same_screen_and_a_late_joiner_sees_earlier_text() {
     b.wait_for_text(&format!("{m}-42"), WAIT)
         .expect("a late joiner sees earlier output");
     let pane = |g: &SshGuest| g.screen().rows(0, 80).take(24).collect::<Vec<_>>();
-    wait_until("identical panes", WAIT, || pane(&a) == pane(&b)).expect("same screen");
+    if wait_until("identical panes", WAIT, || pane(&a) == pane(&b)).is_err() {
+        panic!(
+            "panes differ:\n--- a ---\n{}\n--- b ---\n{}",
+            pane(&a).join("\n"),
+            pane(&b).join("\n")
+        );
+    }
 }
 
 #[test]

@@ -1,13 +1,12 @@
 //! What an ssh guest sees: the shared pane above one status line, sent as screen diffs.
 //!
-//! [`GuestRenderer`] keeps the last frame it sent and turns each new frame into the escape
-//! codes that change one into the other, so a guest's memory is O(screen) and a frame after a
-//! small change is a few bytes.
+//! [`GuestRenderer`] keeps the screen it drew last and turns each new one into the escape codes
+//! that change one into the other, so a frame after a small change is a few bytes.
 
 use crate::core::layout::follow_cursor;
 use crate::core::pane::screen_size;
 use crate::core::types::{Access, Size};
-use crate::ui::screen_view::{ScreenView, cursor_position};
+use crate::ui::screen_view::{ScreenView, cursor_position, draw_cell};
 use crate::ui::theme::Theme;
 use crossterm::{cursor, queue, terminal};
 use ratatui::backend::{Backend, CrosstermBackend};
@@ -16,6 +15,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 use std::io::Write;
+use std::sync::Arc;
 
 /// What the status line says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +56,25 @@ impl GuestStatus<'_> {
     }
 }
 
-/// Draws one guest frame into `buf`: the pane, then the status line on the last row.
+/// Where the pane's top-left corner falls in the screen for a view of `view`: the part
+/// around the cursor when the screen is larger.
+fn pane_offset(screen: &vt100::Screen, view: Size) -> (u16, u16) {
+    follow_cursor(screen_size(screen), view, cursor_position(screen))
+}
+
+/// Draws the status line into `buf`, a one-row buffer.
+fn draw_status(buf: &mut Buffer, status: &GuestStatus<'_>, theme: &Theme) {
+    let style = if status.locked || status.access == Access::ReadOnly {
+        theme.status_readonly
+    } else {
+        theme.status
+    };
+    let bar = buf.area;
+    buf.set_style(bar, style);
+    Line::from(Span::styled(status.text(), style)).render(bar, buf);
+}
+
+/// Draws one whole guest frame into `buf`: the pane, then the status line on the last row.
 /// Returns where the cursor goes, if it is shown.
 pub fn draw(
     buf: &mut Buffer,
@@ -69,31 +87,37 @@ pub fn draw(
         return None;
     }
     let pane = Rect::new(area.x, area.y, area.width, area.height - 1);
-    let view = Size::new(pane.width, pane.height);
-    let offset = follow_cursor(screen_size(screen), view, cursor_position(screen));
     let widget = ScreenView::new(screen)
-        .offset(offset)
+        .offset(pane_offset(screen, Size::new(pane.width, pane.height)))
         .unused(&theme.unused_symbol, theme.unused);
     let cursor = widget.cursor(pane);
     widget.render(pane, buf);
-
-    let style = if status.locked || status.access == Access::ReadOnly {
-        theme.status_readonly
-    } else {
-        theme.status
-    };
-    let bar = Rect::new(area.x, area.y + area.height - 1, area.width, 1);
-    buf.set_style(bar, style);
-    Line::from(Span::styled(status.text(), style)).render(bar, buf);
+    let mut bar = Buffer::empty(Rect::new(area.x, area.y + area.height - 1, area.width, 1));
+    draw_status(&mut bar, status, theme);
+    buf.merge(&bar);
     cursor
 }
 
+/// What the guest's terminal shows now.
+struct Shown {
+    /// The screen drawn last: the room's published copy, shared, so keeping it is free.
+    screen: Arc<vt100::Screen>,
+    /// The pane's offset into that screen.
+    offset: (u16, u16),
+    /// The status line drawn last.
+    status: Buffer,
+}
+
 /// Turns frames into the bytes that update a guest's terminal.
+///
+/// It keeps the screen it drew last (shared with the room, not copied) and compares vt100
+/// cells, so a frame after a small change costs a pass of 32-byte compares, and a guest costs
+/// the relay no screen buffer of its own.
 pub struct GuestRenderer {
     /// The guest's terminal size.
     size: Size,
-    /// The frame the guest's terminal shows now; `None` forces a full redraw.
-    prev: Option<Buffer>,
+    /// What the terminal shows; `None` forces a full redraw.
+    shown: Option<Shown>,
 }
 
 impl GuestRenderer {
@@ -101,7 +125,7 @@ impl GuestRenderer {
     pub fn new(size: Size) -> Self {
         GuestRenderer {
             size: size.at_least_one(),
-            prev: None,
+            shown: None,
         }
     }
 
@@ -129,25 +153,37 @@ impl GuestRenderer {
     /// The guest's terminal changed size; the next frame is drawn in full.
     pub fn resize(&mut self, size: Size) {
         self.size = size.at_least_one();
-        self.prev = None;
+        self.shown = None;
     }
 
     /// The bytes that bring the guest's terminal from the last frame to this one.
     pub fn frame(
         &mut self,
-        screen: &vt100::Screen,
+        screen: &Arc<vt100::Screen>,
         status: &GuestStatus<'_>,
         theme: &Theme,
     ) -> Vec<u8> {
-        let area = Rect::new(0, 0, self.size.cols, self.size.rows);
-        let mut next = Buffer::empty(area);
-        let cursor = draw(&mut next, screen, status, theme);
+        let (cols, rows) = (self.size.cols, self.size.rows);
+        let pane = Rect::new(0, 0, cols, rows.saturating_sub(1));
+        let offset = pane_offset(screen, Size::new(pane.width, pane.height));
+        let mut bar = Buffer::empty(Rect::new(0, rows.saturating_sub(1), cols, 1));
+        draw_status(&mut bar, status, theme);
+
         let mut bytes = Vec::new();
         let mut out = CrosstermBackend::new(&mut bytes);
         let _ = out.hide_cursor();
-        match &self.prev {
-            Some(prev) => {
-                let _ = out.draw(prev.diff(&next).into_iter());
+        let same_frame = self
+            .shown
+            .as_ref()
+            .filter(|s| s.offset == offset && screen_size(&s.screen) == screen_size(screen));
+        match same_frame {
+            Some(shown) => {
+                let cells = changed_cells(&shown.screen, screen, offset, pane);
+                let status_diff = shown.status.diff(&bar);
+                if !cells.is_empty() || !status_diff.is_empty() {
+                    let pane_cells = cells.iter().map(|(x, y, c)| (*x, *y, c));
+                    let _ = out.draw(pane_cells.chain(status_diff));
+                }
             }
             None => {
                 let _ = queue!(
@@ -155,14 +191,30 @@ impl GuestRenderer {
                     crossterm::style::SetAttribute(crossterm::style::Attribute::Reset),
                     terminal::Clear(terminal::ClearType::All)
                 );
-                let _ = out.draw(Buffer::empty(area).diff(&next).into_iter());
+                let mut full = Buffer::empty(pane);
+                ScreenView::new(screen)
+                    .offset(offset)
+                    .unused(&theme.unused_symbol, theme.unused)
+                    .render(pane, &mut full);
+                let (blank_pane, blank_bar) = (Buffer::empty(pane), Buffer::empty(bar.area));
+                let _ = out.draw(
+                    blank_pane
+                        .diff(&full)
+                        .into_iter()
+                        .chain(blank_bar.diff(&bar)),
+                );
             }
         }
+        let cursor = ScreenView::new(screen).offset(offset).cursor(pane);
         if let Some((x, y)) = cursor {
             let _ = queue!(out, cursor::MoveTo(x, y), cursor::Show);
         }
         let _ = Write::flush(&mut out);
-        self.prev = Some(next);
+        self.shown = Some(Shown {
+            screen: screen.clone(),
+            offset,
+            status: bar,
+        });
         bytes
     }
 
@@ -180,6 +232,50 @@ impl GuestRenderer {
         }
         w
     }
+}
+
+/// The pane cells that differ between two screens of one size, seen at `offset`, as the
+/// ratatui cells to draw. Cells covered by a wide character are left to it.
+fn changed_cells(
+    old: &vt100::Screen,
+    new: &vt100::Screen,
+    offset: (u16, u16),
+    pane: Rect,
+) -> Vec<(u16, u16, ratatui::buffer::Cell)> {
+    let (rows, cols) = new.size();
+    let mut out = Vec::new();
+    for y in 0..pane.height {
+        let row = offset.0 + y;
+        if row >= rows.get() {
+            break;
+        }
+        for x in 0..pane.width {
+            let col = offset.1 + x;
+            if col >= cols.get() {
+                break;
+            }
+            let Some(cell) = new.cell(row, col) else {
+                continue;
+            };
+            let before = old.cell(row, col);
+            if before == Some(cell) || cell.is_wide_continuation() {
+                continue;
+            }
+            let last = x + 1 == pane.width;
+            let mut drawn = ratatui::buffer::Cell::default();
+            draw_cell(cell, &mut drawn, last);
+            if let Some(before) = before.filter(|b| !b.is_wide_continuation()) {
+                // Cells can differ and still look the same: a blank and a written space.
+                let mut shown = ratatui::buffer::Cell::default();
+                draw_cell(before, &mut shown, last);
+                if shown == drawn {
+                    continue;
+                }
+            }
+            out.push((pane.x + x, pane.y + y, drawn));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

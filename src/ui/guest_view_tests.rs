@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::core::pane::new_parser;
+use std::sync::Arc;
 
 fn fixture(name: &str) -> vt100::Parser {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -46,7 +47,11 @@ fn the_guest_terminal_shows_the_same_cells_and_a_status_line() {
         let host = fixture(name);
         let mut r = GuestRenderer::new(Size::new(80, 25));
         let start = r.start();
-        let frame = r.frame(host.screen(), &status(Access::ReadWrite), &theme);
+        let frame = r.frame(
+            &Arc::new(host.screen().clone()),
+            &status(Access::ReadWrite),
+            &theme,
+        );
         let guest = guest_terminal(Size::new(80, 25), &[start, frame]);
         for row in 0..24 {
             for col in 0..80 {
@@ -81,12 +86,24 @@ fn a_small_change_sends_a_small_diff() {
     let theme = Theme::default_dark();
     let mut host = fixture("colors.bin");
     let mut r = GuestRenderer::new(Size::new(80, 25));
-    let first = r.frame(host.screen(), &status(Access::ReadWrite), &theme);
+    let first = r.frame(
+        &Arc::new(host.screen().clone()),
+        &status(Access::ReadWrite),
+        &theme,
+    );
     host.process(b"X");
-    let second = r.frame(host.screen(), &status(Access::ReadWrite), &theme);
+    let second = r.frame(
+        &Arc::new(host.screen().clone()),
+        &status(Access::ReadWrite),
+        &theme,
+    );
     assert!(first.len() > 1000, "first frame {} bytes", first.len());
     assert!(second.len() < 80, "second frame {} bytes", second.len());
-    let third = r.frame(host.screen(), &status(Access::ReadWrite), &theme);
+    let third = r.frame(
+        &Arc::new(host.screen().clone()),
+        &status(Access::ReadWrite),
+        &theme,
+    );
     assert!(third.len() < 40, "unchanged frame {} bytes", third.len());
 }
 
@@ -108,7 +125,11 @@ fn a_smaller_guest_sees_the_cursor_and_a_larger_one_sees_marks() {
     let mut host = new_parser(Size::new(100, 30), 0, ());
     host.process(b"\x1b[30;90Hend-of-line");
     let mut r = GuestRenderer::new(Size::new(50, 21));
-    let bytes = r.frame(host.screen(), &status(Access::ReadWrite), &theme);
+    let bytes = r.frame(
+        &Arc::new(host.screen().clone()),
+        &status(Access::ReadWrite),
+        &theme,
+    );
     let guest = guest_terminal(Size::new(50, 21), &[bytes]);
     let (row, col) = guest.screen().cursor_position();
     assert!(
@@ -123,7 +144,11 @@ fn a_smaller_guest_sees_the_cursor_and_a_larger_one_sees_marks() {
 
     let small = fixture("colors.bin");
     let mut r = GuestRenderer::new(Size::new(90, 30));
-    let bytes = r.frame(small.screen(), &status(Access::ReadWrite), &theme);
+    let bytes = r.frame(
+        &Arc::new(small.screen().clone()),
+        &status(Access::ReadWrite),
+        &theme,
+    );
     let guest = guest_terminal(Size::new(90, 30), &[bytes]);
     assert_eq!(guest.screen().cell(0, 85).expect("cell").contents(), "·");
     assert_eq!(guest.screen().cell(26, 0).expect("cell").contents(), "·");
@@ -138,4 +163,54 @@ fn finish_leaves_the_alternate_screen_and_says_why() {
     t.process(&r.finish("kicked by host"));
     assert!(!t.screen().alternate_screen());
     assert!(t.screen().contents().contains("kicked by host"));
+}
+
+#[test]
+fn frame_after_frame_the_guest_terminal_keeps_matching() {
+    let theme = Theme::default_dark();
+    let mut host = new_parser(Size::new(40, 10), 0, ());
+    let mut r = GuestRenderer::new(Size::new(40, 11));
+    let mut guest = new_parser(Size::new(40, 11), 0, ());
+    guest.process(&r.start());
+    let steps: &[&[u8]] = &[
+        b"plain text\r\nsecond line",
+        "\x1b[1;1H漢字 wide then".as_bytes(),
+        b"\x1b[1;1Hnarrow over wide",
+        "\x1b[2;3H\x1b[31;44m色\x1b[0m and \x1b[7mrev\x1b[0m".as_bytes(),
+        b"\x1b[5;1H\x1b[38;2;1;2;3mrgb\x1b[0m\x1b[K",
+        b"\x1b[2J\x1b[Hcleared",
+        b"\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nscrolled",
+        b"\x1b[10;39Hxy",
+    ];
+    for (i, step) in steps.iter().enumerate() {
+        host.process(step);
+        let frame = r.frame(
+            &Arc::new(host.screen().clone()),
+            &status(Access::ReadWrite),
+            &theme,
+        );
+        guest.process(&frame);
+        for row in 0..10 {
+            for col in 0..40 {
+                let want = host.screen().cell(row, col).expect("cell");
+                let got = guest.screen().cell(row, col).expect("cell");
+                if want.is_wide_continuation() {
+                    continue;
+                }
+                assert_eq!(text(got), text(want), "step {i} at {row},{col}");
+                assert_eq!(got.fgcolor(), want.fgcolor(), "step {i} fg at {row},{col}");
+                assert_eq!(got.bgcolor(), want.bgcolor(), "step {i} bg at {row},{col}");
+                assert_eq!(
+                    got.inverse(),
+                    want.inverse(),
+                    "step {i} inverse at {row},{col}"
+                );
+            }
+        }
+        assert_eq!(
+            guest.screen().cursor_position(),
+            crate::ui::screen_view::cursor_position(host.screen()),
+            "step {i} cursor"
+        );
+    }
 }

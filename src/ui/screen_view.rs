@@ -89,8 +89,9 @@ pub fn cursor_position(screen: &vt100::Screen) -> (u16, u16) {
     (row.min(rows.get() - 1), col.min(cols.get() - 1))
 }
 
-/// Copies one vt100 cell into a ratatui cell.
-fn draw_cell(cell: &vt100::Cell, out: &mut ratatui::buffer::Cell, last_column: bool) {
+/// Copies one vt100 cell into a ratatui cell; `last_column` blanks a wide character that
+/// does not fit.
+pub fn draw_cell(cell: &vt100::Cell, out: &mut ratatui::buffer::Cell, last_column: bool) {
     out.reset();
     out.set_style(cell_style(cell));
     if cell.is_wide_continuation() {

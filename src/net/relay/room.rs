@@ -24,8 +24,8 @@ const GUEST_CTL_QUEUE: usize = 8;
 /// What guests draw: a copy of the mirror and the room's state.
 #[derive(Debug, Clone)]
 pub struct RoomView {
-    /// The focused pane's screen.
-    pub screen: vt100::Screen,
+    /// The focused pane's screen; guests keep the one they drew last, so it is shared.
+    pub screen: Arc<vt100::Screen>,
     /// Guests attached.
     pub guests: usize,
     /// Whether the host locked every guest's input.
@@ -138,7 +138,7 @@ impl Room {
     pub fn new(label: String, host: mpsc::Sender<RelayMsg>, limits: Limits) -> Room {
         let mirror = new_parser(Size::DEFAULT, 0, ());
         let view = RoomView {
-            screen: mirror.screen().clone(),
+            screen: Arc::new(mirror.screen().clone()),
             guests: 0,
             locked: false,
             notice: None,
@@ -345,7 +345,7 @@ impl Room {
             return;
         }
         self.view.send_replace(Arc::new(RoomView {
-            screen: self.mirror.screen().clone(),
+            screen: Arc::new(self.mirror.screen().clone()),
             guests: self.guests.len(),
             locked: self.locked,
             notice: self.notice.clone(),
