@@ -55,9 +55,11 @@ async fn host(target: RelayTarget, pane: Size, tasks: &mut JoinSet<()>) -> Resul
         focus: 1,
     };
     writer.push(&layout).await?;
+    // As the real host does on connecting: the layout, then a snapshot of the screen.
     writer
-        .push(&HostMsg::Output {
+        .push(&HostMsg::Snapshot {
             pane: 1,
+            size: pane,
             bytes: SCREEN.to_vec(),
         })
         .await?;

@@ -238,7 +238,8 @@ pub fn echo(keys: usize) -> Vec<Row> {
     ]
 }
 
-/// A burst of `bytes` of 80-byte lines, then a marker; `runs` times, medians reported.
+/// A burst of `bytes` of numbered 80-byte lines, then a marker; `runs` times, medians
+/// reported. Every line differs, so every frame the guest gets changes every row.
 pub fn burst(bytes: usize, runs: usize) -> Vec<Row> {
     let relay = RelayProc::start();
     let (host, token) = relay.host();
@@ -253,7 +254,7 @@ pub fn burst(bytes: usize, runs: usize) -> Vec<Row> {
         let lines = bytes / 80;
         let marker = format!("MARK{run}-{}", 7 * 6);
         let cmd = format!(
-            "clear; yes \"$(printf '%079d' 0)\" | head -n {lines}; echo MARK{run}-$((7*6))"
+            "clear; seq -f '%079g' 1 {lines}; echo MARK{run}-$((7*6))"
         );
         guest.write(cmd.as_bytes());
         guest.drain(Duration::from_millis(100), Duration::from_secs(5));
