@@ -36,33 +36,21 @@ fn main() {
 async fn run(cli: Cli) -> Result<()> {
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone())?;
-    match cli.command {
-        Some(Command::Relay(args)) => run_relay(args, shutdown).await,
-        Some(Command::NewSession { cmd }) => {
-            host(
-                cli.headless,
-                cli.relay,
-                cli.relay_fingerprint,
-                cli.known_relays,
-                cli.size,
-                cmd,
-                shutdown,
-            )
-            .await
-        }
-        None => {
-            host(
-                cli.headless,
-                cli.relay,
-                cli.relay_fingerprint,
-                cli.known_relays,
-                cli.size,
-                Vec::new(),
-                shutdown,
-            )
-            .await
-        }
-    }
+    let argv = match cli.command {
+        Some(Command::Relay(args)) => return run_relay(args, shutdown).await,
+        Some(Command::NewSession { cmd }) => cmd,
+        None => Vec::new(),
+    };
+    host(
+        cli.headless,
+        cli.relay,
+        cli.relay_fingerprint,
+        cli.known_relays,
+        cli.size,
+        argv,
+        shutdown,
+    )
+    .await
 }
 
 async fn host(

@@ -20,14 +20,7 @@ fn relay(dir: &std::path::Path) -> (Proc, u16, String) {
         "--host-key",
         &key,
     ]);
-    let listening = r.line("cotty relay listening on 127.0.0.1:", &[]);
-    let port: u16 = listening
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .expect("port");
-    let fp = r.line("host key fingerprint: SHA256:", &[]);
-    let fp = fp.trim_start_matches("host key fingerprint: ").to_string();
+    let (port, fp) = r.relay_address(WAIT);
     (r, port, fp)
 }
 

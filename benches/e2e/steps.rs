@@ -54,14 +54,7 @@ impl RelayProc {
             }
             _ => Proc::cotty(&args),
         };
-        let line = proc.line_within("cotty relay listening on", &[], Duration::from_secs(60));
-        let port = line
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .expect("port");
-        let fp = proc.line("host key fingerprint:", &[]);
-        let fingerprint = fp.trim_start_matches("host key fingerprint: ").to_string();
+        let (port, fingerprint) = proc.relay_address(Duration::from_secs(60));
         RelayProc {
             proc,
             port,
@@ -253,9 +246,7 @@ pub fn burst(bytes: usize, runs: usize) -> Vec<Row> {
     for run in 0..runs {
         let lines = bytes / 80;
         let marker = format!("MARK{run}-{}", 7 * 6);
-        let cmd = format!(
-            "clear; seq -f '%079g' 1 {lines}; echo MARK{run}-$((7*6))"
-        );
+        let cmd = format!("clear; seq -f '%079g' 1 {lines}; echo MARK{run}-$((7*6))");
         guest.write(cmd.as_bytes());
         guest.drain(Duration::from_millis(100), Duration::from_secs(5));
         let (h0, r0, n0, p0) = (

@@ -86,6 +86,22 @@ impl Proc {
         found
     }
 
+    /// For a `cotty relay` process: waits for its start lines and returns its port and key
+    /// fingerprint.
+    pub fn relay_address(&self, timeout: Duration) -> (u16, String) {
+        let listening = self.line_within("cotty relay listening on", &[], timeout);
+        let port = listening
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("a port in the listening line");
+        let fp = self.line_within("host key fingerprint: SHA256:", &[], timeout);
+        (
+            port,
+            fp.trim_start_matches("host key fingerprint: ").to_string(),
+        )
+    }
+
     /// Sends a signal, as `kill SIG PID` would.
     pub fn signal(&self, sig: &str) {
         let ok = Command::new("kill")
