@@ -243,17 +243,27 @@ fn changed_cells(
     pane: Rect,
 ) -> Vec<(u16, u16, ratatui::buffer::Cell)> {
     let (rows, cols) = new.size();
+    let width = pane.width.min(cols.get().saturating_sub(offset.1));
+    // vt100's own row diff walks each row's cells as a slice: an empty diff means the row
+    // looks the same, so only the rows that changed are looked at cell by cell (a lookup by
+    // (row, col) costs ~20 ns, which over a whole screen was most of an echo's frame).
+    let changed_rows = new.rows_diff(old, offset.1, width).map(|d| !d.is_empty());
     let mut out = Vec::new();
-    for y in 0..pane.height {
-        let row = offset.0 + y;
+    for (row, changed) in changed_rows
+        .enumerate()
+        .skip(usize::from(offset.0))
+        .take(usize::from(pane.height))
+    {
+        if !changed {
+            continue;
+        }
+        let row = row as u16;
+        let y = row - offset.0;
         if row >= rows.get() {
             break;
         }
-        for x in 0..pane.width {
+        for x in 0..width {
             let col = offset.1 + x;
-            if col >= cols.get() {
-                break;
-            }
             let Some(cell) = new.cell(row, col) else {
                 continue;
             };

@@ -214,3 +214,51 @@ fn frame_after_frame_the_guest_terminal_keeps_matching() {
         );
     }
 }
+
+#[test]
+fn a_cropped_view_stays_right_frame_after_frame() {
+    let theme = Theme::default_dark();
+    let mut host = new_parser(Size::new(100, 30), 0, ());
+    let mut r = GuestRenderer::new(Size::new(50, 21));
+    let mut guest = new_parser(Size::new(50, 21), 0, ());
+    guest.process(&r.start());
+    // The cursor sits far right and low, so the view is offset into the screen.
+    host.process(b"\x1b[28;70Hstart");
+    let steps: &[&[u8]] = &[
+        b" more",
+        b"\x1b[27;60H\x1b[32mgreen\x1b[0m",
+        "\x1b[28;60H漢字".as_bytes(),
+        b"\x1b[28;60Hab",
+        b"\x1b[1;1Hfar away, outside the view\x1b[28;74H",
+    ];
+    for (i, step) in steps.iter().enumerate() {
+        host.process(step);
+        let frame = r.frame(
+            &Arc::new(host.screen().clone()),
+            &status(Access::ReadWrite),
+            &theme,
+        );
+        guest.process(&frame);
+        let (cur_row, cur_col) = crate::ui::screen_view::cursor_position(host.screen());
+        let off = crate::core::layout::follow_cursor(
+            Size::new(100, 30),
+            Size::new(50, 20),
+            (cur_row, cur_col),
+        );
+        for y in 0..20 {
+            for x in 0..50 {
+                let want = host.screen().cell(off.0 + y, off.1 + x).expect("cell");
+                if want.is_wide_continuation() || (x == 49 && want.is_wide()) {
+                    continue;
+                }
+                let got = guest.screen().cell(y, x).expect("cell");
+                assert_eq!(
+                    text(got),
+                    text(want),
+                    "step {i} at {y},{x} (offset {off:?})"
+                );
+                assert_eq!(got.fgcolor(), want.fgcolor(), "step {i} fg at {y},{x}");
+            }
+        }
+    }
+}
