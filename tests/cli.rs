@@ -11,15 +11,7 @@ use std::process::Command;
 /// Starts `cotty relay` on a free port; returns it, its port and fingerprint.
 fn relay(dir: &std::path::Path) -> (Proc, u16, String) {
     let key = dir.join("relay_key").display().to_string();
-    let r = Proc::cotty(&[
-        "relay",
-        "--listen",
-        "127.0.0.1:0",
-        "--public-host",
-        "127.0.0.1",
-        "--host-key",
-        &key,
-    ]);
+    let r = Proc::relay(&key, &[], None);
     let (port, fp) = r.relay_address(WAIT);
     (r, port, fp)
 }

@@ -31,29 +31,10 @@ impl RelayProc {
     pub fn start() -> RelayProc {
         let dir = tempfile::tempdir().expect("tempdir");
         let key = dir.path().join("key").display().to_string();
-        let args = [
-            "relay",
-            "--listen",
-            "127.0.0.1:0",
-            "--public-host",
-            "127.0.0.1",
-            "--host-key",
-            &key,
-            "--max-connections",
-            "100000",
-            "--max-guests",
-            "100000",
-        ];
         // COTTY_BENCH_WRAP runs the relay under a tool, e.g. "valgrind --tool=massif".
-        let proc = match std::env::var("COTTY_BENCH_WRAP") {
-            Ok(wrap) if !wrap.trim().is_empty() => {
-                let mut words: Vec<&str> = wrap.split_whitespace().collect();
-                words.push(env!("CARGO_BIN_EXE_cotty"));
-                words.extend(args);
-                Proc::spawn(words[0], &words[1..])
-            }
-            _ => Proc::cotty(&args),
-        };
+        let wrap = std::env::var("COTTY_BENCH_WRAP").ok();
+        let limits = ["--max-connections", "100000", "--max-guests", "100000"];
+        let proc = Proc::relay(&key, &limits, wrap.as_deref());
         let (port, fingerprint) = proc.relay_address(Duration::from_secs(60));
         RelayProc {
             proc,

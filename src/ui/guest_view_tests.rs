@@ -165,9 +165,45 @@ fn finish_leaves_the_alternate_screen_and_says_why() {
     assert!(t.screen().contents().contains("kicked by host"));
 }
 
+/// Feeds `step` to the host, renders a frame, and feeds the frame to the guest's terminal.
+fn replay(host: &mut vt100::Parser, r: &mut GuestRenderer, guest: &mut vt100::Parser, step: &[u8]) {
+    host.process(step);
+    let theme = Theme::default_dark();
+    let frame = r.frame(
+        &Arc::new(host.screen().clone()),
+        &status(Access::ReadWrite),
+        &theme,
+    );
+    guest.process(&frame);
+}
+
+/// Asserts that the guest's top-left `view` shows the host's screen from `offset` on.
+fn assert_view(
+    host: &vt100::Screen,
+    guest: &vt100::Screen,
+    offset: (u16, u16),
+    view: Size,
+    step: usize,
+) {
+    for y in 0..view.rows {
+        for x in 0..view.cols {
+            let want = host.cell(offset.0 + y, offset.1 + x).expect("cell");
+            // A wide character cut by the view's right edge is shown blank.
+            if want.is_wide_continuation() || (x + 1 == view.cols && want.is_wide()) {
+                continue;
+            }
+            let got = guest.cell(y, x).expect("cell");
+            let at = format!("step {step} at {y},{x} (offset {offset:?})");
+            assert_eq!(text(got), text(want), "{at}");
+            assert_eq!(got.fgcolor(), want.fgcolor(), "fg {at}");
+            assert_eq!(got.bgcolor(), want.bgcolor(), "bg {at}");
+            assert_eq!(got.inverse(), want.inverse(), "inverse {at}");
+        }
+    }
+}
+
 #[test]
 fn frame_after_frame_the_guest_terminal_keeps_matching() {
-    let theme = Theme::default_dark();
     let mut host = new_parser(Size::new(40, 10), 0, ());
     let mut r = GuestRenderer::new(Size::new(40, 11));
     let mut guest = new_parser(Size::new(40, 11), 0, ());
@@ -183,30 +219,8 @@ fn frame_after_frame_the_guest_terminal_keeps_matching() {
         b"\x1b[10;39Hxy",
     ];
     for (i, step) in steps.iter().enumerate() {
-        host.process(step);
-        let frame = r.frame(
-            &Arc::new(host.screen().clone()),
-            &status(Access::ReadWrite),
-            &theme,
-        );
-        guest.process(&frame);
-        for row in 0..10 {
-            for col in 0..40 {
-                let want = host.screen().cell(row, col).expect("cell");
-                let got = guest.screen().cell(row, col).expect("cell");
-                if want.is_wide_continuation() {
-                    continue;
-                }
-                assert_eq!(text(got), text(want), "step {i} at {row},{col}");
-                assert_eq!(got.fgcolor(), want.fgcolor(), "step {i} fg at {row},{col}");
-                assert_eq!(got.bgcolor(), want.bgcolor(), "step {i} bg at {row},{col}");
-                assert_eq!(
-                    got.inverse(),
-                    want.inverse(),
-                    "step {i} inverse at {row},{col}"
-                );
-            }
-        }
+        replay(&mut host, &mut r, &mut guest, step);
+        assert_view(host.screen(), guest.screen(), (0, 0), Size::new(40, 10), i);
         assert_eq!(
             guest.screen().cursor_position(),
             crate::ui::screen_view::cursor_position(host.screen()),
@@ -217,7 +231,6 @@ fn frame_after_frame_the_guest_terminal_keeps_matching() {
 
 #[test]
 fn a_cropped_view_stays_right_frame_after_frame() {
-    let theme = Theme::default_dark();
     let mut host = new_parser(Size::new(100, 30), 0, ());
     let mut r = GuestRenderer::new(Size::new(50, 21));
     let mut guest = new_parser(Size::new(50, 21), 0, ());
@@ -232,33 +245,11 @@ fn a_cropped_view_stays_right_frame_after_frame() {
         b"\x1b[1;1Hfar away, outside the view\x1b[28;74H",
     ];
     for (i, step) in steps.iter().enumerate() {
-        host.process(step);
-        let frame = r.frame(
-            &Arc::new(host.screen().clone()),
-            &status(Access::ReadWrite),
-            &theme,
-        );
-        guest.process(&frame);
-        let (cur_row, cur_col) = crate::ui::screen_view::cursor_position(host.screen());
-        let off = crate::core::layout::follow_cursor(
-            Size::new(100, 30),
-            Size::new(50, 20),
-            (cur_row, cur_col),
-        );
-        for y in 0..20 {
-            for x in 0..50 {
-                let want = host.screen().cell(off.0 + y, off.1 + x).expect("cell");
-                if want.is_wide_continuation() || (x == 49 && want.is_wide()) {
-                    continue;
-                }
-                let got = guest.screen().cell(y, x).expect("cell");
-                assert_eq!(
-                    text(got),
-                    text(want),
-                    "step {i} at {y},{x} (offset {off:?})"
-                );
-                assert_eq!(got.fgcolor(), want.fgcolor(), "step {i} fg at {y},{x}");
-            }
-        }
+        replay(&mut host, &mut r, &mut guest, step);
+        let cursor = crate::ui::screen_view::cursor_position(host.screen());
+        let view = Size::new(50, 20);
+        let offset = crate::core::layout::follow_cursor(Size::new(100, 30), view, cursor);
+        assert_ne!(offset, (0, 0), "the view is cropped");
+        assert_view(host.screen(), guest.screen(), offset, view, i);
     }
 }

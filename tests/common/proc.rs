@@ -86,6 +86,28 @@ impl Proc {
         found
     }
 
+    /// Starts `cotty relay` on 127.0.0.1 with a free port and the host key at `key`, plus
+    /// `extra` arguments, optionally under a tool (`wrap`, e.g. "valgrind --tool=massif").
+    pub fn relay(key: &str, extra: &[&str], wrap: Option<&str>) -> Proc {
+        let mut args = vec![
+            "relay",
+            "--listen",
+            "127.0.0.1:0",
+            "--public-host",
+            "127.0.0.1",
+        ];
+        args.extend(["--host-key", key]);
+        args.extend(extra);
+        match wrap.map(|w| w.split_whitespace().collect::<Vec<_>>()) {
+            Some(mut words) if !words.is_empty() => {
+                words.push(env!("CARGO_BIN_EXE_cotty"));
+                words.extend(args);
+                Proc::spawn(words[0], &words[1..])
+            }
+            _ => Proc::cotty(&args),
+        }
+    }
+
     /// For a `cotty relay` process: waits for its start lines and returns its port and key
     /// fingerprint.
     pub fn relay_address(&self, timeout: Duration) -> (u16, String) {
