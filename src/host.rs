@@ -34,8 +34,6 @@ pub struct Host {
     pub events: mpsc::Receiver<UplinkEvent>,
     /// The uplink; it ends with an error when the relay goes away.
     pub uplink: JoinHandle<Result<()>>,
-    /// The session task.
-    pub task: JoinHandle<Result<()>>,
 }
 
 impl Host {
@@ -50,7 +48,7 @@ impl Host {
         };
         let (ev_tx, events) = mpsc::channel(64);
         let link = uplink::connect_ssh(&opts.relay, ev_tx.clone()).await?;
-        let (session, task) = session::spawn(cfg, notice_tx)?;
+        let (session, _task) = session::spawn(cfg, notice_tx)?;
         let hello = Hello::new(concat!("cotty ", env!("CARGO_PKG_VERSION")));
         let s = session.clone();
         let uplink = tokio::spawn(async move {
@@ -65,7 +63,6 @@ impl Host {
             notices,
             events,
             uplink,
-            task,
         })
     }
 

@@ -137,11 +137,6 @@ impl Pane {
         self.generation
     }
 
-    /// Whether a program is running.
-    pub fn is_running(&self) -> bool {
-        self.pty.is_some()
-    }
-
     /// Forgets the program after it exited.
     pub fn mark_exited(&mut self) {
         self.pty = None;

@@ -100,8 +100,6 @@ pub struct Pty {
     input: SyncSender<Vec<u8>>,
     /// Ends the program when the pty is dropped.
     killer: Box<dyn ChildKiller + Send + Sync>,
-    /// Tags this spawn's events, so a respawned program's session ignores a stale exit.
-    generation: u64,
     /// The current size, to skip no-op resizes.
     size: Size,
 }
@@ -192,19 +190,8 @@ impl Pty {
             master: pair.master,
             input,
             killer,
-            generation,
             size,
         })
-    }
-
-    /// This spawn's generation, as found in its events.
-    pub fn generation(&self) -> u64 {
-        self.generation
-    }
-
-    /// The PTY's current size.
-    pub fn size(&self) -> Size {
-        self.size
     }
 
     /// Queues bytes for the program's input without blocking.

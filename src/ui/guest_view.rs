@@ -74,30 +74,6 @@ fn draw_status(buf: &mut Buffer, status: &GuestStatus<'_>, theme: &Theme) {
     Line::from(Span::styled(status.text(), style)).render(bar, buf);
 }
 
-/// Draws one whole guest frame into `buf`: the pane, then the status line on the last row.
-/// Returns where the cursor goes, if it is shown.
-pub fn draw(
-    buf: &mut Buffer,
-    screen: &vt100::Screen,
-    status: &GuestStatus<'_>,
-    theme: &Theme,
-) -> Option<(u16, u16)> {
-    let area = buf.area;
-    if area.height == 0 || area.width == 0 {
-        return None;
-    }
-    let pane = Rect::new(area.x, area.y, area.width, area.height - 1);
-    let widget = ScreenView::new(screen)
-        .offset(pane_offset(screen, Size::new(pane.width, pane.height)))
-        .unused(&theme.unused_symbol, theme.unused);
-    let cursor = widget.cursor(pane);
-    widget.render(pane, buf);
-    let mut bar = Buffer::empty(Rect::new(area.x, area.y + area.height - 1, area.width, 1));
-    draw_status(&mut bar, status, theme);
-    buf.merge(&bar);
-    cursor
-}
-
 /// What the guest's terminal shows now.
 struct Shown {
     /// The screen drawn last: the room's published copy, shared, so keeping it is free.
@@ -127,11 +103,6 @@ impl GuestRenderer {
             size: size.at_least_one(),
             shown: None,
         }
-    }
-
-    /// The guest's terminal size.
-    pub fn size(&self) -> Size {
-        self.size
     }
 
     /// The area left for the shared pane: the terminal less the status line.

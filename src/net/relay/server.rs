@@ -160,11 +160,6 @@ impl Relay {
         &self.fingerprint
     }
 
-    /// State shared with connection tasks (for in-process hosts and tests).
-    pub fn shared(&self) -> Arc<Shared> {
-        self.shared.clone()
-    }
-
     /// Accepts connections until `shutdown` is cancelled, then closes them all.
     pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
         let permits = Arc::new(Semaphore::new(self.shared.limits.connections));
