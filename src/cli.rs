@@ -6,40 +6,86 @@ use std::path::PathBuf;
 
 /// Share a terminal over plain ssh.
 ///
-/// A host runs cotty: it starts a shell in a PTY and dials out to a relay, which hands out
-/// two links. Guests join with any stock ssh client, `ssh -p PORT TOKEN@relay` to type along
-/// or `ssh -p PORT ro-TOKEN@relay` to watch. Inside, `C-b d` detaches a guest.
+/// `cotty` starts your shell in a dashboard and hands out two links: guests join with any
+/// stock ssh client, `ssh -p PORT TOKEN@HOST` to type along or `ssh -p PORT ro-TOKEN@HOST` to
+/// watch. With no relay configured, a relay runs inside cotty itself (port 2222, or the next
+/// free one). Inside the dashboard, `C-b ?` lists the keys; a guest leaves with `C-b d`.
+///
+/// Settings come from the config file, then COTTY_* environment variables, then flags; see
+/// `cotty --print-default-config`.
 #[derive(Debug, Parser)]
 #[command(name = "cotty", version, about, long_about, after_help = EXAMPLES)]
 pub struct Cli {
-    /// Run headless, without a terminal of its own (like `tmate -F`): print the links and a
-    /// line per guest event on stdout, and start the program again whenever it exits.
+    /// Run headless, without a dashboard (like `tmate -F`): print the links and a line per
+    /// guest event on stdout, and start the program again whenever it exits.
     #[arg(short = 'F', long = "headless")]
     pub headless: bool,
 
-    /// The relay to dial, as HOST:PORT.
-    #[arg(long, value_name = "HOST:PORT", env = "COTTY_RELAY")]
+    /// The control socket: where a running cotty listens, or which one a command talks to
+    /// [default: $XDG_RUNTIME_DIR/cotty/default, or /tmp/cotty-UID/default].
+    #[arg(short = 'S', long = "socket", value_name = "PATH", env = "COTTY_SOCKET")]
+    pub socket: Option<PathBuf>,
+
+    /// The config file [default: $XDG_CONFIG_HOME/cotty/cotty.toml].
+    #[arg(short = 'f', long = "config", value_name = "FILE", env = "COTTY_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Print a commented default config file and exit.
+    #[arg(long)]
+    pub print_default_config: bool,
+
+    /// The relay to dial, as HOST:PORT; without one, cotty runs its own relay (config: relay).
+    #[arg(long, value_name = "HOST:PORT")]
     pub relay: Option<String>,
 
     /// The relay's host key fingerprint (SHA256:…, as `cotty relay` prints it). Without it,
-    /// the first key seen is stored in the known-relays file and checked from then on.
-    #[arg(long, value_name = "SHA256:…", env = "COTTY_RELAY_FINGERPRINT")]
+    /// the first key seen is stored in the known-relays file and checked from then on
+    /// (config: relay_fingerprint).
+    #[arg(long, value_name = "SHA256:…")]
     pub relay_fingerprint: Option<String>,
 
     /// The known-relays file [default: known_relays in the cotty config directory].
     #[arg(long, value_name = "FILE")]
     pub known_relays: Option<PathBuf>,
 
-    /// Fix the shared terminal size instead of following the guests' terminals.
+    /// Where the built-in relay listens [default: 0.0.0.0:2222, or the next free port];
+    /// 127.0.0.1:0 takes any free port (config: listen).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+
+    /// The host name in the built-in relay's links [default: this machine's first
+    /// non-loopback address] (config: public_host).
+    #[arg(long, value_name = "NAME")]
+    pub public_host: Option<String>,
+
+    /// The program to share instead of $SHELL (config: shell).
+    #[arg(long, value_name = "PATH")]
+    pub shell: Option<String>,
+
+    /// The dashboard's colours: dark, light, high-contrast, or a theme file's name in the
+    /// config directory's themes/ (config: theme).
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+
+    /// The dashboard's prefix key, such as C-b or C-a (config: prefix).
+    #[arg(long, value_name = "KEY")]
+    pub prefix: Option<String>,
+
+    /// How the shared size is chosen: smallest (of the host and the read-write guests) or
+    /// host (config: window_size).
+    #[arg(long, value_name = "POLICY")]
+    pub window_size: Option<String>,
+
+    /// Fix the shared terminal size instead of following the terminals.
     #[arg(long, value_name = "COLSxROWS")]
     pub size: Option<Size>,
 
     /// Log more to stderr (-v info, -vv debug; the relay logs info by default); RUST_LOG
-    /// overrides.
+    /// overrides. The dashboard writes its log to the sidebar instead.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
-    /// What to do; without a command the host shares your shell.
+    /// What to do; without a command cotty shares your shell.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -49,7 +95,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the relay server that hosts dial out to and guests ssh into.
     Relay(RelayArgs),
-    /// Share CMD instead of your shell: `cotty -F new-session htop`.
+    /// Share CMD instead of your shell: `cotty new-session htop`.
     NewSession {
         /// The program and its arguments.
         #[arg(
@@ -60,6 +106,43 @@ pub enum Command {
         )]
         cmd: Vec<String>,
     },
+    /// Show a message built from FORMAT, like tmux: `cotty -S SOCK display -p '#{ssh}'`.
+    /// Variables: #{ssh}, #{ssh_ro}, #{web}, #{web_ro}, #{session}, #{guests}, #{locked}
+    /// (tmate's #{tmate_ssh} and #{tmate_ssh_ro} work too).
+    #[command(name = "display-message", visible_alias = "display")]
+    Display {
+        /// Print to stdout; without it the message goes to the host's log.
+        #[arg(short = 'p')]
+        print: bool,
+        /// The text, with #{…} variables.
+        #[arg(value_name = "FORMAT")]
+        format: String,
+    },
+    /// Print the host's log.
+    ShowMessages,
+    /// Print one line per guest: id, name, via, address, access, size, idle time.
+    ListGuests,
+    /// Disconnect a guest, named by its id or its name as list-guests prints them.
+    Kick {
+        /// The guest.
+        #[arg(value_name = "GUEST")]
+        guest: String,
+    },
+    /// End the session: guests see "session ended by host" and cotty exits.
+    KillSession,
+    /// Wait until the session's links exist, then return (exit 1 after --timeout).
+    WaitReady {
+        /// How long to wait, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+        timeout: f64,
+    },
+}
+
+impl Command {
+    /// Whether this command talks to a running cotty over its control socket.
+    pub fn is_control(&self) -> bool {
+        !matches!(self, Command::Relay(_) | Command::NewSession { .. })
+    }
 }
 
 /// Options of `cotty relay`.
@@ -93,14 +176,23 @@ pub struct RelayArgs {
 
 const EXAMPLES: &str = "\
 Examples:
-  cotty relay --listen 0.0.0.0:2222 --public-host relay.example.org
-  cotty -F --relay relay.example.org:2222
-  cotty -F --relay relay.example.org:2222 new-session htop
-  ssh -p 2222 TOKEN@relay.example.org       (a guest; any OpenSSH client)
+  cotty                                     share your shell; links in the sidebar
+  cotty -S /tmp/pair display -p '#{ssh}'    print the link of the cotty on /tmp/pair
+  cotty -F new-session htop                 headless: share htop, print the links
+  cotty --relay relay.example.org:2222      use a shared relay instead of the built-in one
+  cotty relay --public-host relay.example.org
+  ssh -p 2222 TOKEN@relay.example.org       a guest; any OpenSSH client
+
+Dashboard keys (prefix C-b): C-b s sidebar, C-b S show/hide it, C-b L lock guests,
+C-b ? help, C-b q quit, C-b C-b a literal C-b. In the sidebar: Enter/y copy a link,
+d switch it off, Q QR code, m read-only/read-write, k kick, Tab next section, Esc back.
 
 Files:
-  known relays    $XDG_CONFIG_HOME/cotty/known_relays  (~/.config/cotty/known_relays)
-  relay host key  $XDG_DATA_HOME/cotty/relay_host_key  (~/.local/share/cotty/relay_host_key)";
+  config          $XDG_CONFIG_HOME/cotty/cotty.toml  (~/.config/cotty/cotty.toml)
+  user themes     $XDG_CONFIG_HOME/cotty/themes/NAME.toml
+  known relays    $XDG_CONFIG_HOME/cotty/known_relays
+  relay host key  $XDG_DATA_HOME/cotty/relay_host_key  (~/.local/share/cotty/relay_host_key)
+  control socket  $XDG_RUNTIME_DIR/cotty/default, or /tmp/cotty-UID/default";
 
 /// The default path of the relay's host key.
 pub fn default_host_key() -> PathBuf {

@@ -11,6 +11,8 @@
 //! * [`crate::cli`]: the command line.
 
 pub mod cli;
+pub mod config;
+pub mod control;
 pub mod core;
 pub mod host;
 pub mod net;

@@ -39,6 +39,7 @@ async fn run(cli: Cli) -> Result<()> {
     let argv = match cli.command {
         Some(Command::Relay(args)) => return run_relay(args, shutdown).await,
         Some(Command::NewSession { cmd }) => cmd,
+        Some(_) => bail!("not built yet"),
         None => Vec::new(),
     };
     host(

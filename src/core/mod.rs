@@ -1,5 +1,6 @@
 //! The terminal session: PTY, vt100 pane, size policy and the host session actor.
 
+pub mod keys;
 pub mod layout;
 pub mod pane;
 pub mod pty;
