@@ -2,4 +2,5 @@
 
 pub mod guest_view;
 pub mod screen_view;
+pub mod term_input;
 pub mod theme;
