@@ -245,18 +245,13 @@ fn each_mouse_mode_reports_only_what_it_asked_for() {
         Moved,
     ];
     // One row per mode: whether each kind above is reported.
+    let (y, n) = (true, false);
     let table = [
-        (MouseMode::None, [false, false, false, false, false, false]),
-        (MouseMode::Press, [true, false, false, false, false, false]),
-        (
-            MouseMode::PressRelease,
-            [true, true, true, true, false, false],
-        ),
-        (
-            MouseMode::ButtonMotion,
-            [true, true, true, true, true, false],
-        ),
-        (MouseMode::AnyMotion, [true, true, true, true, true, true]),
+        (MouseMode::None, [n, n, n, n, n, n]),
+        (MouseMode::Press, [y, n, n, n, n, n]),
+        (MouseMode::PressRelease, [y, y, y, y, n, n]),
+        (MouseMode::ButtonMotion, [y, y, y, y, y, n]),
+        (MouseMode::AnyMotion, [y, y, y, y, y, y]),
     ];
     for encoding in [
         MouseEncoding::Default,
@@ -472,6 +467,7 @@ fn modes_after(bytes: &str) -> InputModes {
 
 #[test]
 fn modes_come_from_the_screen() {
+    use MouseEncoding as Enc;
     assert_eq!(modes_after(""), InputModes::default());
     assert_eq!(
         modes_after("\x1b[?1h\x1b[?2004h\x1b[?1002h\x1b[?1006h"),
@@ -483,22 +479,10 @@ fn modes_come_from_the_screen() {
         }
     );
     let cases = [
-        ("\x1b[?9h", MouseMode::Press, MouseEncoding::Default),
-        (
-            "\x1b[?1000h",
-            MouseMode::PressRelease,
-            MouseEncoding::Default,
-        ),
-        (
-            "\x1b[?1003h\x1b[?1005h",
-            MouseMode::AnyMotion,
-            MouseEncoding::Utf8,
-        ),
-        (
-            "\x1b[?1003h\x1b[?1003l",
-            MouseMode::None,
-            MouseEncoding::Default,
-        ),
+        ("\x1b[?9h", MouseMode::Press, Enc::Default),
+        ("\x1b[?1000h", MouseMode::PressRelease, Enc::Default),
+        ("\x1b[?1003h\x1b[?1005h", MouseMode::AnyMotion, Enc::Utf8),
+        ("\x1b[?1003h\x1b[?1003l", MouseMode::None, Enc::Default),
     ];
     for (bytes, mouse, mouse_encoding) in cases {
         let want = mouse_modes(mouse, mouse_encoding);
