@@ -1,8 +1,9 @@
-//! Themes: `themes/*.toml` compiled in, read into a plain struct of styles.
+//! Themes: `themes/*.toml` compiled in, or a user's file, read into a plain struct of styles.
 
 use anyhow::{Context, Result, anyhow, bail};
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
+use std::path::{Path, PathBuf};
 
 /// The themes that ship inside the binary, by name; the first is the default.
 const BUILTIN: &[(&str, &str)] = &[
@@ -137,7 +138,53 @@ pub fn builtin_names() -> Vec<&'static str> {
     BUILTIN.iter().map(|(name, _)| *name).collect()
 }
 
+/// Where a user's themes live: `themes/` in the cotty config directory.
+pub fn user_theme_dir() -> Option<PathBuf> {
+    dirs::config_dir().map(|dir| dir.join("cotty").join("themes"))
+}
+
 impl Theme {
+    /// The theme called `name`: `user_dir/NAME.toml` if it exists, which replaces a built-in
+    /// theme of that name, else the built-in one. Errors name the file and the key, or list
+    /// the themes there are.
+    pub fn load(name: &str, user_dir: Option<&Path>) -> Result<Theme> {
+        // A name is a file name, not a path: `--theme ../x` must not read outside the dir.
+        if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
+            bail!(
+                "invalid theme name {name:?}: use {}, or the name of a file in the themes \
+                 directory without .toml",
+                builtin_names().join(", ")
+            );
+        }
+        if let Some(dir) = user_dir {
+            let path = dir.join(format!("{name}.toml"));
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    return Theme::parse(name, &text).with_context(|| {
+                        format!("failed to load the theme file {}", path.display())
+                    });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("failed to read the theme file {}", path.display())
+                    });
+                }
+            }
+        }
+        if BUILTIN.iter().any(|(n, _)| *n == name) {
+            return Theme::builtin(name);
+        }
+        let user = match user_dir {
+            Some(dir) => format!("no {name}.toml in {}", dir.display()),
+            None => "no user theme directory".to_string(),
+        };
+        bail!(
+            "unknown theme {name:?}: the built-in themes are {}, and there is {user}",
+            builtin_names().join(", ")
+        )
+    }
+
     /// A theme that ships with cotty.
     pub fn builtin(name: &str) -> Result<Theme> {
         let Some((_, text)) = BUILTIN.iter().find(|(n, _)| *n == name) else {

@@ -60,6 +60,19 @@ fn builtin_text(name: &str) -> &'static str {
         .expect("a built-in theme")
 }
 
+/// A user theme directory holding `NAME.toml` files.
+fn user_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(format!("{name}.toml")), text).expect("write");
+    }
+    dir
+}
+
+fn load_err(name: &str, dir: Option<&Path>) -> String {
+    format!("{:#}", Theme::load(name, dir).expect_err("fails"))
+}
+
 #[test]
 fn the_builtin_themes_parse_and_differ() {
     assert_eq!(builtin_names(), ["dark", "light", "high-contrast"]);
@@ -146,6 +159,106 @@ fn every_section_of_every_builtin_file_is_commented() {
 }
 
 #[test]
+fn a_user_file_overrides_the_builtin_of_that_name() {
+    let dir = user_dir(&[
+        ("dark", builtin_text("high-contrast")),
+        ("mine", builtin_text("light")),
+    ]);
+    let t = Theme::load("dark", Some(dir.path())).expect("loads");
+    assert_eq!(t.name, "dark");
+    let hc = Theme::builtin("high-contrast").expect("parses");
+    assert_eq!(styles(&t), styles(&hc), "the user's dark.toml wins");
+
+    let t = Theme::load("mine", Some(dir.path())).expect("loads");
+    assert_eq!(
+        styles(&t),
+        styles(&Theme::builtin("light").expect("parses"))
+    );
+
+    let t = Theme::load("light", Some(dir.path())).expect("falls back to the built-in");
+    assert_eq!(t, Theme::builtin("light").expect("parses"));
+    assert_eq!(
+        Theme::load("dark", None).expect("loads"),
+        Theme::default_dark()
+    );
+}
+
+#[test]
+fn a_bad_colour_in_a_user_file_names_the_file_and_the_key() {
+    let text = builtin_text("dark").replace("[bar]\nfg = \"black\"", "[bar]\nfg = \"blak\"");
+    let dir = user_dir(&[("mine", &text)]);
+    let err = load_err("mine", Some(dir.path()));
+    let path = dir.path().join("mine.toml").display().to_string();
+    assert!(err.contains(&path), "{err}");
+    assert!(err.contains("[bar], key fg"), "{err}");
+    assert!(err.contains("\"blak\"") && err.contains("#rrggbb"), "{err}");
+}
+
+#[test]
+fn a_user_file_with_a_missing_or_unknown_key_names_it() {
+    let missing = builtin_text("dark").replace("[log_error]\nfg = \"light-red\"", "");
+    assert_ne!(missing, builtin_text("dark"));
+    let dir = user_dir(&[("mine", &missing)]);
+    let err = load_err("mine", Some(dir.path()));
+    assert!(
+        err.contains("mine.toml") && err.contains("missing"),
+        "{err}"
+    );
+    assert!(err.contains("\"log_error\""), "{err}");
+
+    let misspelt = builtin_text("dark").replace("[log_error]", "[log_errors]");
+    let dir = user_dir(&[("mine", &misspelt)]);
+    let err = load_err("mine", Some(dir.path()));
+    assert!(
+        err.contains("mine.toml") && err.contains("`log_errors`"),
+        "{err}"
+    );
+
+    let unknown = builtin_text("dark").replace("[dim]\n", "[dim]\nunderline = true\n");
+    let dir = user_dir(&[("mine", &unknown)]);
+    let err = load_err("mine", Some(dir.path()));
+    assert!(
+        err.contains("mine.toml") && err.contains("underline"),
+        "{err}"
+    );
+
+    let wide = builtin_text("dark").replace("unused_symbol = \"·\"", "unused_symbol = \"..\"");
+    let dir = user_dir(&[("mine", &wide)]);
+    let err = load_err("mine", Some(dir.path()));
+    assert!(
+        err.contains("mine.toml") && err.contains("unused_symbol"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_theme_lists_the_builtins_and_the_user_dir() {
+    let dir = user_dir(&[]);
+    let err = load_err("solarized", Some(dir.path()));
+    for name in builtin_names() {
+        assert!(err.contains(name), "{name} not listed: {err}");
+    }
+    assert!(err.contains("solarized.toml"), "{err}");
+    assert!(err.contains(&dir.path().display().to_string()), "{err}");
+    let err = load_err("solarized", None);
+    assert!(
+        err.contains("high-contrast") && err.contains("no user theme directory"),
+        "{err}"
+    );
+    let err = format!("{:#}", Theme::builtin("nope").expect_err("unknown"));
+    assert!(err.contains("dark") && err.contains("light"), "{err}");
+}
+
+#[test]
+fn a_theme_name_cannot_be_a_path() {
+    let dir = user_dir(&[]);
+    for name in ["", "../dark", "sub/dark", ".hidden"] {
+        let err = load_err(name, Some(dir.path()));
+        assert!(err.contains("invalid theme name"), "{name:?}: {err}");
+    }
+}
+
+#[test]
 fn every_switch_sets_its_modifier() {
     let spec = StyleSpec {
         fg: Some("#102030".into()),
@@ -165,19 +278,4 @@ fn every_switch_sets_its_modifier() {
         | Modifier::ITALIC
         | Modifier::CROSSED_OUT;
     assert_eq!(s.add_modifier, all);
-}
-
-#[test]
-fn errors_name_the_key_and_the_fix() {
-    let text = builtin_text("dark").replace("[bar]\nfg = \"black\"", "[bar]\nfg = \"blak\"");
-    let err = format!("{:#}", Theme::parse("t", &text).expect_err("bad colour"));
-    assert!(
-        err.contains("[bar], key fg") && err.contains("#rrggbb"),
-        "{err}"
-    );
-    let err = format!("{:#}", Theme::builtin("nope").expect_err("unknown"));
-    assert!(
-        err.contains("dark") && err.contains("high-contrast"),
-        "{err}"
-    );
 }
