@@ -1,8 +1,12 @@
 //! Settings: `cotty.toml` in the config directory, then `COTTY_*` variables, then flags.
 
 use crate::cli::Cli;
-use anyhow::Result;
-use std::path::PathBuf;
+use anyhow::{Context, Result, anyhow, bail};
+use config::{Config, Environment, FileFormat, Source, Value};
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 /// Which side of the dashboard the sidebar is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
@@ -74,8 +78,62 @@ impl Default for Settings {
     }
 }
 
+/// Every key of `cotty.toml`, in the order of [`Settings`]. Each is also read from the
+/// environment as `COTTY_` and the key in capitals; no other `COTTY_*` variable is a setting.
+const KEYS: &[&str] = &[
+    "prefix",
+    "theme",
+    "shell",
+    "relay",
+    "relay_fingerprint",
+    "known_relays",
+    "sidebar_width",
+    "sidebar_side",
+    "window_size",
+    "listen",
+    "public_host",
+];
+
 /// A commented default config file, as `--print-default-config` prints it.
-pub const DEFAULT_CONFIG: &str = "";
+///
+/// Loading it gives exactly [`Settings::default`]; a unit test holds it to that.
+pub const DEFAULT_CONFIG: &str = r#"# cotty's settings. Every key may be left out; the values below are the defaults.
+# COTTY_* environment variables (COTTY_THEME, COTTY_SIDEBAR_WIDTH, ...) override this file,
+# and flags (--theme, ...) override both. An unknown key is an error, to catch typos.
+
+# The dashboard's prefix key, such as C-b or C-a.
+prefix = "C-b"
+
+# The dashboard's colours: dark, light, high-contrast, or NAME for themes/NAME.toml here.
+theme = "dark"
+
+# The program to share; $SHELL when unset.
+# shell = "/bin/bash"
+
+# The relay to dial, as HOST:PORT; without one, cotty runs its own relay.
+# relay = "relay.example.org:2222"
+
+# The relay's host key fingerprint, as `cotty relay` prints it; else the first key seen is pinned.
+# relay_fingerprint = "SHA256:..."
+
+# The known-relays file; known_relays in this directory when unset.
+# known_relays = "/home/me/.config/cotty/known_relays"
+
+# Columns of the sidebar, 20-200.
+sidebar_width = 38
+
+# Which side of the dashboard the sidebar is on: right or left.
+sidebar_side = "right"
+
+# How the shared size is chosen: smallest (of the host and the read-write guests) or host.
+window_size = "smallest"
+
+# Where the built-in relay listens; 0.0.0.0:2222, or the next free port, when unset.
+# listen = "0.0.0.0:2222"
+
+# The host name in the built-in relay's links; this machine's first non-loopback address when unset.
+# public_host = "cotty.example.org"
+"#;
 
 /// The default path of the config file.
 pub fn default_path() -> PathBuf {
@@ -86,6 +144,284 @@ pub fn default_path() -> PathBuf {
 }
 
 /// Reads the settings: the file, then `COTTY_*` variables, then the flags in `cli`.
-pub fn load(_cli: &Cli) -> Result<Settings> {
-    Ok(Settings::default())
+///
+/// The file is `-f`/`--config` (which must exist) or [`default_path`] (which may not).
+pub fn load(cli: &Cli) -> Result<Settings> {
+    let env = cotty_env()?;
+    match &cli.config {
+        Some(path) => load_from(Some(path), true, &env, cli),
+        None => load_from(Some(&default_path()), false, &env, cli),
+    }
 }
+
+/// Layers defaults < `file` < `env` < the flags in `cli`, and checks every value.
+///
+/// A missing `file` is an error only when `file_required`. `env` holds every environment
+/// variable (only the `COTTY_*` settings are read); it is a parameter so tests need not touch
+/// the process's environment. Errors name the key and where its value came from.
+pub fn load_from(
+    file: Option<&Path>,
+    file_required: bool,
+    env: &[(String, String)],
+    cli: &Cli,
+) -> Result<Settings> {
+    let file = match file {
+        Some(path) => read_file(path, file_required)?.map(|cfg| (path, cfg)),
+        None => None,
+    };
+    // Empty variables count as unset, as most programs treat them.
+    let env: HashMap<String, String> = env
+        .iter()
+        .filter(|(name, value)| !value.is_empty() && KEYS.iter().any(|k| env_name(k) == *name))
+        .cloned()
+        .collect();
+    let flags = flags(cli);
+
+    let mut builder = Config::builder();
+    if let Some((_, cfg)) = &file {
+        builder = builder.add_source(cfg.clone());
+    }
+    builder = builder.add_source(Environment::with_prefix("COTTY").source(Some(env.clone())));
+    for (key, _, value) in &flags {
+        builder = builder
+            .set_override_option(*key, value.clone())
+            .context("failed to apply the flags")?;
+    }
+    let layers = Layers {
+        cfg: builder.build().context("failed to layer the settings")?,
+        file: file.as_ref().map(|(path, _)| *path),
+        env,
+        flags,
+    };
+
+    let mut s = Settings {
+        file: layers.file.map(Path::to_path_buf),
+        ..Settings::default()
+    };
+    if let Some(v) = layers.get("prefix", "a key such as C-b or C-a", non_empty)? {
+        s.prefix = v;
+    }
+    let theme = "a theme name such as dark, light or high-contrast";
+    if let Some(v) = layers.get("theme", theme, non_empty)? {
+        s.theme = v;
+    }
+    s.shell = layers.get("shell", "a program such as /bin/bash", non_empty)?;
+    s.relay = layers.get("relay", "the relay as HOST:PORT", non_empty)?;
+    let fingerprint = "a fingerprint such as SHA256:... as `cotty relay` prints it";
+    s.relay_fingerprint = layers.get("relay_fingerprint", fingerprint, non_empty)?;
+    s.known_relays = layers
+        .get("known_relays", "a file path", non_empty)?
+        .map(PathBuf::from);
+    // Paths need not be UTF-8, so the flag bypasses the text layers and is taken as given.
+    if let Some(path) = &cli.known_relays {
+        s.known_relays = Some(path.clone());
+    }
+    let columns = "a number of columns 20-200";
+    if let Some(v) = layers.get("sidebar_width", columns, |t| {
+        t.parse::<u16>().ok().filter(|w| (20..=200).contains(w))
+    })? {
+        s.sidebar_width = v;
+    }
+    if let Some(v) = layers.get("sidebar_side", "right or left", Side::parse)? {
+        s.sidebar_side = v;
+    }
+    if let Some(v) = layers.get("window_size", "smallest or host", WindowSize::parse)? {
+        s.window_size = v;
+    }
+    let addr = "an address such as 0.0.0.0:2222 or 127.0.0.1:0";
+    s.listen = layers.get("listen", addr, |t| {
+        t.parse::<SocketAddr>().ok().map(|_| t.to_string())
+    })?;
+    s.public_host = layers.get("public_host", "a host name or address", non_empty)?;
+    Ok(s)
+}
+
+impl Side {
+    /// The side as written in the config file.
+    fn parse(text: &str) -> Option<Side> {
+        match text {
+            "right" => Some(Side::Right),
+            "left" => Some(Side::Left),
+            _ => None,
+        }
+    }
+}
+
+impl WindowSize {
+    /// The policy as written in the config file.
+    fn parse(text: &str) -> Option<WindowSize> {
+        match text {
+            "smallest" => Some(WindowSize::Smallest),
+            "host" => Some(WindowSize::Host),
+            _ => None,
+        }
+    }
+}
+
+/// Accepts any text but the empty string, which would only fail later and less clearly.
+fn non_empty(text: &str) -> Option<String> {
+    (!text.is_empty()).then(|| text.to_string())
+}
+
+/// The environment variable that sets `key`.
+fn env_name(key: &str) -> String {
+    format!("COTTY_{}", key.to_ascii_uppercase())
+}
+
+/// The flags that set a key, as (key, flag, value). `--known-relays` is applied separately.
+fn flags(cli: &Cli) -> Vec<(&'static str, &'static str, Option<String>)> {
+    vec![
+        ("prefix", "--prefix", cli.prefix.clone()),
+        ("theme", "--theme", cli.theme.clone()),
+        ("shell", "--shell", cli.shell.clone()),
+        ("relay", "--relay", cli.relay.clone()),
+        (
+            "relay_fingerprint",
+            "--relay-fingerprint",
+            cli.relay_fingerprint.clone(),
+        ),
+        ("window_size", "--window-size", cli.window_size.clone()),
+        ("listen", "--listen", cli.listen.clone()),
+        ("public_host", "--public-host", cli.public_host.clone()),
+    ]
+}
+
+/// The `COTTY_*` variables of this process.
+fn cotty_env() -> Result<Vec<(String, String)>> {
+    let mut vars = Vec::new();
+    // `std::env::vars` panics on a variable that is not UTF-8; only ours have to be.
+    for (name, value) in std::env::vars_os() {
+        let Some(name) = name.to_str().filter(|n| n.starts_with("COTTY_")) else {
+            continue;
+        };
+        match value.into_string() {
+            Ok(value) => vars.push((name.to_string(), value)),
+            Err(_) if KEYS.iter().any(|k| env_name(k) == name) => {
+                bail!("the environment variable {name} is not valid UTF-8; fix or unset it")
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(vars)
+}
+
+/// Parses the config file, or `None` when it is missing and not required.
+fn read_file(path: &Path, required: bool) -> Result<Option<Config>> {
+    let shown = path.display();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+            "config file {shown} not found; check the -f/--config path (or COTTY_CONFIG), \
+             or write a default one with `cotty --print-default-config > {shown}`"
+        ),
+        Err(e) => {
+            return Err(e).with_context(|| format!("failed to read the config file {shown}"));
+        }
+    };
+    let cfg = Config::builder()
+        .add_source(config::File::from_str(&text, FileFormat::Toml))
+        .build()
+        .with_context(|| format!("failed to parse the config file {shown}"))?;
+    let table = cfg
+        .collect()
+        .with_context(|| format!("failed to parse the config file {shown}"))?;
+    let mut unknown: Vec<&String> = table
+        .keys()
+        .filter(|k| !KEYS.contains(&k.as_str()))
+        .collect();
+    if !unknown.is_empty() {
+        unknown.sort();
+        let unknown: Vec<String> = unknown.iter().map(|k| format!("{k:?}")).collect();
+        let plural = if unknown.len() > 1 { "s" } else { "" };
+        bail!(
+            "unknown key{plural} {} in {shown}; the keys are: {} \
+             (`cotty --print-default-config` shows each with its default)",
+            unknown.join(", "),
+            KEYS.join(", ")
+        );
+    }
+    Ok(Some(cfg))
+}
+
+/// Where a setting's value came from, for error messages.
+enum Origin<'a> {
+    /// The config file.
+    File(&'a Path),
+    /// An environment variable, by name.
+    Env(String),
+    /// A flag, such as `--theme`.
+    Flag(&'static str),
+}
+
+impl fmt::Display for Origin<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File(path) => write!(f, "{}", path.display()),
+            Origin::Env(name) => write!(f, "the environment variable {name}"),
+            Origin::Flag(flag) => write!(f, "the flag {flag}"),
+        }
+    }
+}
+
+/// The layered settings, and what is needed to say where a value came from.
+struct Layers<'a> {
+    /// File, environment and flags merged by the config crate.
+    cfg: Config,
+    /// The file that was read, if any.
+    file: Option<&'a Path>,
+    /// The `COTTY_*` settings that were set.
+    env: HashMap<String, String>,
+    /// The flags, as [`flags`] lists them.
+    flags: Vec<(&'static str, &'static str, Option<String>)>,
+}
+
+impl Layers<'_> {
+    /// The value of `key` run through `parse`; `None` when no layer sets it. An error names
+    /// the key, where the value came from, `expected`, and the bad value.
+    fn get<T>(
+        &self,
+        key: &str,
+        expected: &str,
+        parse: impl Fn(&str) -> Option<T>,
+    ) -> Result<Option<T>> {
+        let value = match self.cfg.get::<Value>(key) {
+            Ok(value) => value,
+            Err(config::ConfigError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e).with_context(|| format!("failed to read the setting {key}")),
+        };
+        // Numbers and booleans become their text, so the file may quote them or not; tables
+        // and arrays are always wrong, but their display is still worth showing.
+        let (text, parsed) = match value.clone().into_string() {
+            Ok(text) => {
+                let parsed = parse(&text);
+                (text, parsed)
+            }
+            Err(_) => (value.to_string(), None),
+        };
+        match parsed {
+            Some(v) => Ok(Some(v)),
+            None => Err(anyhow!(
+                "invalid value for {key} in {}: expected {expected}, got {text:?}",
+                self.origin(key)
+            )),
+        }
+    }
+
+    /// The highest layer that sets `key`, mirroring the order of the layers in [`load_from`].
+    fn origin(&self, key: &str) -> Origin<'_> {
+        if let Some((_, flag, _)) = self.flags.iter().find(|(k, _, v)| *k == key && v.is_some()) {
+            return Origin::Flag(flag);
+        }
+        let var = env_name(key);
+        if self.env.contains_key(&var) {
+            return Origin::Env(var);
+        }
+        // No defaults are layered, so anything else came from the file.
+        Origin::File(self.file.unwrap_or(Path::new("the config file")))
+    }
+}
+
+#[cfg(test)]
+#[path = "config_tests.rs"]
+mod tests;
