@@ -5,4 +5,5 @@ pub mod format;
 pub mod server;
 pub mod wire;
 
+pub use format::expand;
 pub use wire::{Reply, Request};
