@@ -3,7 +3,12 @@
 pub mod client;
 pub mod format;
 pub mod server;
+pub mod socket;
 pub mod wire;
 
+#[cfg(test)]
+mod testing;
+
 pub use format::expand;
+pub use server::{ControlMsg, ControlSocket, bind, default_path};
 pub use wire::{Reply, Request};
