@@ -9,6 +9,7 @@ pub mod wire;
 #[cfg(test)]
 mod testing;
 
+pub use client::{call, run};
 pub use format::expand;
 pub use server::{ControlMsg, ControlSocket, bind, default_path};
 pub use wire::{Reply, Request};
