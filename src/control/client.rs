@@ -1,10 +1,264 @@
 //! `cotty -S PATH COMMAND`: send one request to a running cotty and print the reply.
 
+use super::wire::{self, Envelope, MAX_REPLY, PROTOCOL_VERSION};
 use super::{Reply, Request};
-use anyhow::Result;
+use anyhow::{Context, Result, anyhow};
+use std::io::{ErrorKind, Write};
 use std::path::Path;
+use std::time::Duration;
+use tokio::net::UnixStream;
 
 /// Sends `request` to the cotty listening on `path` and returns its reply.
-pub async fn call(_path: &Path, _request: &Request) -> Result<Reply> {
-    anyhow::bail!("not built yet")
+///
+/// The whole exchange, connecting included, is bounded by `timeout`. A missing socket file or
+/// one nobody listens on is an error that says how to start a cotty there.
+pub async fn call(path: &Path, request: Request, timeout: Duration) -> Result<Reply> {
+    let waiting = matches!(request, Request::WaitReady);
+    match tokio::time::timeout(timeout, exchange(path, request)).await {
+        Ok(result) => result,
+        Err(_) if waiting => Err(anyhow!(
+            "the cotty on {} was not ready within {timeout:?}",
+            path.display()
+        )),
+        Err(_) => Err(anyhow!(
+            "no reply from the cotty on {} within {timeout:?}",
+            path.display()
+        )),
+    }
+}
+
+/// Connects, sends the request, and reads the one reply.
+async fn exchange(path: &Path, request: Request) -> Result<Reply> {
+    let mut stream = UnixStream::connect(path)
+        .await
+        .map_err(|e| connect_error(path, e))?;
+    let envelope = Envelope {
+        version: PROTOCOL_VERSION,
+        request,
+    };
+    wire::write_frame(&mut stream, &envelope)
+        .await
+        .with_context(|| {
+            format!(
+                "failed to send the request to the cotty on {}",
+                path.display()
+            )
+        })?;
+    let body = wire::read_frame(&mut stream, MAX_REPLY)
+        .await
+        .with_context(|| {
+            format!(
+                "failed to read the reply of the cotty on {}",
+                path.display()
+            )
+        })?;
+    wire::decode_reply(&body).with_context(|| {
+        format!(
+            "the cotty on {} sent a reply this cotty cannot read; is it another version?",
+            path.display()
+        )
+    })
+}
+
+/// The error for a failed connect, telling apart "nobody there" from other failures.
+fn connect_error(path: &Path, e: std::io::Error) -> anyhow::Error {
+    match e.kind() {
+        // No file, or a file left over from a cotty that died.
+        ErrorKind::NotFound | ErrorKind::ConnectionRefused => anyhow!(
+            "no cotty is running on {} ({e}); start one with `cotty -S {}`",
+            path.display(),
+            path.display()
+        ),
+        _ => anyhow::Error::new(e).context(format!(
+            "failed to connect to the cotty on {}",
+            path.display()
+        )),
+    }
+}
+
+/// Runs one control command as `cotty -S PATH COMMAND` does, and returns the exit code.
+///
+/// Prints the reply's text to stdout when it worked (0), or `cotty: TEXT` to stderr when it
+/// did not or when there was no reply (1).
+pub async fn run(path: &Path, request: Request, timeout: Duration) -> i32 {
+    match call(path, request, timeout).await {
+        Ok(reply) if reply.ok => {
+            // A failed stdout (a closed pipe) does not change what cotty did.
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(printable(&reply.text).as_bytes());
+            0
+        }
+        Ok(reply) => {
+            eprintln!("cotty: {}", reply.text.trim_end());
+            1
+        }
+        Err(e) => {
+            eprintln!("cotty: {e:#}");
+            1
+        }
+    }
+}
+
+/// The reply text as printed: with a trailing newline, unless it is empty.
+fn printable(text: &str) -> String {
+    if text.is_empty() || text.ends_with('\n') {
+        text.to_string()
+    } else {
+        format!("{text}\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::testing::{PATIENCE, TestServer, canned};
+
+    fn every_request() -> Vec<Request> {
+        vec![
+            Request::Display {
+                format: "join: #{ssh} or watch: #{ssh_ro}".into(),
+                print: true,
+            },
+            Request::Display {
+                format: "#{sshh}".into(),
+                print: true,
+            },
+            Request::ShowMessages,
+            Request::ListGuests,
+            Request::Kick {
+                guest: "alice".into(),
+            },
+            Request::Kick {
+                guest: "bob".into(),
+            },
+            Request::KillSession,
+            Request::WaitReady,
+        ]
+    }
+
+    #[tokio::test]
+    async fn every_request_gets_the_front_ends_answer() {
+        let server = TestServer::answering();
+        for request in every_request() {
+            let reply = call(&server.path, request.clone(), PATIENCE).await.unwrap();
+            assert_eq!(reply, canned(&request), "for {request:?}");
+        }
+        // Spot checks, so that a broken `canned` cannot pass the loop on its own.
+        let display = Request::Display {
+            format: "#{ssh}".into(),
+            print: true,
+        };
+        let reply = call(&server.path, display, PATIENCE).await.unwrap();
+        assert_eq!(reply, Reply::ok("ssh -p 2222 tok@relay"));
+        let typo = Request::Display {
+            format: "#{sshh}".into(),
+            print: true,
+        };
+        let reply = call(&server.path, typo, PATIENCE).await.unwrap();
+        assert_eq!(
+            reply,
+            Reply::err(
+                "unknown variable #{sshh} in the format; the variables are #{ssh}, #{ssh_ro}"
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn requests_from_many_clients_at_once_are_all_answered() {
+        let server = TestServer::answering();
+        let calls: Vec<_> = (0..20)
+            .map(|_| tokio::spawn(call_owned(server.path.clone(), Request::ListGuests)))
+            .collect();
+        for c in calls {
+            let reply = c.await.unwrap().unwrap();
+            assert_eq!(reply, Reply::ok("1 alice rw"));
+        }
+    }
+
+    async fn call_owned(path: std::path::PathBuf, request: Request) -> Result<Reply> {
+        call(&path, request, PATIENCE).await
+    }
+
+    #[tokio::test]
+    async fn wait_ready_is_answered_only_when_the_front_end_says_so() {
+        // A server-side timeout much shorter than the hold below: wait-ready must ignore it.
+        let mut server = TestServer::start(Some(Duration::from_millis(50)));
+        let mut client = tokio::spawn(call_owned(server.path.clone(), Request::WaitReady));
+        let msg = server.next().await;
+        assert_eq!(msg.request, Request::WaitReady);
+        let early = tokio::time::timeout(Duration::from_millis(300), &mut client).await;
+        assert!(
+            early.is_err(),
+            "wait-ready returned before the front end answered: {early:?}"
+        );
+        msg.reply.send(Reply::ok("ready")).unwrap();
+        let reply = tokio::time::timeout(PATIENCE, client)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(reply.unwrap(), Reply::ok("ready"));
+    }
+
+    #[tokio::test]
+    async fn a_missing_socket_says_no_cotty_is_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nothing");
+        let err = call(&path, Request::ListGuests, PATIENCE)
+            .await
+            .unwrap_err();
+        let text = format!("{err:#}");
+        let want = format!("no cotty is running on {} (", path.display());
+        assert!(text.starts_with(&want), "{text}");
+        assert!(text.ends_with(&format!("); start one with `cotty -S {}`", path.display())));
+    }
+
+    #[tokio::test]
+    async fn a_dead_socket_file_says_no_cotty_is_running() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dead");
+        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+        assert!(path.exists());
+        let err = call(&path, Request::ListGuests, PATIENCE)
+            .await
+            .unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.starts_with(&format!("no cotty is running on {} (", path.display())));
+        assert!(text.contains("refused"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_silent_listener_times_out_naming_the_path_and_the_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("silent");
+        // Bound but never accepting: connect succeeds, no reply ever comes.
+        let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let wait = Duration::from_millis(200);
+        let err = call(&path, Request::ListGuests, wait).await.unwrap_err();
+        let want = format!("no reply from the cotty on {} within 200ms", path.display());
+        assert_eq!(err.to_string(), want);
+        let err = call(&path, Request::WaitReady, wait).await.unwrap_err();
+        let want = format!("the cotty on {} was not ready within 200ms", path.display());
+        assert_eq!(err.to_string(), want);
+    }
+
+    #[tokio::test]
+    async fn run_exits_0_on_ok_and_1_on_failure() {
+        let server = TestServer::answering();
+        assert_eq!(run(&server.path, Request::ListGuests, PATIENCE).await, 0);
+        let kick = Request::Kick {
+            guest: "bob".into(),
+        };
+        assert_eq!(run(&server.path, kick, PATIENCE).await, 1);
+        let missing = server.path.with_file_name("missing");
+        assert_eq!(run(&missing, Request::ListGuests, PATIENCE).await, 1);
+    }
+
+    #[test]
+    fn printed_text_ends_with_one_newline_unless_empty() {
+        assert_eq!(printable(""), "");
+        assert_eq!(printable("a"), "a\n");
+        assert_eq!(printable("a\n"), "a\n");
+        assert_eq!(printable("a\nb"), "a\nb\n");
+    }
 }
