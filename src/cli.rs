@@ -23,11 +23,21 @@ pub struct Cli {
 
     /// The control socket: where a running cotty listens, or which one a command talks to
     /// [default: $XDG_RUNTIME_DIR/cotty/default, or /tmp/cotty-UID/default].
-    #[arg(short = 'S', long = "socket", value_name = "PATH", env = "COTTY_SOCKET")]
+    #[arg(
+        short = 'S',
+        long = "socket",
+        value_name = "PATH",
+        env = "COTTY_SOCKET"
+    )]
     pub socket: Option<PathBuf>,
 
     /// The config file [default: $XDG_CONFIG_HOME/cotty/cotty.toml].
-    #[arg(short = 'f', long = "config", value_name = "FILE", env = "COTTY_CONFIG")]
+    #[arg(
+        short = 'f',
+        long = "config",
+        value_name = "FILE",
+        env = "COTTY_CONFIG"
+    )]
     pub config: Option<PathBuf>,
 
     /// Print a commented default config file and exit.

@@ -1,15 +1,24 @@
 //! The `cotty` binary: parse the command line and hand over to the host or the relay.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Parser;
 use cotty::cli::{Cli, Command, RelayArgs, default_host_key};
+use cotty::config::{self, WindowSize};
+use cotty::control::Request;
+use cotty::control::{client, server};
+use cotty::core::keys::parse_key_spec;
+use cotty::core::layout::SizePolicy;
 use cotty::core::pty::CommandSpec;
-use cotty::host::{HostOptions, run_headless};
+use cotty::host::embedded::EmbeddedOptions;
+use cotty::host::{HostOptions, RelayChoice, run_headless};
 use cotty::net::known_relays;
 use cotty::net::relay::server::Limits;
 use cotty::net::relay::{Relay, RelayConfig};
 use cotty::net::uplink::RelayTarget;
+use cotty::ui::dashboard::{self, App};
+use cotty::ui::theme::{Theme, user_theme_dir};
 use std::io::Write;
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 fn main() {
@@ -33,58 +42,112 @@ fn main() {
     }
 }
 
-async fn run(cli: Cli) -> Result<()> {
+async fn run(mut cli: Cli) -> Result<()> {
+    if cli.print_default_config {
+        print!("{}", config::DEFAULT_CONFIG);
+        return Ok(());
+    }
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone())?;
-    let argv = match cli.command {
+    let argv = match cli.command.take() {
         Some(Command::Relay(args)) => return run_relay(args, shutdown).await,
+        Some(cmd) if cmd.is_control() => {
+            let path = cli.socket.clone().unwrap_or_else(server::default_path);
+            let (request, timeout) = control_request(cmd);
+            let timeout = if request == Request::WaitReady {
+                // A script may start cotty and wait for it at once: wait for its socket too.
+                let deadline = std::time::Instant::now() + timeout;
+                while !path.exists() && std::time::Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                deadline.saturating_duration_since(std::time::Instant::now())
+            } else {
+                timeout
+            };
+            let code = client::run(&path, request, timeout).await;
+            std::process::exit(code);
+        }
         Some(Command::NewSession { cmd }) => cmd,
-        Some(_) => bail!("not built yet"),
-        None => Vec::new(),
+        Some(_) | None => Vec::new(),
     };
-    host(
-        cli.headless,
-        cli.relay,
-        cli.relay_fingerprint,
-        cli.known_relays,
-        cli.size,
-        argv,
-        shutdown,
-    )
-    .await
-}
-
-async fn host(
-    headless: bool,
-    relay: Option<String>,
-    fingerprint: Option<String>,
-    known: Option<std::path::PathBuf>,
-    size: Option<cotty::core::types::Size>,
-    argv: Vec<String>,
-    shutdown: CancellationToken,
-) -> Result<()> {
-    if !headless {
-        bail!(
-            "the dashboard is not built yet; run the headless host with \
-             `cotty -F --relay HOST:PORT` (see cotty --help)"
-        );
-    }
-    let Some(addr) = relay else {
-        bail!("no relay given: pass --relay HOST:PORT (start one with `cotty relay`)");
+    let settings = config::load(&cli)?;
+    let argv = match (argv.is_empty(), &settings.shell) {
+        (true, Some(shell)) => vec![shell.clone()],
+        _ => argv,
+    };
+    let policy = match (cli.size, settings.window_size) {
+        (Some(size), _) => SizePolicy::Fixed(size),
+        (None, WindowSize::Smallest) => SizePolicy::Smallest,
+        (None, WindowSize::Host) => SizePolicy::Host,
+    };
+    let relay = match settings.relay.clone() {
+        Some(addr) => RelayChoice::Remote(RelayTarget {
+            addr,
+            fingerprint: settings.relay_fingerprint.clone(),
+            known_relays: settings
+                .known_relays
+                .clone()
+                .unwrap_or_else(known_relays::default_path),
+        }),
+        None => RelayChoice::Embedded(EmbeddedOptions {
+            listen: settings
+                .listen
+                .as_deref()
+                .map(|l| {
+                    l.parse().with_context(|| {
+                        format!("invalid listen address {l:?} (listen / --listen): use IP:PORT")
+                    })
+                })
+                .transpose()?,
+            public_host: settings.public_host.clone(),
+            host_key: default_host_key(),
+        }),
     };
     let opts = HostOptions {
-        relay: RelayTarget {
-            addr,
-            fingerprint,
-            known_relays: known.unwrap_or_else(known_relays::default_path),
-        },
+        relay,
         cmd: CommandSpec {
             argv,
             env: Vec::new(),
         },
-        size,
+        policy,
+        host_size: None,
+        respawn: cli.headless,
     };
-    run_headless(opts, shutdown).await
+    if cli.headless {
+        return run_headless(opts, cli.socket, shutdown).await;
+    }
+    let theme = Theme::load(&settings.theme, user_theme_dir().as_deref())
+        .with_context(|| format!("theme {:?} (theme / --theme)", settings.theme))?;
+    let prefix = parse_key_spec(&settings.prefix).with_context(|| {
+        format!(
+            "prefix {:?} (prefix / --prefix{})",
+            settings.prefix,
+            settings
+                .file
+                .as_ref()
+                .map(|f| format!(", {}", f.display()))
+                .unwrap_or_default()
+        )
+    })?;
+    let app = App::new(dashboard::run::new_state(), &settings, theme, prefix);
+    dashboard::run(opts, app, cli.socket, shutdown).await
+}
+
+/// The control request for a command, and how long to wait for its answer.
+fn control_request(cmd: Command) -> (Request, Duration) {
+    let short = Duration::from_secs(10);
+    match cmd {
+        Command::Display { format, print } => (Request::Display { format, print }, short),
+        Command::ShowMessages => (Request::ShowMessages, short),
+        Command::ListGuests => (Request::ListGuests, short),
+        Command::Kick { guest } => (Request::Kick { guest }, short),
+        Command::KillSession => (Request::KillSession, short),
+        Command::WaitReady { timeout } => (
+            Request::WaitReady,
+            Duration::from_secs_f64(timeout.clamp(0.0, 86_400.0)),
+        ),
+        Command::Relay(_) | Command::NewSession { .. } => (Request::ShowMessages, short),
+    }
 }
 
 async fn run_relay(args: RelayArgs, shutdown: CancellationToken) -> Result<()> {

@@ -164,6 +164,19 @@ fn help_and_bad_input_speak_plainly() {
         "relay",
         "new-session",
         "C-b d",
+        "--socket",
+        "--listen",
+        "--public-host",
+        "--config",
+        "--print-default-config",
+        "--theme",
+        "--prefix",
+        "display-message",
+        "show-messages",
+        "list-guests",
+        "kick",
+        "kill-session",
+        "wait-ready",
     ] {
         assert!(help.contains(word), "--help lacks {word}:\n{help}");
     }
@@ -181,10 +194,66 @@ fn help_and_bad_input_speak_plainly() {
     ] {
         assert!(help.contains(word), "relay --help lacks {word}:\n{help}");
     }
+    // A bad value in the config file names the key and the file, before anything starts.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("cotty.toml");
+    std::fs::write(&file, "sidebar_width = \"wide\"\n").expect("write");
     let out = Command::new(env!("CARGO_BIN_EXE_cotty"))
-        .args(["-F"])
+        .arg("-f")
+        .arg(&file)
+        .arg("-F")
+        .env("XDG_RUNTIME_DIR", dir.path())
         .output()
         .expect("runs");
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--relay HOST:PORT"));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sidebar_width") && err.contains(&file.display().to_string()),
+        "{err}"
+    );
+    // A config file given with -f that does not exist is named.
+    let out = Command::new(env!("CARGO_BIN_EXE_cotty"))
+        .args(["--prefix", "C-", "-f"])
+        .arg(dir.path().join("none.toml"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("none.toml"), "{err}");
+}
+
+#[test]
+fn the_default_config_is_printed_and_a_bad_prefix_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_cotty"))
+        .arg("--print-default-config")
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    for key in [
+        "prefix",
+        "theme",
+        "sidebar_width",
+        "sidebar_side",
+        "window_size",
+        "listen",
+        "public_host",
+        "relay",
+    ] {
+        assert!(text.contains(key), "default config lacks {key}:\n{text}");
+    }
+    // The printed file is a valid config: a prefix flag on top of it is what fails.
+    let file = dir.path().join("cotty.toml");
+    std::fs::write(&file, &text).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_cotty"))
+        .arg("-f")
+        .arg(&file)
+        .args(["--prefix", "C-nope"])
+        .env("XDG_RUNTIME_DIR", dir.path())
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("prefix") && err.contains("C-nope"), "{err}");
 }

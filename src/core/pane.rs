@@ -152,6 +152,11 @@ impl Pane {
         self.parser.screen()
     }
 
+    /// The current screen, to change its scrollback offset while drawing.
+    pub fn screen_mut(&mut self) -> &mut vt100::Screen {
+        self.parser.screen_mut()
+    }
+
     /// Parses output of the program and answers any terminal queries in it.
     pub fn process(&mut self, bytes: &[u8]) {
         self.parser.process(bytes);

@@ -5,6 +5,7 @@
 //! When the uplink cannot keep up, output is skipped and a snapshot of the screen is sent
 //! once there is room again, so the relay's mirror converges and the PTY is never slowed.
 
+use crate::core::keys::{Key, MouseEvent};
 use crate::core::layout::SizePolicy;
 use crate::core::pane::Pane;
 use crate::core::pty::{CommandSpec, PtyEvent};
@@ -12,7 +13,7 @@ use crate::core::types::{Access, GuestId, GuestInfo, PaneId, Size};
 use anyhow::{Context, Result};
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::sleep_until;
 
 /// Commands a session queue holds before senders wait.
@@ -77,6 +78,13 @@ pub enum Outbound {
     },
     /// Input lock on or off.
     Lock(bool),
+    /// A link switched off or on.
+    SetLink {
+        /// Which link: read-write or read-only.
+        access: Access,
+        /// Whether it lets new guests in.
+        enabled: bool,
+    },
     /// The session is over.
     End {
         /// Shown to guests.
@@ -107,8 +115,14 @@ pub enum SessionCmd {
         /// Its new area.
         size: Size,
     },
-    /// The host typed.
+    /// The host typed raw bytes.
     HostInput(Vec<u8>),
+    /// The host pressed a key; encoded with the pane's current modes.
+    HostKey(Key),
+    /// The host pasted text; bracketed if the program asked for it.
+    HostPaste(String),
+    /// The host used the mouse over the pane; forwarded if the program asked for it.
+    HostMouse(MouseEvent),
     /// The host's terminal changed size.
     HostResize(Option<Size>),
     /// Change a guest's access.
@@ -127,12 +141,44 @@ pub enum SessionCmd {
     },
     /// Lock or unlock every guest's input.
     Lock(bool),
+    /// Switch a link off (new guests with it are refused) or on.
+    SetLink {
+        /// Which link: read-write or read-only.
+        access: Access,
+        /// Whether it lets new guests in.
+        enabled: bool,
+    },
+    /// Run a function on the focused pane's screen inside the session, without copying it:
+    /// the dashboard draws this way. The function must leave the scrollback offset at 0.
+    Visit(ScreenVisitor),
+    /// The guests, in the order they joined, with the time of their last input.
+    Guests(oneshot::Sender<Vec<GuestRow>>),
     /// An uplink is ready; output goes to this queue from now on.
     UplinkUp(mpsc::Sender<Outbound>),
     /// A copy of the focused pane's screen.
     Screen(oneshot::Sender<vt100::Screen>),
     /// End the session; guests see the reason.
     End(String),
+}
+
+/// A function run on the session's screen; see [`SessionCmd::Visit`].
+pub struct ScreenVisitor(pub Box<dyn FnOnce(&mut vt100::Screen) + Send>);
+
+impl std::fmt::Debug for ScreenVisitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ScreenVisitor")
+    }
+}
+
+/// A guest as the front end lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestRow {
+    /// What the relay reported, with the current access.
+    pub info: GuestInfo,
+    /// When it joined.
+    pub joined: Instant,
+    /// When its input last reached the program, if ever.
+    pub last_input: Option<Instant>,
 }
 
 /// What the session tells the front end.
@@ -144,6 +190,8 @@ pub enum Notice {
     GuestLeft(GuestInfo),
     /// A guest's access changed.
     AccessChanged(GuestInfo),
+    /// Every guest's input was locked (true) or given back.
+    Locked(bool),
     /// The shared size changed.
     Resized(Size),
     /// The program exited.
@@ -161,6 +209,8 @@ pub enum Notice {
 pub struct SessionHandle {
     /// The session's command queue.
     tx: mpsc::Sender<SessionCmd>,
+    /// Counts changes of the screen, so a front end knows when to draw.
+    changes: watch::Receiver<u64>,
 }
 
 impl SessionHandle {
@@ -170,6 +220,18 @@ impl SessionHandle {
             .send(cmd)
             .await
             .map_err(|_| anyhow::anyhow!("the session has ended"))
+    }
+
+    /// A receiver that wakes whenever the screen changed.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.clone()
+    }
+
+    /// The guests, in the order they joined.
+    pub async fn guests(&self) -> Result<Vec<GuestRow>> {
+        let (tx, rx) = oneshot::channel();
+        self.send(SessionCmd::Guests(tx)).await?;
+        rx.await.context("the session ended before answering")
     }
 
     /// A copy of the focused pane's screen.
@@ -188,6 +250,10 @@ struct Session {
     pane: Pane,
     /// Guests by id.
     guests: HashMap<GuestId, GuestInfo>,
+    /// When each guest joined and last typed, for the front end's list.
+    activity: HashMap<GuestId, (Instant, Option<Instant>)>,
+    /// Bumped on every screen change; front ends draw when it moves.
+    changed: watch::Sender<u64>,
     /// Whether every guest is held read-only.
     locked: bool,
     /// The uplink's queue, once there is an uplink.
@@ -216,10 +282,13 @@ pub fn spawn(
     let pane = Pane::spawn(FIRST_PANE, cfg.cmd.clone(), size, pty_tx)
         .context("failed to start the shared program")?;
     let (tx, rx) = mpsc::channel(CMD_QUEUE);
+    let (changed_tx, changes) = watch::channel(0);
     let session = Session {
         cfg,
         pane,
         guests: HashMap::new(),
+        activity: HashMap::new(),
+        changed: changed_tx,
         locked: false,
         out: None,
         pending: VecDeque::new(),
@@ -230,7 +299,7 @@ pub fn spawn(
         notices,
     };
     let task = tokio::spawn(session.run(rx, pty_rx));
-    Ok((SessionHandle { tx }, task))
+    Ok((SessionHandle { tx, changes }, task))
 }
 
 impl Session {

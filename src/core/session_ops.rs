@@ -1,6 +1,7 @@
 //! What the session actor does with each event: guests, input checks, sizes, uplink order.
 
-use super::{Notice, Outbound, Session, SessionCmd};
+use super::{GuestRow, Notice, Outbound, Session, SessionCmd};
+use crate::core::keys::{InputModes, encode_key, encode_mouse, encode_paste};
 use crate::core::pty::PtyEvent;
 use crate::core::types::{Access, Size};
 use std::time::{Duration, Instant};
@@ -19,6 +20,7 @@ impl Session {
             PtyEvent::Output { generation, bytes } => {
                 if generation == self.pane.generation() {
                     self.pane.process(&bytes);
+                    self.changed.send_modify(|n| *n += 1);
                     self.send_output(bytes);
                 }
                 None
@@ -52,6 +54,7 @@ impl Session {
             Ok(()) => {
                 self.started = Instant::now();
                 self.needs_snapshot = true;
+                self.changed.send_modify(|n| *n += 1);
                 self.notify(Notice::Respawned);
             }
             Err(e) => {
@@ -65,12 +68,14 @@ impl Session {
     pub(super) fn on_cmd(&mut self, cmd: SessionCmd) {
         match cmd {
             SessionCmd::GuestJoined(info) => {
+                self.activity.insert(info.id, (Instant::now(), None));
                 self.guests.insert(info.id, info.clone());
                 self.notify(Notice::GuestJoined(info));
                 self.apply_size();
             }
             SessionCmd::GuestLeft(id) => {
                 if let Some(info) = self.guests.remove(&id) {
+                    self.activity.remove(&id);
                     self.notify(Notice::GuestLeft(info));
                     self.apply_size();
                 }
@@ -82,6 +87,9 @@ impl Session {
                     .get(&guest)
                     .is_some_and(|g| g.access.effective(self.locked) == Access::ReadWrite);
                 if allowed && pane == self.pane.id() {
+                    if let Some((_, last)) = self.activity.get_mut(&guest) {
+                        *last = Some(Instant::now());
+                    }
                     self.write_input(bytes);
                 }
             }
@@ -92,6 +100,20 @@ impl Session {
                 }
             }
             SessionCmd::HostInput(bytes) => self.write_input(bytes),
+            SessionCmd::HostKey(key) => {
+                let modes = InputModes::from_screen(self.pane.screen());
+                self.write_input(encode_key(key, &modes));
+            }
+            SessionCmd::HostPaste(text) => {
+                let modes = InputModes::from_screen(self.pane.screen());
+                self.write_input(encode_paste(&text, &modes));
+            }
+            SessionCmd::HostMouse(ev) => {
+                let modes = InputModes::from_screen(self.pane.screen());
+                if let Some(bytes) = encode_mouse(ev, &modes) {
+                    self.write_input(bytes);
+                }
+            }
             SessionCmd::HostResize(size) => {
                 self.cfg.host_size = size;
                 self.apply_size();
@@ -116,7 +138,34 @@ impl Session {
                 if self.locked != on {
                     self.locked = on;
                     self.queue(Outbound::Lock(on));
+                    self.notify(Notice::Locked(on));
                 }
+            }
+            SessionCmd::SetLink { access, enabled } => {
+                self.queue(Outbound::SetLink { access, enabled });
+            }
+            SessionCmd::Visit(visitor) => {
+                (visitor.0)(self.pane.screen_mut());
+            }
+            SessionCmd::Guests(reply) => {
+                let mut rows: Vec<GuestRow> = self
+                    .guests
+                    .values()
+                    .map(|info| {
+                        let (joined, last_input) = self
+                            .activity
+                            .get(&info.id)
+                            .copied()
+                            .unwrap_or((Instant::now(), None));
+                        GuestRow {
+                            info: info.clone(),
+                            joined,
+                            last_input,
+                        }
+                    })
+                    .collect();
+                rows.sort_by_key(|r| r.info.id);
+                let _ = reply.send(rows);
             }
             SessionCmd::UplinkUp(out) => {
                 // A new relay connection starts from a clean mirror.
@@ -226,6 +275,7 @@ impl Session {
         let size: Size = self.cfg.policy.compute(self.cfg.host_size, guests);
         match self.pane.resize(size) {
             Ok(true) => {
+                self.changed.send_modify(|n| *n += 1);
                 let layout = self.layout();
                 self.queue(layout);
                 self.notify(Notice::Resized(size));

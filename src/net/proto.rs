@@ -125,6 +125,13 @@ pub enum HostMsg {
     },
     /// Locks (true) or unlocks every guest's input at once.
     Lock(bool),
+    /// Switches a link off (new guests with it are refused) or on again.
+    SetLink {
+        /// The link's access: the read-write or the read-only link.
+        access: Access,
+        /// Whether it lets guests in.
+        enabled: bool,
+    },
     /// A line to show every guest.
     Notice(String),
     /// The host is ending the session; guests see the reason.

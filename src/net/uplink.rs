@@ -158,6 +158,7 @@ impl From<Outbound> for HostMsg {
             Outbound::SetAccess { guest, access } => HostMsg::SetAccess { guest, access },
             Outbound::Kick { guest, reason } => HostMsg::Kick { guest, reason },
             Outbound::Lock(on) => HostMsg::Lock(on),
+            Outbound::SetLink { access, enabled } => HostMsg::SetLink { access, enabled },
             Outbound::End { reason } => HostMsg::End { reason },
         }
     }

@@ -4,8 +4,9 @@
 //! while the relay and host run on the runtime's workers.
 
 use super::guest::{GuestOptions, SshGuest};
+use cotty::core::layout::SizePolicy;
 use cotty::core::pty::CommandSpec;
-use cotty::host::{Host, HostOptions};
+use cotty::host::{Host, HostOptions, RelayChoice};
 use cotty::net::proto::Links;
 use cotty::net::relay::server::Limits;
 use cotty::net::relay::{Relay, RelayConfig};
@@ -72,11 +73,11 @@ impl TestEnv {
     pub fn start(argv: &[&str]) -> TestEnv {
         let mut env = TestEnv::relay();
         let opts = HostOptions {
-            relay: RelayTarget {
+            relay: RelayChoice::Remote(RelayTarget {
                 addr: format!("127.0.0.1:{}", env.port),
                 fingerprint: Some(env.fingerprint.clone()),
                 known_relays: env.dir.path().join("known_relays"),
-            },
+            }),
             cmd: CommandSpec {
                 argv: argv.iter().map(|s| s.to_string()).collect(),
                 env: vec![
@@ -84,7 +85,9 @@ impl TestEnv {
                     ("HISTFILE".into(), "/dev/null".into()),
                 ],
             },
-            size: None,
+            policy: SizePolicy::default(),
+            host_size: None,
+            respawn: true,
         };
         let mut host = env.rt.block_on(Host::start(opts)).expect("host starts");
         env.links = env.rt.block_on(host.links(WAIT)).expect("host gets links");

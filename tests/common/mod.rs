@@ -6,4 +6,5 @@
 pub mod env;
 pub mod guest;
 pub mod proc;
+pub mod tmux;
 pub mod wait;

@@ -15,6 +15,9 @@ pub struct Proc {
     pub lines: Arc<Mutex<Vec<String>>>,
     /// What it printed on stderr.
     pub err: Arc<Mutex<String>>,
+    /// Its XDG runtime, config and data directory, so its control socket, config and keys
+    /// are its own.
+    pub runtime: tempfile::TempDir,
 }
 
 impl Proc {
@@ -25,8 +28,12 @@ impl Proc {
 
     /// Starts `program` with `args`, a plain `sh` as its shell and `$ ` as the prompt.
     pub fn spawn(program: &str, args: &[&str]) -> Proc {
+        let runtime = tempfile::tempdir().expect("runtime dir");
         let mut child = Command::new(program)
             .args(args)
+            .env("XDG_RUNTIME_DIR", runtime.path())
+            .env("XDG_CONFIG_HOME", runtime.path())
+            .env("XDG_DATA_HOME", runtime.path())
             .env("SHELL", "/bin/sh")
             .env("PS1", "$ ")
             .stdin(Stdio::null())
@@ -52,7 +59,12 @@ impl Proc {
                 e.push('\n');
             }
         });
-        Proc { child, lines, err }
+        Proc {
+            child,
+            lines,
+            err,
+            runtime,
+        }
     }
 
     /// Waits for a stdout line starting with `prefix` (and containing every word of `also`).

@@ -132,12 +132,17 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
     };
     let (reply_tx, reply_rx) = oneshot::channel();
     let joined = match room.send(RoomCmd::Join(req, reply_tx)).await {
-        Ok(()) => reply_rx.await.ok(),
-        Err(_) => None,
+        Ok(()) => reply_rx
+            .await
+            .unwrap_or_else(|_| Err("the session has ended".into())),
+        Err(_) => Err("the session has ended".into()),
     };
-    let Some(mut joined) = joined else {
-        say_goodbye("cotty: the session is full or has ended\r\n".into(), false).await;
-        return;
+    let mut joined = match joined {
+        Ok(j) => j,
+        Err(why) => {
+            say_goodbye(format!("cotty: {why}\r\n"), false).await;
+            return;
+        }
     };
     let id = joined.id;
     let mut access = access;

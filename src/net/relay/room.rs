@@ -85,8 +85,8 @@ pub enum RoomCmd {
     Host(HostMsg),
     /// The host's connection ended.
     HostGone(String),
-    /// A guest wants in.
-    Join(JoinRequest, oneshot::Sender<Joined>),
+    /// A guest wants in; refused with a reason to show it.
+    Join(JoinRequest, oneshot::Sender<Result<Joined, String>>),
     /// A guest left.
     Leave(GuestId),
     /// A guest typed.
@@ -117,6 +117,8 @@ pub struct Room {
     next_id: GuestId,
     /// Whether input is locked.
     locked: bool,
+    /// Links the host switched off: read-write, read-only.
+    links_off: [bool; 2],
     /// The latest notice.
     notice: Option<String>,
     /// Messages to the host's connection.
@@ -151,6 +153,7 @@ impl Room {
             guests: HashMap::new(),
             next_id: 1,
             locked: false,
+            links_off: [false; 2],
             notice: None,
             host,
             view: watch::Sender::new(Arc::new(view)),
@@ -274,6 +277,9 @@ impl Room {
                 self.locked = on;
                 self.dirty = true;
             }
+            HostMsg::SetLink { access, enabled } => {
+                self.links_off[link_index(access)] = !enabled;
+            }
             HostMsg::Notice(text) => {
                 self.notice = Some(text);
                 self.dirty = true;
@@ -287,9 +293,13 @@ impl Room {
         None
     }
 
-    async fn join(&mut self, req: JoinRequest, reply: oneshot::Sender<Joined>) {
+    async fn join(&mut self, req: JoinRequest, reply: oneshot::Sender<Result<Joined, String>>) {
+        if self.links_off[link_index(req.access)] {
+            let _ = reply.send(Err("this link was switched off by the host".into()));
+            return;
+        }
         if self.guests.len() >= self.limits.guests_per_session {
-            // Dropping the reply tells the guest the room is full.
+            let _ = reply.send(Err("the session is full".into()));
             return;
         }
         let id = self.next_id;
@@ -319,7 +329,7 @@ impl Room {
             ctl: ctl_rx,
             label: self.label.clone(),
         };
-        if reply.send(joined).is_err() {
+        if reply.send(Ok(joined)).is_err() {
             self.guests.remove(&id);
             return;
         }
@@ -358,5 +368,13 @@ impl Room {
         for (_, g) in self.guests.drain() {
             let _ = g.ctl.try_send(GuestCtl::Ended(reason.to_string()));
         }
+    }
+}
+
+/// Which of [`Room::links_off`] a token's access names.
+fn link_index(access: Access) -> usize {
+    match access {
+        Access::ReadWrite => 0,
+        Access::ReadOnly => 1,
     }
 }

@@ -1,6 +1,7 @@
 //! The relay's listener: host key, limits, one task per connection, and clean shutdown.
 
 use crate::core::types::Size;
+use crate::net::relay::hostlink;
 use crate::net::relay::registry::Registry;
 use crate::net::relay::ssh::SshHandler;
 use crate::ui::theme::Theme;
@@ -110,14 +111,19 @@ pub struct Relay {
 impl Relay {
     /// Loads or creates the host key and binds the listener.
     pub async fn bind(cfg: RelayConfig) -> Result<Relay> {
-        let key = load_or_create_key(&cfg.host_key)?;
-        let fingerprint = key.public_key().fingerprint(HashAlg::Sha256).to_string();
         let listener = TcpListener::bind(cfg.listen).await.with_context(|| {
             format!(
                 "failed to listen on {}; choose another address with --listen",
                 cfg.listen
             )
         })?;
+        Relay::with_listener(cfg, listener)
+    }
+
+    /// Loads or creates the host key and serves on a listener bound already.
+    pub fn with_listener(cfg: RelayConfig, listener: TcpListener) -> Result<Relay> {
+        let key = load_or_create_key(&cfg.host_key)?;
+        let fingerprint = key.public_key().fingerprint(HashAlg::Sha256).to_string();
         let local = listener
             .local_addr()
             .context("failed to read the listening address")?;
@@ -158,6 +164,13 @@ impl Relay {
     /// The host key's SHA256 fingerprint, as `ssh -v` prints it.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
+    }
+
+    /// A way for hosts in this process to register sessions without a network hop.
+    pub fn local(&self) -> LocalRelay {
+        LocalRelay {
+            shared: self.shared.clone(),
+        }
     }
 
     /// Accepts connections until `shutdown` is cancelled, then closes them all.
@@ -219,6 +232,30 @@ impl Relay {
             warn!("some connections did not close within 3 s");
         }
         Ok(())
+    }
+}
+
+/// Connects hosts in the same process to a relay (the dashboard's built-in relay).
+#[derive(Clone)]
+pub struct LocalRelay {
+    /// The relay's shared state; the host link is served exactly as over ssh.
+    shared: Arc<Shared>,
+}
+
+/// Bytes in flight in each direction of an in-process host link.
+const LOCAL_PIPE: usize = 256 * 1024;
+
+impl LocalRelay {
+    /// Opens an in-memory host link: the same framing and protocol as the ssh subsystem.
+    pub fn connect(&self) -> tokio::io::DuplexStream {
+        let (host_end, relay_end) = tokio::io::duplex(LOCAL_PIPE);
+        let shared = self.shared.clone();
+        self.shared.tasks.spawn(async move {
+            if let Err(e) = hostlink::serve(relay_end, shared, None).await {
+                debug!("in-process host link ended: {e:#}");
+            }
+        });
+        host_end
     }
 }
 

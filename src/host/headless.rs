@@ -1,0 +1,126 @@
+//! `cotty -F`: the links and a line per event on stdout, and the control socket; no TUI.
+
+use crate::control::server::{self, ControlMsg, ControlSocket};
+use crate::core::session::{Notice, SessionCmd};
+use crate::host::state::{Effect, HostState, notice_line};
+use crate::host::{Host, HostOptions};
+use crate::net::uplink::UplinkEvent;
+use anyhow::{Context, Result, anyhow};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Requests from the control socket waiting for the front end.
+pub const CONTROL_QUEUE: usize = 16;
+/// What guests see when the host ends the session.
+pub const ENDED_BY_HOST: &str = "session ended by host";
+/// What a kicked guest sees.
+pub const KICKED: &str = "you were disconnected by the host";
+
+/// Binds the control socket at `path`, or at the default path. When the default is taken by
+/// another cotty, a per-process path next to it is used, so a second cotty still starts.
+pub fn open_control(path: Option<&Path>) -> Result<ControlSocket> {
+    if let Some(p) = path {
+        return server::bind(p);
+    }
+    let default = server::default_path();
+    match server::bind(&default) {
+        Ok(s) => Ok(s),
+        Err(first) => {
+            let alt = default.with_file_name(format!("default-{}", std::process::id()));
+            server::bind(&alt).map_err(|_| first)
+        }
+    }
+}
+
+/// The session's name: the host's user and machine.
+pub fn session_name() -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "host".into());
+    let host = gethostname::gethostname()
+        .into_string()
+        .unwrap_or_else(|_| "cotty".into());
+    format!("{user}@{host}")
+}
+
+/// Carries out what a control request asked for.
+pub async fn apply_effect(host: &Host, effect: Effect) -> bool {
+    match effect {
+        Effect::Kick(guest) => {
+            let _ = host
+                .session
+                .send(SessionCmd::Kick {
+                    guest,
+                    reason: KICKED.into(),
+                })
+                .await;
+            false
+        }
+        Effect::KillSession => true,
+    }
+}
+
+/// Runs `cotty -F` until `shutdown`, `kill-session`, or a failure.
+pub async fn run_headless(
+    opts: HostOptions,
+    socket: Option<PathBuf>,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    let control = open_control(socket.as_deref())?;
+    let (ctl_tx, mut ctl_rx) = mpsc::channel::<ControlMsg>(CONTROL_QUEUE);
+    let stop = shutdown.child_token();
+    let mut host = Host::start(opts).await?;
+    let mut state = HostState::new(session_name());
+    let mut out = std::io::stdout();
+    let mut say = |line: &str| {
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    };
+    say(&format!("control socket: {}", control.path.display()));
+    tokio::spawn(control.serve(ctl_tx, stop.clone()));
+    let result = loop {
+        tokio::select! {
+            ev = host.events.recv() => match ev {
+                Some(ev) => {
+                    match &ev {
+                        UplinkEvent::Connected(links) => {
+                            say(&format!("ssh session: {}", links.ssh));
+                            say(&format!("ssh session read only: {}", links.ssh_ro));
+                        }
+                        UplinkEvent::Log(line) => say(line),
+                    }
+                    state.on_uplink(ev);
+                }
+                None => {
+                    let r = (&mut host.uplink).await.context("the uplink task failed")?;
+                    break r.and(Err(anyhow!("the relay connection ended")));
+                }
+            },
+            n = host.notices.recv() => {
+                let Some(n) = n else { break Ok(()) };
+                if let Some(line) = notice_line(&n) {
+                    say(&line);
+                }
+                state.on_notice(&n);
+                if matches!(n, Notice::Ended(_)) {
+                    break Ok(());
+                }
+            }
+            r = &mut host.uplink => {
+                let r = r.context("the uplink task failed")?;
+                break r.and(Err(anyhow!("the relay connection ended")));
+            }
+            Some(msg) = ctl_rx.recv() => {
+                if let Some(effect) = state.answer(msg.request, msg.reply)
+                    && apply_effect(&host, effect).await
+                {
+                    break Ok(());
+                }
+            }
+            _ = shutdown.cancelled() => break Ok(()),
+        }
+    };
+    stop.cancel();
+    host.shutdown(ENDED_BY_HOST).await;
+    result
+}

@@ -1,0 +1,11 @@
+//! The host: a session wired to a relay (built in or remote), its state as the front ends
+//! show it, and the headless front end (`cotty -F`).
+
+pub mod embedded;
+pub mod headless;
+pub mod start;
+pub mod state;
+
+pub use headless::run_headless;
+pub use start::{Host, HostOptions, RelayChoice};
+pub use state::HostState;

@@ -1,0 +1,139 @@
+//! Starting a host: the session, the relay (built in or dialled over ssh) and the uplink.
+
+use crate::core::layout::SizePolicy;
+use crate::core::pty::CommandSpec;
+use crate::core::session::{self, Notice, SessionCmd, SessionConfig, SessionHandle};
+use crate::core::types::Size;
+use crate::host::embedded::{EmbeddedOptions, EmbeddedRelay};
+use crate::net::proto::{Hello, Links};
+use crate::net::uplink::{self, RelayTarget, UplinkEvent};
+use anyhow::{Result, anyhow};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// Which relay a host uses.
+#[derive(Debug, Clone)]
+pub enum RelayChoice {
+    /// Dial a relay over ssh.
+    Remote(RelayTarget),
+    /// Run one in this process.
+    Embedded(EmbeddedOptions),
+}
+
+/// How a host is set up.
+#[derive(Debug, Clone)]
+pub struct HostOptions {
+    /// The relay.
+    pub relay: RelayChoice,
+    /// What to run.
+    pub cmd: CommandSpec,
+    /// How the shared size is chosen.
+    pub policy: SizePolicy,
+    /// The host's own terminal area for the pane; none for the headless host.
+    pub host_size: Option<Size>,
+    /// Start the program again when it exits (headless), or end the session (dashboard).
+    pub respawn: bool,
+}
+
+/// A running host: its session, the uplink task, and the built-in relay if there is one.
+pub struct Host {
+    /// Commands into the session.
+    pub session: SessionHandle,
+    /// What the session reports.
+    pub notices: mpsc::Receiver<Notice>,
+    /// What the uplink reports.
+    pub events: mpsc::Receiver<UplinkEvent>,
+    /// The uplink; it ends with an error when the relay goes away.
+    pub uplink: JoinHandle<Result<()>>,
+    /// The session task; it ends when the session does.
+    pub session_task: JoinHandle<Result<()>>,
+    /// The built-in relay, if this host runs one.
+    pub embedded: Option<EmbeddedRelay>,
+}
+
+impl Host {
+    /// Starts the relay if it is built in, the program, and the uplink.
+    pub async fn start(opts: HostOptions) -> Result<Host> {
+        let (notice_tx, notices) = mpsc::channel(256);
+        let (ev_tx, events) = mpsc::channel(64);
+        let cfg = SessionConfig {
+            cmd: opts.cmd,
+            policy: opts.policy,
+            respawn: opts.respawn,
+            host_size: opts.host_size,
+        };
+        let hello = Hello::new(concat!("cotty ", env!("CARGO_PKG_VERSION")));
+        let (session, session_task, uplink, embedded) = match opts.relay {
+            RelayChoice::Remote(target) => {
+                let link = uplink::connect_ssh(&target, ev_tx.clone()).await?;
+                let (session, task) = session::spawn(cfg, notice_tx)?;
+                let s = session.clone();
+                let uplink = tokio::spawn(async move {
+                    // The ssh connection lives as long as this task.
+                    let uplink::SshUplink { stream, handle } = link;
+                    let r = uplink::run(stream, hello, s, ev_tx).await;
+                    drop(handle);
+                    r
+                });
+                (session, task, uplink, None)
+            }
+            RelayChoice::Embedded(e) => {
+                let relay = EmbeddedRelay::start(&e).await?;
+                let _ = ev_tx.try_send(UplinkEvent::Log(format!(
+                    "built-in relay listening on {}, key {}",
+                    relay.addr, relay.fingerprint
+                )));
+                let (session, task) = match session::spawn(cfg, notice_tx) {
+                    Ok(s) => s,
+                    Err(err) => {
+                        relay.stop().await;
+                        return Err(err);
+                    }
+                };
+                let stream = relay.local.connect();
+                let uplink = tokio::spawn(uplink::run(stream, hello, session.clone(), ev_tx));
+                (session, task, uplink, Some(relay))
+            }
+        };
+        Ok(Host {
+            session,
+            notices,
+            events,
+            uplink,
+            session_task,
+            embedded,
+        })
+    }
+
+    /// Waits for the relay's links, passing on log lines that come first.
+    pub async fn links(&mut self, timeout: Duration) -> Result<Links> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let ev = tokio::time::timeout_at(deadline, self.events.recv())
+                .await
+                .map_err(|_| anyhow!("the relay did not answer within {timeout:?}"))?;
+            match ev {
+                Some(UplinkEvent::Connected(links)) => return Ok(links),
+                Some(UplinkEvent::Log(_)) => {}
+                None => {
+                    let err = (&mut self.uplink).await;
+                    return Err(match err {
+                        Ok(Err(e)) => e,
+                        Ok(Ok(())) => anyhow!("the uplink ended"),
+                        Err(e) => anyhow!("the uplink task failed: {e}"),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Ends the session: guests see `reason`, the uplink closes, the built-in relay stops.
+    pub async fn shutdown(mut self, reason: &str) {
+        let _ = self.session.send(SessionCmd::End(reason.to_string())).await;
+        let _ = tokio::time::timeout(Duration::from_secs(3), &mut self.uplink).await;
+        if let Some(relay) = self.embedded.take() {
+            relay.stop().await;
+        }
+    }
+}

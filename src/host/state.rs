@@ -1,0 +1,367 @@
+//! What a host's front end knows and shows: links, guests, lock, uplink state and the log.
+//!
+//! Both front ends (the dashboard and `cotty -F`) own one [`HostState`] and feed it the
+//! session's notices and the uplink's events; control-socket requests are answered from it.
+
+use crate::control::format::expand;
+use crate::control::{Reply, Request};
+use crate::core::session::{GuestRow, Notice};
+use crate::core::types::{Access, GuestId, GuestInfo};
+use crate::net::proto::Links;
+use crate::net::uplink::UplinkEvent;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+/// Log lines kept; older ones are dropped.
+const LOG_LINES: usize = 1000;
+/// The variables `display -p` knows.
+pub const FORMAT_VARIABLES: &[&str] = &[
+    "ssh",
+    "ssh_ro",
+    "web",
+    "web_ro",
+    "session",
+    "guests",
+    "locked",
+    "tmate_ssh",
+    "tmate_ssh_ro",
+    "tmate_web",
+    "tmate_web_ro",
+];
+
+/// One line of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    /// Local time, HH:MM:SS.
+    pub time: String,
+    /// What happened.
+    pub text: String,
+    /// Whether it reports a failure.
+    pub error: bool,
+}
+
+/// The relay connection, as the status bar shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UplinkState {
+    /// Waiting for the relay's welcome.
+    Connecting,
+    /// The links work.
+    Up,
+    /// The connection is gone, and why.
+    Down(String),
+}
+
+/// A link's index in [`HostState::links_enabled`].
+pub fn link_index(access: Access) -> usize {
+    match access {
+        Access::ReadWrite => 0,
+        Access::ReadOnly => 1,
+    }
+}
+
+/// What the front end must do to carry out a control request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Disconnect a guest.
+    Kick(GuestId),
+    /// End the session.
+    KillSession,
+}
+
+/// The host's state as its front ends see it. Owned by the front end's task.
+pub struct HostState {
+    /// The session's name as guests see it (the host's user and machine).
+    pub session_name: String,
+    /// The relay's links, once it has answered.
+    pub links: Option<Links>,
+    /// Whether the read-write and the read-only link let new guests in.
+    pub links_enabled: [bool; 2],
+    /// The guests, in the order they joined.
+    pub guests: Vec<GuestRow>,
+    /// Whether every guest is held read-only.
+    pub locked: bool,
+    /// The relay connection.
+    pub uplink: UplinkState,
+    /// The log, oldest first.
+    pub log: VecDeque<LogLine>,
+    /// `wait-ready` callers waiting for the links.
+    waiting: Vec<oneshot::Sender<Reply>>,
+    /// Reads the clock for log lines; fixed in tests so snapshots are stable.
+    clock: fn() -> String,
+}
+
+/// The local time of day.
+fn local_time() -> String {
+    chrono::Local::now().format("%H:%M:%S").to_string()
+}
+
+impl HostState {
+    /// An empty state for a session named `session_name`.
+    pub fn new(session_name: impl Into<String>) -> HostState {
+        HostState {
+            session_name: session_name.into(),
+            links: None,
+            links_enabled: [true, true],
+            guests: Vec::new(),
+            locked: false,
+            uplink: UplinkState::Connecting,
+            log: VecDeque::new(),
+            waiting: Vec::new(),
+            clock: local_time,
+        }
+    }
+
+    /// Uses `clock` for log times (tests).
+    pub fn with_clock(mut self, clock: fn() -> String) -> HostState {
+        self.clock = clock;
+        self
+    }
+
+    /// Adds a line to the log.
+    pub fn log(&mut self, text: impl Into<String>) {
+        self.push(text.into(), false);
+    }
+
+    /// Adds an error line to the log.
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.push(text.into(), true);
+    }
+
+    fn push(&mut self, text: String, error: bool) {
+        if self.log.len() == LOG_LINES {
+            self.log.pop_front();
+        }
+        self.log.push_back(LogLine {
+            time: (self.clock)(),
+            text,
+            error,
+        });
+    }
+
+    /// Read-write and read-only guest counts.
+    pub fn counts(&self) -> (usize, usize) {
+        let rw = self
+            .guests
+            .iter()
+            .filter(|g| g.info.access == Access::ReadWrite)
+            .count();
+        (rw, self.guests.len() - rw)
+    }
+
+    /// The link of `access`, if the relay has answered.
+    pub fn link(&self, access: Access) -> Option<&str> {
+        let links = self.links.as_ref()?;
+        Some(match access {
+            Access::ReadWrite => &links.ssh,
+            Access::ReadOnly => &links.ssh_ro,
+        })
+    }
+
+    /// Applies an uplink event.
+    pub fn on_uplink(&mut self, ev: UplinkEvent) {
+        match ev {
+            UplinkEvent::Connected(links) => {
+                self.log(format!("ssh link: {}", links.ssh));
+                self.log(format!("ssh link, read only: {}", links.ssh_ro));
+                self.uplink = UplinkState::Up;
+                self.links = Some(links);
+                for w in self.waiting.drain(..) {
+                    let _ = w.send(Reply::ok(""));
+                }
+            }
+            UplinkEvent::Log(line) => self.log(line),
+        }
+    }
+
+    /// Records that the relay connection ended.
+    pub fn uplink_down(&mut self, why: String) {
+        self.error(format!("relay connection lost: {why}"));
+        self.uplink = UplinkState::Down(why);
+        for w in self.waiting.drain(..) {
+            let _ = w.send(Reply::err(
+                "the relay connection was lost before the links came",
+            ));
+        }
+    }
+
+    /// Applies a notice from the session and logs it.
+    pub fn on_notice(&mut self, n: &Notice) {
+        match n {
+            Notice::GuestJoined(info) => {
+                self.guests.retain(|g| g.info.id != info.id);
+                self.guests.push(GuestRow {
+                    info: info.clone(),
+                    joined: Instant::now(),
+                    last_input: None,
+                });
+            }
+            Notice::GuestLeft(info) => self.guests.retain(|g| g.info.id != info.id),
+            Notice::AccessChanged(info) => {
+                if let Some(g) = self.guests.iter_mut().find(|g| g.info.id == info.id) {
+                    g.info.access = info.access;
+                }
+            }
+            Notice::Locked(on) => self.locked = *on,
+            _ => {}
+        }
+        if let Some(line) = notice_line(n) {
+            match n {
+                Notice::Warning(_) => self.error(line),
+                _ => self.log(line),
+            }
+        }
+    }
+
+    /// Replaces the guest list with the session's (for idle times).
+    pub fn set_guests(&mut self, rows: Vec<GuestRow>) {
+        self.guests = rows;
+    }
+
+    /// Finds a guest by id (`3`), `#3`, or name.
+    pub fn find_guest(&self, who: &str) -> Option<&GuestRow> {
+        let id = who.trim_start_matches('#').parse::<GuestId>().ok();
+        self.guests
+            .iter()
+            .find(|g| Some(g.info.id) == id)
+            .or_else(|| self.guests.iter().find(|g| g.info.name == who))
+    }
+
+    /// Answers a control request. Some answers wait (`wait-ready`), some need the front end
+    /// to act: those come back as an [`Effect`] after the reply is sent.
+    pub fn answer(&mut self, req: Request, reply: oneshot::Sender<Reply>) -> Option<Effect> {
+        let (answer, effect) = match req {
+            Request::Display { format, print } => match self.expand(&format) {
+                Ok(text) if print => (Reply::ok(text), None),
+                Ok(text) => {
+                    self.log(text);
+                    (Reply::ok(""), None)
+                }
+                Err(e) => (Reply::err(e), None),
+            },
+            Request::ShowMessages => {
+                let lines: Vec<String> = self
+                    .log
+                    .iter()
+                    .map(|l| format!("{} {}", l.time, l.text))
+                    .collect();
+                (Reply::ok(lines.join("\n")), None)
+            }
+            Request::ListGuests => {
+                let now = Instant::now();
+                let lines: Vec<String> = self
+                    .guests
+                    .iter()
+                    .map(|g| guest_line(g, self.locked, now))
+                    .collect();
+                (Reply::ok(lines.join("\n")), None)
+            }
+            Request::Kick { guest } => match self.find_guest(&guest) {
+                Some(g) => {
+                    let id = g.info.id;
+                    (Reply::ok(""), Some(Effect::Kick(id)))
+                }
+                None => (
+                    Reply::err(format!(
+                        "no guest {guest:?}; `cotty list-guests` shows their ids and names"
+                    )),
+                    None,
+                ),
+            },
+            Request::KillSession => (Reply::ok(""), Some(Effect::KillSession)),
+            Request::WaitReady => {
+                if self.links.is_some() {
+                    (Reply::ok(""), None)
+                } else {
+                    self.waiting.push(reply);
+                    return None;
+                }
+            }
+        };
+        let _ = reply.send(answer);
+        effect
+    }
+
+    /// Expands `#{…}` variables with this state.
+    pub fn expand(&self, format: &str) -> Result<String, String> {
+        let links = self.links.clone().unwrap_or_default();
+        let (rw, ro) = self.counts();
+        expand(format, FORMAT_VARIABLES, |name| {
+            Some(match name {
+                "ssh" | "tmate_ssh" => links.ssh.clone(),
+                "ssh_ro" | "tmate_ssh_ro" => links.ssh_ro.clone(),
+                "web" | "tmate_web" => links.web.clone().unwrap_or_default(),
+                "web_ro" | "tmate_web_ro" => links.web_ro.clone().unwrap_or_default(),
+                "session" => self.session_name.clone(),
+                "guests" => format!("{} ({rw} rw, {ro} ro)", rw + ro),
+                "locked" => (if self.locked { "1" } else { "0" }).to_string(),
+                _ => return None,
+            })
+        })
+    }
+}
+
+/// How long ago, in the short form of the guest list: `5s`, `3m`, `2h`.
+pub fn fmt_idle(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        _ => format!("{}h", s / 3600),
+    }
+}
+
+/// A guest's idle time: since its last input, or since it joined.
+pub fn idle(g: &GuestRow, now: Instant) -> Duration {
+    now.saturating_duration_since(g.last_input.unwrap_or(g.joined))
+}
+
+/// One line of `list-guests`.
+pub fn guest_line(g: &GuestRow, locked: bool, now: Instant) -> String {
+    let i = &g.info;
+    let access = match i.access {
+        Access::ReadWrite if locked => "rw (locked)",
+        Access::ReadWrite => "rw",
+        Access::ReadOnly => "ro",
+    };
+    format!(
+        "{}: {} via {} from {}, {access}, {}, idle {}",
+        i.id,
+        i.name,
+        i.via.label(),
+        i.addr.as_deref().unwrap_or("unknown address"),
+        i.size,
+        fmt_idle(idle(g, now))
+    )
+}
+
+/// The log line for a notice, if any; `cotty -F` prints the same lines.
+pub fn notice_line(n: &Notice) -> Option<String> {
+    fn who(g: &GuestInfo) -> String {
+        let mut s = format!(
+            "guest {} ({}) {} via {} from {}",
+            g.id,
+            g.name,
+            g.access.label(),
+            g.via.label(),
+            g.addr.as_deref().unwrap_or("unknown address")
+        );
+        if let Some(fp) = &g.fingerprint {
+            s.push_str(&format!(" key {fp}"));
+        }
+        s
+    }
+    Some(match n {
+        Notice::GuestJoined(g) => format!("{} joined", who(g)),
+        Notice::GuestLeft(g) => format!("{} left", who(g)),
+        Notice::AccessChanged(g) => format!("guest {} is now {}", g.id, g.access.label()),
+        Notice::Locked(true) => "input locked: every guest is read-only".to_string(),
+        Notice::Locked(false) => "input unlocked: guests have their own access again".to_string(),
+        Notice::Resized(size) => format!("shared size is now {size}"),
+        Notice::ProgramExited(Some(code)) => format!("program exited with status {code}"),
+        Notice::ProgramExited(None) => "program was killed".to_string(),
+        Notice::Respawned => "program started again".to_string(),
+        Notice::Warning(w) => format!("warning: {w}"),
+        Notice::Ended(reason) => format!("session ended: {reason}"),
+    })
+}

@@ -1,0 +1,191 @@
+//! The dashboard's state: one owner, changed only by [`App`]'s methods and drawn as a whole.
+
+use crate::config::{Settings, Side};
+use crate::core::keys::{InputModes, Key, MouseEvent};
+use crate::core::types::{Access, GuestId};
+use crate::host::state::HostState;
+use crate::ui::theme::Theme;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Position, Rect};
+
+/// Terminals narrower than this hide the sidebar and show a hint instead.
+pub const MIN_SIDEBAR_COLS: u16 = 60;
+
+/// Which part of the dashboard gets the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    /// The shell: every key but the prefix goes to it.
+    Pane,
+    /// The sidebar, on one of its sections.
+    Sidebar(Section),
+}
+
+/// The sidebar's sections, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// The links.
+    Links,
+    /// The guests.
+    Guests,
+    /// The log.
+    Log,
+}
+
+impl Section {
+    /// The next section (Tab).
+    pub fn next(self) -> Section {
+        match self {
+            Section::Links => Section::Guests,
+            Section::Guests => Section::Log,
+            Section::Log => Section::Links,
+        }
+    }
+
+    /// The previous section (Shift-Tab).
+    pub fn prev(self) -> Section {
+        match self {
+            Section::Links => Section::Log,
+            Section::Guests => Section::Links,
+            Section::Log => Section::Guests,
+        }
+    }
+}
+
+/// A box drawn over everything, which takes the keys while it is open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    /// The key list.
+    Help,
+    /// A link as a QR code.
+    Qr(Access),
+    /// "Kick this guest? y/n".
+    ConfirmKick(GuestId),
+    /// "End the session? y/n".
+    ConfirmQuit,
+}
+
+/// What the event loop must do after an input event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Send a key to the program.
+    Key(Key),
+    /// Send a paste to the program.
+    Paste(String),
+    /// Send a mouse event to the program.
+    Mouse(MouseEvent),
+    /// Put text on the clipboard; `what` names it in the log.
+    Copy {
+        /// The text.
+        text: String,
+        /// What it is, for the log.
+        what: String,
+    },
+    /// Change a guest's access.
+    SetAccess(GuestId, Access),
+    /// Disconnect a guest.
+    Kick(GuestId),
+    /// Lock or unlock every guest's input.
+    Lock(bool),
+    /// Switch a link off or on.
+    SetLink(Access, bool),
+    /// End the session.
+    Quit,
+}
+
+/// The shared pane as last drawn by the session: cells, cursor and input modes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaneImage {
+    /// The pane's cells, at the origin.
+    pub buffer: Buffer,
+    /// Where the cursor is within it, if shown.
+    pub cursor: Option<Position>,
+    /// How input must be encoded, and whether the program wants the mouse.
+    pub modes: InputModes,
+    /// Rows scrolled back into history (0: the live screen).
+    pub scrolled: usize,
+}
+
+impl Default for PaneImage {
+    fn default() -> Self {
+        PaneImage {
+            buffer: Buffer::empty(Rect::default()),
+            cursor: None,
+            modes: InputModes::default(),
+            scrolled: 0,
+        }
+    }
+}
+
+/// The dashboard's state.
+pub struct App {
+    /// Links, guests, log, lock and uplink, shared with the control socket's answers.
+    pub host: HostState,
+    /// The colours.
+    pub theme: Theme,
+    /// The prefix key.
+    pub prefix: Key,
+    /// The prefix as written in the config, for hints.
+    pub prefix_label: String,
+    /// The sidebar's width.
+    pub sidebar_width: u16,
+    /// Which side the sidebar is on.
+    pub sidebar_side: Side,
+    /// Whether the user wants the sidebar (`C-b S`); narrow terminals hide it anyway.
+    pub sidebar_shown: bool,
+    /// Who gets the keys.
+    pub focus: Focus,
+    /// The selected link: read-write or read-only.
+    pub link_selected: Access,
+    /// The selected guest's index.
+    pub guest_selected: usize,
+    /// Log lines scrolled back from the newest.
+    pub log_scroll: usize,
+    /// The open overlay, if any.
+    pub overlay: Option<Overlay>,
+    /// The prefix was pressed; the next key is a dashboard command.
+    pub prefix_armed: bool,
+    /// Rows the user scrolled the pane back with the wheel.
+    pub pane_scroll: usize,
+    /// The pane as last drawn.
+    pub pane: PaneImage,
+}
+
+impl App {
+    /// A dashboard with `settings`, `theme` and the prefix already parsed.
+    pub fn new(host: HostState, settings: &Settings, theme: Theme, prefix: Key) -> App {
+        App {
+            host,
+            theme,
+            prefix,
+            prefix_label: settings.prefix.clone(),
+            sidebar_width: settings.sidebar_width,
+            sidebar_side: settings.sidebar_side,
+            sidebar_shown: true,
+            focus: Focus::Pane,
+            link_selected: Access::ReadWrite,
+            guest_selected: 0,
+            log_scroll: 0,
+            overlay: None,
+            prefix_armed: false,
+            pane_scroll: 0,
+            pane: PaneImage::default(),
+        }
+    }
+
+    /// The id of the selected guest, if there are guests.
+    pub fn selected_guest(&self) -> Option<GuestId> {
+        let i = self
+            .guest_selected
+            .min(self.host.guests.len().checked_sub(1)?);
+        Some(self.host.guests[i].info.id)
+    }
+
+    /// Keeps the guest selection inside the list after guests come and go.
+    pub fn clamp_selection(&mut self) {
+        let n = self.host.guests.len();
+        if self.guest_selected >= n {
+            self.guest_selected = n.saturating_sub(1);
+        }
+        self.log_scroll = self.log_scroll.min(self.host.log.len().saturating_sub(1));
+    }
+}

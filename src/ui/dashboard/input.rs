@@ -1,0 +1,233 @@
+//! Input to actions: the prefix, the sidebar's keys, overlays, the mouse and pastes.
+
+use crate::core::keys::{Key, KeyCode, MouseKind};
+use crate::core::types::Access;
+use crate::host::state::link_index;
+use crate::ui::dashboard::app::{Action, App, Focus, Overlay, Section};
+use crate::ui::dashboard::{sidebar, view};
+use crate::ui::term_input::mouse_from_crossterm;
+use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+
+/// Rows one wheel step scrolls.
+const WHEEL_ROWS: usize = 3;
+
+fn is_char(key: &Key, c: char) -> bool {
+    key.code == KeyCode::Char(c) && !key.mods.ctrl && !key.mods.alt
+}
+
+impl App {
+    /// Handles a key press; returns what the event loop must do.
+    pub fn on_key(&mut self, key: Key) -> Vec<Action> {
+        if let Some(overlay) = self.overlay.take() {
+            return self.on_overlay_key(overlay, key);
+        }
+        if self.prefix_armed {
+            self.prefix_armed = false;
+            return self.on_command(key);
+        }
+        if key == self.prefix {
+            self.prefix_armed = true;
+            return vec![];
+        }
+        match self.focus {
+            Focus::Sidebar(section) => self.on_sidebar_key(section, key),
+            Focus::Pane => {
+                // Typing returns the pane from its scrollback, as terminals do.
+                self.pane_scroll = 0;
+                vec![Action::Key(key)]
+            }
+        }
+    }
+
+    /// Handles a paste: it goes to the program when the pane has the keys.
+    pub fn on_paste(&mut self, text: String) -> Vec<Action> {
+        if self.focus == Focus::Pane && self.overlay.is_none() {
+            self.pane_scroll = 0;
+            vec![Action::Paste(text)]
+        } else {
+            vec![]
+        }
+    }
+
+    fn on_overlay_key(&mut self, overlay: Overlay, key: Key) -> Vec<Action> {
+        let yes = is_char(&key, 'y') || is_char(&key, 'Y');
+        match overlay {
+            Overlay::ConfirmKick(id) if yes => vec![Action::Kick(id)],
+            Overlay::ConfirmQuit if yes => vec![Action::Quit],
+            // Any other key closes the overlay.
+            _ => vec![],
+        }
+    }
+
+    /// The key after the prefix.
+    fn on_command(&mut self, key: Key) -> Vec<Action> {
+        if key == self.prefix {
+            self.pane_scroll = 0;
+            return vec![Action::Key(key)];
+        }
+        match key.code {
+            KeyCode::Char('s') => {
+                self.sidebar_shown = true;
+                self.focus = Focus::Sidebar(Section::Links);
+                self.link_selected = Access::ReadWrite;
+            }
+            KeyCode::Char('S') => {
+                self.sidebar_shown = !self.sidebar_shown;
+                if !self.sidebar_shown {
+                    self.focus = Focus::Pane;
+                }
+            }
+            KeyCode::Char('L') => return vec![Action::Lock(!self.host.locked)],
+            KeyCode::Char('?') => self.overlay = Some(Overlay::Help),
+            KeyCode::Char('q') => self.overlay = Some(Overlay::ConfirmQuit),
+            // Unbound keys do nothing, as in tmux.
+            _ => {}
+        }
+        vec![]
+    }
+
+    fn on_sidebar_key(&mut self, section: Section, key: Key) -> Vec<Action> {
+        let up = key.code == KeyCode::Up || is_char(&key, 'k') && section != Section::Guests;
+        let down = key.code == KeyCode::Down || is_char(&key, 'j');
+        match key.code {
+            KeyCode::Esc => {
+                self.focus = Focus::Pane;
+                return vec![];
+            }
+            KeyCode::Tab => {
+                self.focus = Focus::Sidebar(section.next());
+                return vec![];
+            }
+            KeyCode::BackTab => {
+                self.focus = Focus::Sidebar(section.prev());
+                return vec![];
+            }
+            _ => {}
+        }
+        match section {
+            Section::Links => {
+                if up || down {
+                    self.link_selected = match self.link_selected {
+                        Access::ReadWrite => Access::ReadOnly,
+                        Access::ReadOnly => Access::ReadWrite,
+                    };
+                } else if key.code == KeyCode::Enter || is_char(&key, 'y') {
+                    return self.copy_link(self.link_selected);
+                } else if is_char(&key, 'd') {
+                    let access = self.link_selected;
+                    let on = !self.host.links_enabled[link_index(access)];
+                    return vec![Action::SetLink(access, on)];
+                } else if is_char(&key, 'Q') {
+                    self.overlay = Some(Overlay::Qr(self.link_selected));
+                }
+            }
+            Section::Guests => {
+                // `k` kicks here, so only the arrow keys and j move.
+                if key.code == KeyCode::Up {
+                    self.guest_selected = self.guest_selected.saturating_sub(1);
+                } else if down {
+                    let last = self.host.guests.len().saturating_sub(1);
+                    self.guest_selected = (self.guest_selected + 1).min(last);
+                } else if is_char(&key, 'm') {
+                    if let Some(g) = self.selected_row() {
+                        let to = match g.info.access {
+                            Access::ReadWrite => Access::ReadOnly,
+                            Access::ReadOnly => Access::ReadWrite,
+                        };
+                        return vec![Action::SetAccess(g.info.id, to)];
+                    }
+                } else if is_char(&key, 'k')
+                    && let Some(id) = self.selected_guest()
+                {
+                    self.overlay = Some(Overlay::ConfirmKick(id));
+                }
+            }
+            Section::Log => {
+                if up || key.code == KeyCode::PageUp {
+                    self.log_scroll = (self.log_scroll + 1).min(self.host.log.len());
+                } else if down || key.code == KeyCode::PageDown {
+                    self.log_scroll = self.log_scroll.saturating_sub(1);
+                }
+            }
+        }
+        vec![]
+    }
+
+    fn selected_row(&self) -> Option<&crate::core::session::GuestRow> {
+        let id = self.selected_guest()?;
+        self.host.guests.iter().find(|g| g.info.id == id)
+    }
+
+    fn copy_link(&self, access: Access) -> Vec<Action> {
+        match self.host.link(access) {
+            Some(link) => vec![Action::Copy {
+                text: link.to_string(),
+                what: match access {
+                    Access::ReadWrite => "the read-write ssh link".into(),
+                    Access::ReadOnly => "the read-only ssh link".into(),
+                },
+            }],
+            None => vec![],
+        }
+    }
+
+    /// Handles a mouse event on a terminal of `area`.
+    pub fn on_mouse(&mut self, ev: MouseEvent, area: Rect) -> Vec<Action> {
+        if self.overlay.is_some() {
+            if matches!(ev.kind, MouseEventKind::Down(_)) {
+                self.overlay = None;
+            }
+            return vec![];
+        }
+        let at = Position::new(ev.column, ev.row);
+        let a = view::areas(self, area);
+        if let Some(side) = a.sidebar.filter(|s| s.contains(at)) {
+            return self.on_sidebar_mouse(ev, side, at);
+        }
+        if !a.pane.contains(at) {
+            return vec![];
+        }
+        if self.pane.modes.mouse != crate::core::keys::MouseMode::None {
+            return mouse_from_crossterm(&ev, (a.pane.x, a.pane.y))
+                .map(|m| vec![Action::Mouse(m)])
+                .unwrap_or_default();
+        }
+        match mouse_from_crossterm(&ev, (a.pane.x, a.pane.y)).map(|m| m.kind) {
+            Some(MouseKind::ScrollUp) => self.pane_scroll += WHEEL_ROWS,
+            Some(MouseKind::ScrollDown) => {
+                self.pane_scroll = self.pane_scroll.saturating_sub(WHEEL_ROWS)
+            }
+            Some(MouseKind::Down(_)) => self.focus = Focus::Pane,
+            _ => {}
+        }
+        vec![]
+    }
+
+    fn on_sidebar_mouse(&mut self, ev: MouseEvent, side: Rect, at: Position) -> Vec<Action> {
+        let l = sidebar::layout(self, side);
+        match ev.kind {
+            MouseEventKind::ScrollUp => {
+                self.log_scroll = (self.log_scroll + WHEEL_ROWS).min(self.host.log.len());
+            }
+            MouseEventKind::ScrollDown => {
+                self.log_scroll = self.log_scroll.saturating_sub(WHEEL_ROWS);
+            }
+            MouseEventKind::Down(MouseButton::Left) => {
+                if let Some((access, _)) = l.links.iter().find(|(_, r)| r.contains(at)) {
+                    self.focus = Focus::Sidebar(Section::Links);
+                    self.link_selected = *access;
+                    return self.copy_link(*access);
+                }
+                if let Some((i, _)) = l.guests.iter().find(|(_, r)| r.contains(at)) {
+                    self.focus = Focus::Sidebar(Section::Guests);
+                    self.guest_selected = *i;
+                } else if l.log.contains(at) {
+                    self.focus = Focus::Sidebar(Section::Log);
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+}

@@ -1,0 +1,166 @@
+//! Key handling of the dashboard: the prefix, the sidebar, overlays and confirmations.
+
+use crate::config::Settings;
+use crate::core::keys::{Key, KeyCode, Mods};
+use crate::core::session::Notice;
+use crate::core::types::{Access, GuestInfo, Size, Via};
+use crate::host::state::HostState;
+use crate::net::proto::Links;
+use crate::net::uplink::UplinkEvent;
+use crate::ui::dashboard::app::{Action, App, Focus, Overlay, Section};
+use crate::ui::theme::Theme;
+
+fn ch(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        mods: Mods::default(),
+    }
+}
+
+fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        mods: Mods {
+            ctrl: true,
+            ..Mods::default()
+        },
+    }
+}
+
+fn code(code: KeyCode) -> Key {
+    Key {
+        code,
+        mods: Mods::default(),
+    }
+}
+
+fn app() -> App {
+    let mut host = HostState::new("h").with_clock(|| "t".into());
+    host.on_uplink(UplinkEvent::Connected(Links {
+        ssh: "ssh rw@h".into(),
+        ssh_ro: "ssh ro-x@h".into(),
+        web: None,
+        web_ro: None,
+    }));
+    for (id, access) in [(1, Access::ReadWrite), (2, Access::ReadOnly)] {
+        host.on_notice(&Notice::GuestJoined(GuestInfo {
+            id,
+            via: Via::Ssh,
+            name: format!("g{id}"),
+            fingerprint: None,
+            addr: None,
+            access,
+            size: Size::new(80, 23),
+        }));
+    }
+    App::new(host, &Settings::default(), Theme::default_dark(), ctrl('b'))
+}
+
+#[test]
+fn keys_go_to_the_shell_except_the_prefix() {
+    let mut a = app();
+    assert_eq!(a.on_key(ch('x')), vec![Action::Key(ch('x'))]);
+    assert_eq!(a.on_key(ctrl('b')), vec![]);
+    assert!(a.prefix_armed);
+    // The prefix twice sends it once.
+    assert_eq!(a.on_key(ctrl('b')), vec![Action::Key(ctrl('b'))]);
+    assert!(!a.prefix_armed);
+    // An unbound key after the prefix does nothing, and the next key is typed again.
+    assert_eq!(a.on_key(ctrl('b')), vec![]);
+    assert_eq!(a.on_key(ch('z')), vec![]);
+    assert_eq!(a.on_key(ch('z')), vec![Action::Key(ch('z'))]);
+}
+
+#[test]
+fn prefix_s_focuses_the_read_write_link_and_esc_returns() {
+    let mut a = app();
+    a.link_selected = Access::ReadOnly;
+    a.on_key(ctrl('b'));
+    a.on_key(ch('s'));
+    assert_eq!(a.focus, Focus::Sidebar(Section::Links));
+    assert_eq!(a.link_selected, Access::ReadWrite);
+    let copy = a.on_key(code(KeyCode::Enter));
+    assert_eq!(
+        copy,
+        vec![Action::Copy {
+            text: "ssh rw@h".into(),
+            what: "the read-write ssh link".into()
+        }]
+    );
+    a.on_key(code(KeyCode::Down));
+    assert_eq!(a.link_selected, Access::ReadOnly);
+    assert!(matches!(&a.on_key(ch('y'))[..], [Action::Copy { text, .. }] if text == "ssh ro-x@h"));
+    assert_eq!(
+        a.on_key(ch('d')),
+        vec![Action::SetLink(Access::ReadOnly, false)]
+    );
+    a.on_key(ch('Q'));
+    assert_eq!(a.overlay, Some(Overlay::Qr(Access::ReadOnly)));
+    a.on_key(ch('x'));
+    assert_eq!(a.overlay, None);
+    assert_eq!(a.on_key(code(KeyCode::Esc)), vec![]);
+    assert_eq!(a.focus, Focus::Pane);
+}
+
+#[test]
+fn tab_cycles_sections_and_guests_toggle_and_kick_with_a_confirm() {
+    let mut a = app();
+    a.focus = Focus::Sidebar(Section::Links);
+    a.on_key(code(KeyCode::Tab));
+    assert_eq!(a.focus, Focus::Sidebar(Section::Guests));
+    assert_eq!(
+        a.on_key(ch('m')),
+        vec![Action::SetAccess(1, Access::ReadOnly)]
+    );
+    a.on_key(ch('j'));
+    assert_eq!(
+        a.on_key(ch('m')),
+        vec![Action::SetAccess(2, Access::ReadWrite)]
+    );
+    assert_eq!(a.on_key(ch('k')), vec![]);
+    assert_eq!(a.overlay, Some(Overlay::ConfirmKick(2)));
+    // n cancels; y confirms.
+    assert_eq!(a.on_key(ch('n')), vec![]);
+    assert_eq!(a.overlay, None);
+    a.on_key(ch('k'));
+    assert_eq!(a.on_key(ch('y')), vec![Action::Kick(2)]);
+    a.on_key(code(KeyCode::BackTab));
+    assert_eq!(a.focus, Focus::Sidebar(Section::Links));
+    a.on_key(code(KeyCode::BackTab));
+    assert_eq!(a.focus, Focus::Sidebar(Section::Log));
+}
+
+#[test]
+fn lock_help_quit_and_hiding_the_sidebar() {
+    let mut a = app();
+    a.on_key(ctrl('b'));
+    assert_eq!(a.on_key(ch('L')), vec![Action::Lock(true)]);
+    a.host.on_notice(&Notice::Locked(true));
+    a.on_key(ctrl('b'));
+    assert_eq!(a.on_key(ch('L')), vec![Action::Lock(false)]);
+    a.on_key(ctrl('b'));
+    a.on_key(ch('?'));
+    assert_eq!(a.overlay, Some(Overlay::Help));
+    // Any key closes help and is not typed.
+    assert_eq!(a.on_key(ch('x')), vec![]);
+    a.on_key(ctrl('b'));
+    a.on_key(ch('q'));
+    assert_eq!(a.overlay, Some(Overlay::ConfirmQuit));
+    assert_eq!(a.on_key(code(KeyCode::Esc)), vec![]);
+    a.on_key(ctrl('b'));
+    a.on_key(ch('q'));
+    assert_eq!(a.on_key(ch('y')), vec![Action::Quit]);
+    a.focus = Focus::Sidebar(Section::Log);
+    a.on_key(ctrl('b'));
+    a.on_key(ch('S'));
+    assert!(!a.sidebar_shown);
+    assert_eq!(a.focus, Focus::Pane);
+}
+
+#[test]
+fn pastes_reach_the_shell_only_from_the_pane() {
+    let mut a = app();
+    assert_eq!(a.on_paste("hi".into()), vec![Action::Paste("hi".into())]);
+    a.focus = Focus::Sidebar(Section::Links);
+    assert_eq!(a.on_paste("hi".into()), vec![]);
+}

@@ -1,0 +1,21 @@
+//! The host's dashboard: the shared pane, a sidebar (links, guests, log), a status bar and
+//! overlays, drawn by `impl Widget for &App` from one owner's state.
+
+pub mod app;
+pub mod clipboard;
+pub mod input;
+pub mod overlay;
+pub mod run;
+pub mod sidebar;
+pub mod view;
+
+pub use app::{Action, App, Focus, Overlay, PaneImage, Section};
+pub use run::run;
+
+#[cfg(test)]
+#[path = "snapshot_tests.rs"]
+mod snapshot_tests;
+
+#[cfg(test)]
+#[path = "input_tests.rs"]
+mod input_tests;

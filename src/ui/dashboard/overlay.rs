@@ -1,0 +1,173 @@
+//! Boxes over the dashboard: the key list, a link's QR code, and y/n confirmations.
+
+use crate::core::types::Access;
+use crate::ui::dashboard::app::{App, Overlay};
+use qrcode::QrCode;
+use qrcode::render::unicode::Dense1x2;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wrap};
+
+/// The key list of the help overlay: (keys, what they do). `P` stands for the prefix.
+pub const HELP: &[(&str, &str)] = &[
+    ("P s", "focus the sidebar (Links, read-write link)"),
+    ("P S", "show or hide the sidebar"),
+    ("P L", "lock: every guest read-only; again to undo"),
+    ("P ?", "this help"),
+    ("P q", "end the session (asks first)"),
+    ("P P", "send the prefix key itself to the shell"),
+    ("", ""),
+    ("Tab / S-Tab", "sidebar: next / previous section"),
+    ("↑ ↓  k j", "sidebar: move within a section"),
+    ("Esc", "sidebar: give the keys back to the shell"),
+    ("Enter / y", "links: copy the selected link"),
+    ("d", "links: switch the selected link off or on"),
+    ("Q", "links: show the selected link as a QR code"),
+    ("m", "guests: toggle read-write / read-only"),
+    ("k", "guests: kick (asks first)"),
+    ("", ""),
+    ("mouse", "click a link to copy it, a guest to select it;"),
+    ("", "wheel: sidebar log, or the pane's scrollback"),
+];
+
+/// Draws the open overlay, if any, centred in `area`.
+pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
+    match &app.overlay {
+        None => {}
+        Some(Overlay::Help) => help(app, area, buf),
+        Some(Overlay::Qr(access)) => qr(app, *access, area, buf),
+        Some(Overlay::ConfirmKick(id)) => {
+            let name = app
+                .host
+                .guests
+                .iter()
+                .find(|g| g.info.id == *id)
+                .map(|g| format!("{} ({})", g.info.name, g.info.id))
+                .unwrap_or_else(|| format!("guest {id}"));
+            confirm(app, &format!("Kick {name}?"), area, buf);
+        }
+        Some(Overlay::ConfirmQuit) => confirm(
+            app,
+            "End the session? Guests see \"session ended by host\".",
+            area,
+            buf,
+        ),
+    }
+}
+
+/// A rectangle of `w`x`h` centred in `area`, clipped to it.
+fn centred(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn boxed<'a>(app: &App, title: &'a str) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .title(Line::styled(format!(" {title} "), app.theme.overlay_title))
+        .style(app.theme.overlay)
+}
+
+fn help(app: &App, area: Rect, buf: &mut Buffer) {
+    let p = &app.prefix_label;
+    let lines: Vec<Line> = HELP
+        .iter()
+        .map(|(keys, what)| {
+            let keys: Vec<&str> = keys
+                .split(' ')
+                .map(|k| if k == "P" { p.as_str() } else { k })
+                .collect();
+            let keys = keys.join(" ");
+            Line::from(format!(" {keys:<13} {what}"))
+        })
+        .collect();
+    let h = lines.len() as u16 + 3;
+    let rect = centred(area, 66, h);
+    Clear.render(rect, buf);
+    let mut lines = lines;
+    lines.push(Line::styled(" any key closes this", app.theme.dim));
+    Paragraph::new(lines)
+        .block(boxed(app, "cotty keys"))
+        .render(rect, buf);
+}
+
+/// The lines of a QR code of `text`, dark modules as `█▀▄`, with its quiet zone.
+pub fn qr_lines(text: &str) -> Option<Vec<String>> {
+    let code = QrCode::new(text.as_bytes()).ok()?;
+    let image = code
+        .render::<Dense1x2>()
+        .dark_color(Dense1x2::Dark)
+        .light_color(Dense1x2::Light)
+        .quiet_zone(true)
+        .build();
+    Some(image.lines().map(str::to_string).collect())
+}
+
+fn qr(app: &App, access: Access, area: Rect, buf: &mut Buffer) {
+    let link = app.host.link(access).unwrap_or("");
+    let title = match access {
+        Access::ReadWrite => "read-write link",
+        Access::ReadOnly => "read-only link",
+    };
+    let Some(lines) = qr_lines(link).filter(|_| !link.is_empty()) else {
+        return confirm(app, "No link yet: the relay has not answered.", area, buf);
+    };
+    let qw = lines.first().map(|l| l.chars().count()).unwrap_or(0) as u16;
+    let w = qw.max(link.len() as u16 + 2) + 2;
+    let h = lines.len() as u16 + 4;
+    if w > area.width || h > area.height {
+        let msg = format!("The QR code needs {w}x{h}; enlarge the terminal.");
+        return confirm(app, &msg, area, buf);
+    }
+    let rect = centred(area, w, h);
+    Clear.render(rect, buf);
+    let block = boxed(app, title);
+    let inner = block.inner(rect);
+    block.render(rect, buf);
+    // Black on white whatever the theme: phone cameras need the contrast.
+    let ink = Style::default().fg(Color::Black).bg(Color::White);
+    let x = inner.x + (inner.width - qw) / 2;
+    for (i, line) in lines.iter().enumerate() {
+        buf.set_string(x, inner.y + i as u16, line, ink);
+    }
+    let y = inner.y + lines.len() as u16;
+    buf.set_stringn(
+        inner.x + 1,
+        y,
+        link,
+        inner.width as usize,
+        app.theme.overlay,
+    );
+    buf.set_stringn(
+        inner.x + 1,
+        y + 1,
+        "any key closes this",
+        inner.width as usize,
+        app.theme.dim,
+    );
+}
+
+fn confirm(app: &App, question: &str, area: Rect, buf: &mut Buffer) {
+    let text = vec![
+        Line::from(format!(" {question}")),
+        Line::from(""),
+        Line::styled(" y: yes    n / Esc: no", app.theme.dim),
+    ];
+    let w = (question.chars().count() as u16 + 4).clamp(30, 70);
+    let h = 5 + (question.chars().count() as u16 / 66);
+    let rect = centred(area, w, h);
+    Clear.render(rect, buf);
+    Paragraph::new(text)
+        .wrap(Wrap { trim: false })
+        .block(boxed(app, "confirm"))
+        .render(rect, buf);
+}

@@ -1,0 +1,276 @@
+//! The dashboard's event loop: the terminal, input, the session, the relay and the socket.
+
+use crate::control::server::ControlMsg;
+use crate::core::session::{Notice, ScreenVisitor, SessionCmd, SessionHandle};
+use crate::core::types::Size;
+use crate::host::headless::{CONTROL_QUEUE, ENDED_BY_HOST, KICKED, apply_effect, open_control};
+use crate::host::state::{HostState, link_index};
+use crate::host::{Host, HostOptions};
+use crate::ui::dashboard::app::{Action, App, PaneImage};
+use crate::ui::dashboard::clipboard::Clipboard;
+use crate::ui::dashboard::view::{self, pane_image};
+use crate::ui::term_input::key_from_crossterm;
+use anyhow::{Context, Result};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
+    EventStream,
+};
+use futures::StreamExt;
+use ratatui::DefaultTerminal;
+use ratatui::layout::Rect;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// The shortest time between two frames (about 60 a second).
+const FRAME: Duration = Duration::from_millis(16);
+/// How often the guest list is refreshed for idle times.
+const GUEST_REFRESH: Duration = Duration::from_secs(1);
+
+/// The terminal in raw mode on the alternate screen with mouse and paste reporting; restored
+/// when dropped, and by a panic hook before a panic message is printed.
+struct TerminalGuard {
+    /// The terminal.
+    term: DefaultTerminal,
+}
+
+fn restore_terminal() {
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        DisableBracketedPaste
+    );
+    ratatui::restore();
+}
+
+impl TerminalGuard {
+    fn enter() -> Result<TerminalGuard> {
+        let term = ratatui::try_init().context("failed to set up the terminal")?;
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            previous(info);
+        }));
+        crossterm::execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste)
+            .context("failed to turn on mouse and paste reporting")?;
+        Ok(TerminalGuard { term })
+    }
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Draws the pane inside the session and brings the picture back.
+async fn fetch_pane(
+    session: &SessionHandle,
+    size: Size,
+    scroll: usize,
+    unused: (String, ratatui::style::Style),
+) -> Option<PaneImage> {
+    let (tx, rx) = oneshot::channel();
+    let visit = ScreenVisitor(Box::new(move |screen: &mut vt100::Screen| {
+        let _ = tx.send(pane_image(screen, size, scroll, (&unused.0, unused.1)));
+    }));
+    session.send(SessionCmd::Visit(visit)).await.ok()?;
+    rx.await.ok()
+}
+
+fn pane_size(app: &App, area: Rect) -> Size {
+    let p = view::areas(app, area).pane;
+    Size::new(p.width, p.height).at_least_one()
+}
+
+/// Runs the dashboard until the user quits, the program exits, or `shutdown`.
+pub async fn run(
+    mut opts: HostOptions,
+    mut app: App,
+    socket: Option<PathBuf>,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    // The socket first: its errors print on a normal terminal.
+    let control = open_control(socket.as_deref())?;
+    let mut guard = TerminalGuard::enter()?;
+    let size = guard
+        .term
+        .size()
+        .context("failed to read the terminal size")?;
+    let mut area = Rect::new(0, 0, size.width, size.height);
+    opts.host_size = Some(pane_size(&app, area));
+    let mut host = Host::start(opts).await?;
+    let (ctl_tx, mut ctl_rx) = mpsc::channel::<ControlMsg>(CONTROL_QUEUE);
+    let stop = shutdown.child_token();
+    app.host
+        .log(format!("control socket: {}", control.path.display()));
+    tokio::spawn(control.serve(ctl_tx, stop.clone()));
+
+    let mut input = EventStream::new();
+    let mut changes = host.session.changes();
+    let mut clipboard = Clipboard::default();
+    let mut refresh = tokio::time::interval(GUEST_REFRESH);
+    let mut uplink_done = false;
+    let mut pane_dirty = true;
+    let mut dirty = true;
+    let mut next_frame = Instant::now();
+    let mut last_size = pane_size(&app, area);
+    let result: Result<()> = loop {
+        if dirty && Instant::now() >= next_frame {
+            let size = pane_size(&app, area);
+            if size != last_size {
+                last_size = size;
+                let _ = host.session.send(SessionCmd::HostResize(Some(size))).await;
+            }
+            if pane_dirty
+                || app.pane.scrolled != app.pane_scroll
+                || app.pane.buffer.area.width != size.cols
+                || app.pane.buffer.area.height != size.rows
+            {
+                let unused = (app.theme.unused_symbol.clone(), app.theme.unused);
+                if let Some(img) = fetch_pane(&host.session, size, app.pane_scroll, unused).await {
+                    app.pane_scroll = img.scrolled;
+                    app.pane = img;
+                }
+                pane_dirty = false;
+            }
+            app.clamp_selection();
+            guard
+                .term
+                .draw(|f| {
+                    f.render_widget(&app, f.area());
+                    if let Some(p) = view::cursor(&app, f.area()) {
+                        f.set_cursor_position(p);
+                    }
+                })
+                .context("failed to draw")?;
+            dirty = false;
+            next_frame = Instant::now() + FRAME;
+        }
+        let mut actions = Vec::new();
+        tokio::select! {
+            ev = input.next() => match ev {
+                Some(Ok(Event::Key(k))) => {
+                    if let Some(key) = key_from_crossterm(&k) {
+                        actions = app.on_key(key);
+                    }
+                }
+                Some(Ok(Event::Mouse(m))) => actions = app.on_mouse(m, area),
+                Some(Ok(Event::Paste(text))) => actions = app.on_paste(text),
+                Some(Ok(Event::Resize(w, h))) => {
+                    area = Rect::new(0, 0, w, h);
+                    pane_dirty = true;
+                }
+                Some(Ok(_)) => {}
+                Some(Err(e)) => break Err(anyhow::anyhow!("failed to read the terminal: {e}")),
+                None => break Ok(()),
+            },
+            r = changes.changed() => {
+                if r.is_err() {
+                    break Ok(());
+                }
+                pane_dirty = true;
+            }
+            n = host.notices.recv() => {
+                let Some(n) = n else { break Ok(()) };
+                app.host.on_notice(&n);
+                if matches!(n, Notice::Ended(_)) {
+                    break Ok(());
+                }
+            }
+            Some(ev) = host.events.recv() => app.host.on_uplink(ev),
+            r = &mut host.uplink, if !uplink_done => {
+                uplink_done = true;
+                let why = match r {
+                    Ok(Ok(())) => "the relay closed the connection".to_string(),
+                    Ok(Err(e)) => format!("{e:#}"),
+                    Err(e) => format!("the uplink task failed: {e}"),
+                };
+                app.host.uplink_down(why);
+            }
+            Some(msg) = ctl_rx.recv() => {
+                if let Some(effect) = app.host.answer(msg.request, msg.reply)
+                    && apply_effect(&host, effect).await
+                {
+                    break Ok(());
+                }
+            }
+            _ = refresh.tick() => {
+                if let Ok(rows) = host.session.guests().await {
+                    app.host.set_guests(rows);
+                }
+            }
+            _ = tokio::time::sleep_until(next_frame), if dirty => {}
+            _ = shutdown.cancelled() => break Ok(()),
+        }
+        dirty = true;
+        for action in actions {
+            if act(&mut app, &host, &mut clipboard, action).await {
+                stop.cancel();
+                drop(guard);
+                host.shutdown(ENDED_BY_HOST).await;
+                return Ok(());
+            }
+        }
+    };
+    stop.cancel();
+    drop(guard);
+    host.shutdown(ENDED_BY_HOST).await;
+    result
+}
+
+/// Carries out an action; returns true when the session must end.
+async fn act(app: &mut App, host: &Host, clipboard: &mut Clipboard, action: Action) -> bool {
+    let send = |cmd: SessionCmd| host.session.send(cmd);
+    match action {
+        Action::Key(k) => {
+            let _ = send(SessionCmd::HostKey(k)).await;
+        }
+        Action::Paste(text) => {
+            let _ = send(SessionCmd::HostPaste(text)).await;
+        }
+        Action::Mouse(m) => {
+            let _ = send(SessionCmd::HostMouse(m)).await;
+        }
+        Action::Copy { text, what } => match clipboard.copy(&text, &mut std::io::stdout()) {
+            Ok(how) => app.host.log(format!("copied {what} {how}")),
+            Err(e) => app.host.error(e),
+        },
+        Action::SetAccess(guest, access) => {
+            let _ = send(SessionCmd::SetAccess { guest, access }).await;
+        }
+        Action::Kick(guest) => {
+            app.host.log(format!("kicked guest {guest}"));
+            let _ = send(SessionCmd::Kick {
+                guest,
+                reason: KICKED.into(),
+            })
+            .await;
+        }
+        Action::Lock(on) => {
+            let _ = send(SessionCmd::Lock(on)).await;
+        }
+        Action::SetLink(access, enabled) => {
+            app.host.links_enabled[link_index(access)] = enabled;
+            let which = match access {
+                crate::core::types::Access::ReadWrite => "read-write",
+                crate::core::types::Access::ReadOnly => "read-only",
+            };
+            app.host.log(if enabled {
+                format!("{which} link switched on")
+            } else {
+                format!("{which} link switched off: new guests with it are refused")
+            });
+            let _ = send(SessionCmd::SetLink { access, enabled }).await;
+        }
+        Action::Quit => return true,
+    }
+    false
+}
+
+/// A fresh host state for the dashboard.
+pub fn new_state() -> HostState {
+    HostState::new(crate::host::headless::session_name())
+}

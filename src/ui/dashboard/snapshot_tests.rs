@@ -1,0 +1,180 @@
+//! Snapshot tests of the whole dashboard, drawn into ratatui's TestBackend.
+//!
+//! Review changed snapshots with care: they are what the host sees.
+
+use crate::config::Settings;
+use crate::core::keys::parse_key_spec;
+use crate::core::session::Notice;
+use crate::core::types::{Access, GuestInfo, Size, Via};
+use crate::host::state::HostState;
+use crate::net::proto::Links;
+use crate::net::uplink::UplinkEvent;
+use crate::ui::dashboard::app::{App, Focus, Overlay, Section};
+use crate::ui::dashboard::view::pane_image;
+use crate::ui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::time::Instant;
+
+/// A shell that has run `ls --color` and waits at its prompt.
+const SHELL: &[u8] = b"\x1b[1;32mana@devbox\x1b[0m:\x1b[1;34m~/src/cotty\x1b[0m$ ls\r\n\
+\x1b[0m\x1b[01;34mbenches\x1b[0m  Cargo.lock  Cargo.toml  README.md  \x1b[01;34msrc\x1b[0m  \x1b[01;34mtests\x1b[0m\r\n\
+\x1b[1;32mana@devbox\x1b[0m:\x1b[1;34m~/src/cotty\x1b[0m$ ";
+
+fn guest(id: u32, name: &str, access: Access, port: u16) -> GuestInfo {
+    GuestInfo {
+        id,
+        via: Via::Ssh,
+        name: name.into(),
+        fingerprint: Some(format!("SHA256:fullfingerprint{id}")),
+        addr: Some(format!("127.0.0.1:{port}")),
+        access,
+        size: Size::new(80, 23),
+    }
+}
+
+fn app_with(theme: &str) -> App {
+    let mut host = HostState::new("ana@devbox").with_clock(|| "12:00:00".into());
+    host.on_uplink(UplinkEvent::Log(
+        "built-in relay listening on 0.0.0.0:2222, key SHA256:abc".into(),
+    ));
+    host.on_uplink(UplinkEvent::Connected(Links {
+        ssh: "ssh -p 2222 AbCdEfGhIjKlMnOpQrStUvWxYz@192.0.2.10".into(),
+        ssh_ro: "ssh -p 2222 ro-ZyXwVuTsRqPoNmLkJiHgFeDcBa@192.0.2.10".into(),
+        web: None,
+        web_ro: None,
+    }));
+    let settings = Settings::default();
+    let theme = Theme::builtin(theme).expect("built-in theme");
+    let prefix = parse_key_spec("C-b").expect("prefix");
+    App::new(host, &settings, theme, prefix)
+}
+
+fn app() -> App {
+    app_with("dark")
+}
+
+fn two_guests(app: &mut App) {
+    for g in [
+        guest(1, "SHA256:k3Jd9aQe", Access::ReadWrite, 50001),
+        guest(2, "guest 2", Access::ReadOnly, 50002),
+    ] {
+        app.host.on_notice(&Notice::GuestJoined(g));
+    }
+    // Idle times from a fixed point, so the snapshot does not depend on the clock.
+    let now = Instant::now();
+    for g in &mut app.host.guests {
+        g.joined = now;
+        g.last_input = Some(now);
+    }
+}
+
+/// Draws `app` on a `w`x`h` terminal, with the shell's screen in the pane.
+fn draw(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    let area = ratatui::layout::Rect::new(0, 0, w, h);
+    let pane = super::view::areas(app, area).pane;
+    let size = Size::new(pane.width, pane.height);
+    let mut parser = crate::core::pane::new_parser(size, 100, ());
+    parser.process(SHELL);
+    app.pane = pane_image(parser.screen_mut(), size, 0, ("·", app.theme.unused));
+    term.draw(|f| f.render_widget(&*app, f.area()))
+        .expect("draw");
+    term
+}
+
+#[test]
+fn no_guests() {
+    let mut app = app();
+    insta::assert_snapshot!(draw(&mut app, 120, 40).backend());
+}
+
+#[test]
+fn two_guests_one_rw_one_ro() {
+    let mut app = app();
+    two_guests(&mut app);
+    app.focus = Focus::Sidebar(Section::Guests);
+    insta::assert_snapshot!(draw(&mut app, 120, 40).backend());
+}
+
+#[test]
+fn a_guest_switched_to_read_only() {
+    let mut app = app();
+    two_guests(&mut app);
+    let mut g = app.host.guests[0].info.clone();
+    g.access = Access::ReadOnly;
+    app.host.on_notice(&Notice::AccessChanged(g));
+    app.focus = Focus::Sidebar(Section::Guests);
+    insta::assert_snapshot!(draw(&mut app, 120, 40).backend());
+}
+
+#[test]
+fn lock_on() {
+    let mut app = app();
+    two_guests(&mut app);
+    app.host.on_notice(&Notice::Locked(true));
+    insta::assert_snapshot!(draw(&mut app, 120, 40).backend());
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = app();
+    app.overlay = Some(Overlay::Help);
+    insta::assert_snapshot!(draw(&mut app, 120, 40).backend());
+}
+
+#[test]
+fn qr_code_of_the_read_only_link() {
+    let mut app = app();
+    app.focus = Focus::Sidebar(Section::Links);
+    app.link_selected = Access::ReadOnly;
+    app.overlay = Some(Overlay::Qr(Access::ReadOnly));
+    insta::assert_snapshot!(draw(&mut app, 120, 40).backend());
+}
+
+#[test]
+fn a_60x20_terminal() {
+    let mut app = app();
+    two_guests(&mut app);
+    insta::assert_snapshot!(draw(&mut app, 60, 20).backend());
+}
+
+#[test]
+fn a_59_column_terminal_hides_the_sidebar() {
+    let mut app = app();
+    two_guests(&mut app);
+    insta::assert_snapshot!(draw(&mut app, 59, 20).backend());
+}
+
+#[test]
+fn a_link_switched_off_and_the_sidebar_focused() {
+    let mut app = app();
+    app.host.links_enabled[1] = false;
+    app.focus = Focus::Sidebar(Section::Links);
+    app.link_selected = Access::ReadOnly;
+    insta::assert_snapshot!(draw(&mut app, 120, 40).backend());
+}
+
+/// Themes change only colours, so their snapshots keep the styles (Buffer's Debug form).
+fn themed(name: &str) -> String {
+    let mut app = app_with(name);
+    two_guests(&mut app);
+    app.focus = Focus::Sidebar(Section::Links);
+    app.host.on_notice(&Notice::Locked(true));
+    format!("{:?}", draw(&mut app, 80, 20).backend().buffer())
+}
+
+#[test]
+fn theme_dark() {
+    insta::assert_snapshot!(themed("dark"));
+}
+
+#[test]
+fn theme_light() {
+    insta::assert_snapshot!(themed("light"));
+}
+
+#[test]
+fn theme_high_contrast() {
+    insta::assert_snapshot!(themed("high-contrast"));
+}

@@ -1,0 +1,209 @@
+//! Drawing the dashboard: where each part goes, the pane, and the status bar.
+
+use crate::config::Side;
+use crate::host::state::UplinkState;
+use crate::ui::dashboard::app::{App, Focus, MIN_SIDEBAR_COLS};
+use crate::ui::dashboard::{overlay, sidebar};
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Position, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+/// Where the parts of the dashboard go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Areas {
+    /// The shared pane.
+    pub pane: Rect,
+    /// The sidebar, border included, when shown.
+    pub sidebar: Option<Rect>,
+    /// The status bar.
+    pub status: Rect,
+    /// The terminal is too narrow for the sidebar.
+    pub narrow: bool,
+}
+
+/// Splits the terminal's `area` for `app`.
+pub fn areas(app: &App, area: Rect) -> Areas {
+    let status_h = area.height.min(1);
+    let main = Rect::new(area.x, area.y, area.width, area.height - status_h);
+    let status = Rect::new(area.x, area.y + main.height, area.width, status_h);
+    let narrow = area.width < MIN_SIDEBAR_COLS;
+    if narrow || !app.sidebar_shown {
+        return Areas {
+            pane: main,
+            sidebar: None,
+            status,
+            narrow,
+        };
+    }
+    let w = app.sidebar_width.min(main.width / 2).max(1);
+    let (pane, side) = match app.sidebar_side {
+        Side::Right => (
+            Rect::new(main.x, main.y, main.width - w, main.height),
+            Rect::new(main.x + main.width - w, main.y, w, main.height),
+        ),
+        Side::Left => (
+            Rect::new(main.x + w, main.y, main.width - w, main.height),
+            Rect::new(main.x, main.y, w, main.height),
+        ),
+    };
+    Areas {
+        pane,
+        sidebar: Some(side),
+        status,
+        narrow,
+    }
+}
+
+/// Where the terminal's cursor goes: the program's cursor, when the pane has the keys.
+pub fn cursor(app: &App, area: Rect) -> Option<Position> {
+    if app.overlay.is_some() || app.focus != Focus::Pane || app.pane.scrolled > 0 {
+        return None;
+    }
+    let pane = areas(app, area).pane;
+    let c = app.pane.cursor?;
+    (c.x < pane.width && c.y < pane.height).then(|| Position::new(pane.x + c.x, pane.y + c.y))
+}
+
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let a = areas(self, area);
+        draw_pane(self, a.pane, buf);
+        if let Some(side) = a.sidebar {
+            sidebar::draw(self, side, buf);
+        }
+        draw_status(self, &a, buf);
+        overlay::draw(self, area, buf);
+    }
+}
+
+/// Copies the session's drawing of the pane into its area.
+fn draw_pane(app: &App, area: Rect, buf: &mut Buffer) {
+    let img = &app.pane.buffer;
+    let w = area.width.min(img.area.width);
+    let h = area.height.min(img.area.height);
+    for y in 0..h {
+        for x in 0..w {
+            if let (Some(src), Some(dst)) = (
+                img.cell((img.area.x + x, img.area.y + y)),
+                buf.cell_mut((area.x + x, area.y + y)),
+            ) {
+                *dst = src.clone();
+            }
+        }
+    }
+    if app.pane.scrolled > 0 {
+        let note = format!(
+            " scrolled back {} lines; a key or the wheel down returns ",
+            app.pane.scrolled
+        );
+        let len = note.chars().count() as u16;
+        let x = area.x + area.width.saturating_sub(len);
+        buf.set_stringn(x, area.y, note, area.width as usize, app.theme.bar_key);
+    }
+}
+
+/// The bottom line: session, guests, lock, relay, and the help hint.
+fn draw_status(app: &App, a: &Areas, buf: &mut Buffer) {
+    let t = &app.theme;
+    let area = a.status;
+    if area.height == 0 {
+        return;
+    }
+    buf.set_style(area, t.bar);
+    let (rw, ro) = app.host.counts();
+    let sep = Span::styled(" │ ", t.bar);
+    let mut spans = vec![];
+    if app.prefix_armed {
+        spans.push(Span::styled(
+            format!(" {} … ", app.prefix_label),
+            t.bar_alert,
+        ));
+    }
+    if a.narrow {
+        // The hint first, so a narrow bar still says why the sidebar is gone.
+        spans.push(Span::styled(" sidebar needs 60+ columns ", t.bar_alert));
+        spans.push(Span::styled(format!(" {} ?", app.prefix_label), t.bar_key));
+        spans.push(Span::styled(" help", t.bar));
+    } else {
+        spans.push(Span::styled(format!(" {} ", app.host.session_name), t.bar));
+    }
+    spans.push(sep.clone());
+    spans.push(Span::styled(
+        format!("guests {} ({rw} rw, {ro} ro)", rw + ro),
+        t.bar,
+    ));
+    if app.host.locked {
+        spans.push(sep.clone());
+        spans.push(Span::styled(" LOCKED: guests read-only ", t.bar_alert));
+    }
+    spans.push(sep.clone());
+    let relay: (String, Style) = match &app.host.uplink {
+        UplinkState::Connecting => ("relay: connecting".into(), t.bar),
+        UplinkState::Up => ("relay: up".into(), t.bar),
+        UplinkState::Down(_) => (" relay: DOWN ".into(), t.bar_alert),
+    };
+    spans.push(Span::styled(relay.0, relay.1));
+    if a.sidebar.is_none() && !a.narrow {
+        spans.push(sep);
+        spans.push(Span::styled(
+            format!("{} S shows the sidebar", app.prefix_label),
+            t.bar,
+        ));
+    }
+    let left = Line::from(spans);
+    let hint = Line::from(vec![
+        Span::styled(format!("{} ?", app.prefix_label), t.bar_key),
+        Span::styled(" help ", t.bar),
+    ]);
+    let hint_w = hint.width() as u16;
+    let left_w = (left.width() as u16).min(area.width);
+    left.render(Rect::new(area.x, area.y, left_w, 1), buf);
+    if left_w + hint_w < area.width && !a.narrow {
+        hint.render(
+            Rect::new(area.x + area.width - hint_w, area.y, hint_w, 1),
+            buf,
+        );
+    }
+}
+
+/// Draws the pane's screen at `size`, `scroll` rows back in its history, into a
+/// [`PaneImage`]; the session runs this on its own screen, and tests on a parser's.
+pub fn pane_image(
+    screen: &mut vt100::Screen,
+    size: crate::core::types::Size,
+    scroll: usize,
+    unused: (&str, Style),
+) -> crate::ui::dashboard::PaneImage {
+    use crate::core::keys::InputModes;
+    use crate::core::layout::follow_cursor;
+    use crate::core::pane::screen_size;
+    use crate::ui::screen_view::{ScreenView, cursor_position};
+    screen.set_scrollback(scroll);
+    let scrolled = screen.scrollback();
+    let area = Rect::new(0, 0, size.cols, size.rows);
+    let mut buffer = Buffer::empty(area);
+    let offset = if scrolled == 0 {
+        follow_cursor(screen_size(screen), size, cursor_position(screen))
+    } else {
+        (0, 0)
+    };
+    let view = ScreenView::new(screen)
+        .offset(offset)
+        .unused(unused.0, unused.1);
+    let cursor = if scrolled == 0 {
+        view.cursor(area).map(|(x, y)| Position::new(x, y))
+    } else {
+        None
+    };
+    view.render(area, &mut buffer);
+    let modes = InputModes::from_screen(screen);
+    screen.set_scrollback(0);
+    crate::ui::dashboard::PaneImage {
+        buffer,
+        cursor,
+        modes,
+        scrolled,
+    }
+}

@@ -1,0 +1,157 @@
+//! Scripting a running cotty over its control socket, as tmate users script pairing:
+//! `cotty -S SOCK display -p '#{ssh}'` and the other commands, against `cotty -F` with its
+//! built-in relay.
+
+mod common;
+
+use common::env::{WAIT, token, wait_prompt};
+use common::guest::{GuestOptions, SshGuest};
+use common::proc::Proc;
+use common::wait::wait_until;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ctl(sock: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cotty"))
+        .arg("-S")
+        .arg(sock)
+        .args(args)
+        .output()
+        .expect("cotty runs")
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim_end().to_string()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn port_of(link: &str) -> u16 {
+    link.split_whitespace()
+        .nth(2)
+        .and_then(|p| p.parse().ok())
+        .expect("ssh -p PORT …")
+}
+
+#[test]
+fn every_control_command_against_a_headless_host() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sock = dir.path().join("ctl.sock");
+    let s = sock.display().to_string();
+    let mut host = Proc::cotty(&[
+        "-F",
+        "--listen",
+        "127.0.0.1:0",
+        "--public-host",
+        "127.0.0.1",
+        "-S",
+        &s,
+        "new-session",
+        "bash",
+        "--norc",
+        "--noprofile",
+    ]);
+
+    let ready = ctl(&sock, &["wait-ready", "--timeout", "20"]);
+    assert!(ready.status.success(), "wait-ready: {}", err(&ready));
+    let mode = std::fs::metadata(&sock)
+        .expect("socket")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "socket mode {mode:o}");
+
+    // display -p: the links, exactly as -F printed them.
+    let printed = host.line("ssh session: ", &[]);
+    let link = out(&ctl(&sock, &["display", "-p", "#{ssh}"]));
+    assert_eq!(printed, format!("ssh session: {link}"));
+    let ro = out(&ctl(&sock, &["display", "-p", "#{ssh_ro}"]));
+    assert_eq!(
+        host.line("ssh session read only: ", &[]),
+        format!("ssh session read only: {ro}")
+    );
+    assert_eq!(
+        out(&ctl(
+            &sock,
+            &["display", "-p", "rw=#{tmate_ssh} ro=#{tmate_ssh_ro}"]
+        )),
+        format!("rw={link} ro={ro}")
+    );
+    let bad = ctl(&sock, &["display", "-p", "#{sshh}"]);
+    assert!(!bad.status.success());
+    assert!(
+        err(&bad).contains("sshh") && err(&bad).contains("#{ssh}"),
+        "{}",
+        err(&bad)
+    );
+
+    // list-guests: empty, then one line for a stock ssh guest.
+    assert_eq!(out(&ctl(&sock, &["list-guests"])), "");
+    let mut g = SshGuest::spawn(port_of(&link), &token(&link), GuestOptions::default());
+    wait_prompt(&g);
+    let mut line = String::new();
+    wait_until("the guest in list-guests", WAIT, || {
+        line = out(&ctl(&sock, &["list-guests"]));
+        !line.is_empty()
+    })
+    .expect("a guest line");
+    assert!(
+        line.starts_with("1: ")
+            && line.contains(" via ssh from 127.0.0.1:")
+            && line.contains(", rw, 80x24, idle "),
+        "{line}"
+    );
+
+    // show-messages: the log, with the links and the join.
+    let log = out(&ctl(&sock, &["show-messages"]));
+    assert!(log.contains(&format!("ssh link: {link}")), "{log}");
+    assert!(log.contains("guest 1 (") && log.contains("joined"), "{log}");
+
+    // kick: by a wrong name fails plainly; by id ends the guest's ssh.
+    let nobody = ctl(&sock, &["kick", "nobody"]);
+    assert!(!nobody.status.success());
+    assert!(err(&nobody).contains("list-guests"), "{}", err(&nobody));
+    let kick = ctl(&sock, &["kick", "1"]);
+    assert!(kick.status.success(), "kick: {}", err(&kick));
+    assert!(g.wait_exit(WAIT).is_some(), "ssh still runs after kick");
+    assert!(
+        g.text().contains("disconnected by the host"),
+        "{}",
+        g.text()
+    );
+    host.line("guest 1 (", &["left"]);
+
+    // kill-session: the host exits 0 and its socket goes away.
+    let kill = ctl(&sock, &["kill-session"]);
+    assert!(kill.status.success(), "kill-session: {}", err(&kill));
+    assert_eq!(
+        host.wait_exit(),
+        Some(0),
+        "stderr: {}",
+        host.err.lock().expect("err")
+    );
+    assert!(!sock.exists(), "the socket file was left behind");
+
+    // A dead socket: a plain error and a non-zero exit.
+    let dead = ctl(&sock, &["list-guests"]);
+    assert_eq!(dead.status.code(), Some(1));
+    assert!(
+        err(&dead).contains("no cotty is running on"),
+        "{}",
+        err(&dead)
+    );
+    assert!(err(&dead).contains(&s), "{}", err(&dead));
+}
+
+#[test]
+fn a_stale_socket_file_is_a_plain_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sock = dir.path().join("stale.sock");
+    // A socket file nobody listens on, as a crashed cotty leaves it.
+    drop(std::os::unix::net::UnixListener::bind(&sock).expect("bind"));
+    let o = ctl(&sock, &["display", "-p", "#{ssh}"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("no cotty is running on"), "{}", err(&o));
+}

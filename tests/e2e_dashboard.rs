@@ -1,0 +1,182 @@
+//! The dashboard as a person uses it: cotty inside tmux at 120x40, a stock ssh guest, keys
+//! sent with send-keys, the screen read with capture-pane, the clipboard read from tmux.
+
+mod common;
+
+use common::env::{WAIT, token, wait_prompt};
+use common::guest::{GuestOptions, SshGuest};
+use common::tmux::Tmux;
+use common::wait::wait_until;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn cotty(args: &[&str], runtime: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cotty"))
+        .args(args)
+        .env("XDG_RUNTIME_DIR", runtime)
+        .output()
+        .expect("cotty runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+fn port_of(link: &str) -> u16 {
+    let mut words = link.split_whitespace();
+    assert_eq!(words.next(), Some("ssh"), "{link}");
+    assert_eq!(words.next(), Some("-p"), "{link}");
+    words.next().and_then(|p| p.parse().ok()).expect("port")
+}
+
+/// Types `touch FILE` as the guest; returns the file's path.
+fn guest_touch(g: &SshGuest, dir: &Path, name: &str) -> std::path::PathBuf {
+    let f = dir.join(name);
+    g.type_str(&format!("touch {}\r", f.display()));
+    f
+}
+
+#[test]
+fn the_dashboard_in_tmux() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let runtime = d.join("runtime");
+    let tmux = Tmux::start(
+        d,
+        120,
+        40,
+        "set -g set-clipboard on\nset -g status off\nset -g escape-time 0\n",
+    );
+    tmux.wait_for("the outer prompt", WAIT, |s| {
+        s.lines().any(|l| l.trim_end() == "$")
+    });
+    let sock = d.join("ctl.sock");
+    let (before, after) = (d.join("stty.before"), d.join("stty.after"));
+    tmux.type_str(&format!(
+        "stty -g > {}; {} --listen 127.0.0.1:0 --public-host 127.0.0.1 -S {} new-session bash --norc --noprofile; echo \"cotty exited $?\"; stty -g > {}",
+        before.display(),
+        env!("CARGO_BIN_EXE_cotty"),
+        sock.display(),
+        after.display()
+    ));
+    tmux.keys(&["Enter"]);
+
+    // 1. The link, as scripts get it.
+    let ready = cotty(
+        &[
+            "-S",
+            &sock.display().to_string(),
+            "wait-ready",
+            "--timeout",
+            "20",
+        ],
+        &runtime,
+    );
+    assert!(
+        ready.status.success(),
+        "wait-ready: {ready:?}\n{}",
+        tmux.capture()
+    );
+    let s = sock.display().to_string();
+    let link = stdout(&cotty(&["-S", &s, "display", "-p", "#{ssh}"], &runtime));
+    assert!(
+        link.starts_with("ssh -p ") && link.ends_with("@127.0.0.1"),
+        "{link}"
+    );
+    let ro = stdout(&cotty(&["-S", &s, "display", "-p", "#{ssh_ro}"], &runtime));
+    assert!(token(&ro).starts_with("ro-"), "{ro}");
+    tmux.wait_for("the dashboard with its links", WAIT, |p| {
+        p.contains("Links") && p.contains(&token(&link)[..20])
+    });
+
+    // The host types into its own shell.
+    tmux.type_str("echo host-$((40+2))");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the host's command ran", WAIT, |p| p.contains("host-42"));
+
+    // 2. A stock ssh guest joins and shows up in the sidebar.
+    let mut g = SshGuest::spawn(port_of(&link), &token(&link), GuestOptions::default());
+    wait_prompt(&g);
+    tmux.wait_for("the guest in the sidebar", WAIT, |p| {
+        p.contains("Guests 1 rw · 0 ro") && p.contains("ssh 127.0.0.1:")
+    });
+
+    // 3. C-b s, Enter: the read-write link lands in tmux's buffer by OSC 52.
+    tmux.keys(&["C-b", "s"]);
+    tmux.keys(&["Enter"]);
+    wait_until("the link in tmux's buffer", WAIT, || {
+        tmux.buffer().is_some_and(|b| b.trim() == link)
+    })
+    .unwrap_or_else(|e| panic!("{e}: buffer {:?}", tmux.buffer()));
+
+    // 4. m on the guest: its keys stop reaching the shell; a second m lets them through.
+    tmux.keys(&["Tab", "m"]);
+    tmux.wait_for("the guest read-only", WAIT, |p| {
+        p.contains("Guests 0 rw · 1 ro")
+    });
+    g.wait_for_text("│ read-only │", WAIT)
+        .expect("the guest's status says read-only");
+    let blocked = guest_touch(&g, d, "blocked-by-m");
+    tmux.keys(&["m"]);
+    tmux.wait_for("the guest read-write", WAIT, |p| {
+        p.contains("Guests 1 rw · 0 ro")
+    });
+    let through = guest_touch(&g, d, "through-after-m");
+    wait_until("the guest's command after m", WAIT, || through.exists()).expect("rw again");
+    assert!(
+        !blocked.exists(),
+        "a read-only guest's keys reached the shell"
+    );
+
+    // 5. C-b L blocks every guest, and a second C-b L lifts it.
+    tmux.keys(&["C-b", "L"]);
+    tmux.wait_for("the lock in the status bar", WAIT, |p| p.contains("LOCKED"));
+    g.wait_for_text("read-only (locked by host)", WAIT)
+        .expect("the guest sees the lock");
+    let blocked = guest_touch(&g, d, "blocked-by-lock");
+    tmux.keys(&["C-b", "L"]);
+    tmux.wait_for("the lock lifted", WAIT, |p| !p.contains("LOCKED"));
+    let through = guest_touch(&g, d, "through-after-lock");
+    wait_until("the guest's command after the lock", WAIT, || {
+        through.exists()
+    })
+    .expect("unlocked");
+    assert!(!blocked.exists(), "a locked guest's keys reached the shell");
+
+    // 6. k, y: the guest's ssh ends, and it is told why.
+    tmux.keys(&["k"]);
+    tmux.wait_for("the kick confirmation", WAIT, |p| p.contains("Kick"));
+    tmux.keys(&["y"]);
+    assert!(g.wait_exit(WAIT).is_some(), "ssh still runs after the kick");
+    assert!(
+        g.text().contains("disconnected by the host"),
+        "{}",
+        g.text()
+    );
+    tmux.wait_for("no guests", WAIT, |p| p.contains("Guests 0 rw · 0 ro"));
+
+    // 7. kill-session ends cotty and gives the terminal back as it was.
+    let kill = cotty(&["-S", &s, "kill-session"], &runtime);
+    assert!(kill.status.success(), "kill-session: {kill:?}");
+    tmux.wait_for("cotty's exit", WAIT, |p| p.contains("cotty exited 0"));
+    wait_until("stty after", WAIT, || {
+        std::fs::read_to_string(&after).is_ok_and(|s| !s.is_empty())
+    })
+    .expect("the outer shell ran on");
+    assert_eq!(
+        std::fs::read_to_string(&before).expect("before"),
+        std::fs::read_to_string(&after).expect("after"),
+        "the terminal modes differ after cotty"
+    );
+    assert_eq!(
+        tmux.format("#{alternate_on}"),
+        "0",
+        "still on the alternate screen"
+    );
+    assert_eq!(
+        tmux.format("#{mouse_any_flag}"),
+        "0",
+        "mouse reporting left on"
+    );
+    assert!(!sock.exists(), "the control socket was left behind");
+}
