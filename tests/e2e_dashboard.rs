@@ -180,3 +180,55 @@ fn the_dashboard_in_tmux() {
     );
     assert!(!sock.exists(), "the control socket was left behind");
 }
+
+#[test]
+fn prefix_q_ends_the_session_for_guests_and_an_error_leaves_a_clean_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let runtime = d.join("runtime");
+    let tmux = Tmux::start(d, 100, 30, "set -g status off\nset -g escape-time 0\n");
+    tmux.wait_for("the outer prompt", WAIT, |s| {
+        s.lines().any(|l| l.trim_end() == "$")
+    });
+
+    // An error after the dashboard took the terminal: the message shows on a normal screen.
+    tmux.type_str(&format!(
+        "{} --relay 127.0.0.1:1 --known-relays {}; echo \"failed with $?\"",
+        env!("CARGO_BIN_EXE_cotty"),
+        d.join("known").display()
+    ));
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the error and the exit code", WAIT, |p| {
+        p.contains("cotty: failed to connect to the relay 127.0.0.1:1")
+            && p.contains("failed with 1")
+    });
+    assert_eq!(tmux.format("#{alternate_on}"), "0");
+    tmux.keys(&["C-l"]);
+
+    // C-b q, y: guests see "session ended by host", and cotty exits 0.
+    let sock = d.join("q.sock");
+    let s = sock.display().to_string();
+    tmux.type_str(&format!(
+        "{} --listen 127.0.0.1:0 --public-host 127.0.0.1 -S {s}; echo \"cotty exited $?\"",
+        env!("CARGO_BIN_EXE_cotty"),
+    ));
+    tmux.keys(&["Enter"]);
+    let ready = cotty(&["-S", &s, "wait-ready", "--timeout", "20"], &runtime);
+    assert!(ready.status.success(), "wait-ready: {ready:?}");
+    let ro = stdout(&cotty(&["-S", &s, "display", "-p", "#{ssh_ro}"], &runtime));
+    let mut g = SshGuest::spawn(port_of(&ro), &token(&ro), GuestOptions::default());
+    g.wait_for_text("read-only", WAIT)
+        .expect("the guest's status line");
+    tmux.wait_for("the guest in the sidebar", WAIT, |p| {
+        p.contains("Guests 0 rw · 1 ro")
+    });
+    tmux.keys(&["C-b", "q"]);
+    tmux.wait_for("the quit confirmation", WAIT, |p| {
+        p.contains("End the session?")
+    });
+    tmux.keys(&["y"]);
+    assert!(g.wait_exit(WAIT).is_some(), "the guest's ssh still runs");
+    assert!(g.text().contains("session ended by host"), "{}", g.text());
+    tmux.wait_for("cotty's exit", WAIT, |p| p.contains("cotty exited 0"));
+    assert_eq!(tmux.format("#{alternate_on}"), "0");
+}

@@ -164,3 +164,87 @@ fn pastes_reach_the_shell_only_from_the_pane() {
     a.focus = Focus::Sidebar(Section::Links);
     assert_eq!(a.on_paste("hi".into()), vec![]);
 }
+
+fn mouse(
+    kind: crossterm::event::MouseEventKind,
+    column: u16,
+    row: u16,
+) -> crossterm::event::MouseEvent {
+    crossterm::event::MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: crossterm::event::KeyModifiers::NONE,
+    }
+}
+
+#[test]
+fn clicks_copy_links_and_select_guests_and_the_wheel_scrolls() {
+    use crate::ui::dashboard::{sidebar, view};
+    use crossterm::event::{MouseButton, MouseEventKind};
+    let mut a = app();
+    for i in 0..30 {
+        a.host.log(format!("line {i}"));
+    }
+    let area = ratatui::layout::Rect::new(0, 0, 120, 40);
+    let side = view::areas(&a, area)
+        .sidebar
+        .expect("a sidebar at 120 columns");
+    let l = sidebar::layout(&a, side);
+    let ro = l.links[1].1;
+    let click = a.on_mouse(
+        mouse(MouseEventKind::Down(MouseButton::Left), ro.x + 3, ro.y + 1),
+        area,
+    );
+    assert!(
+        matches!(&click[..], [Action::Copy { text, .. }] if text == "ssh ro-x@h"),
+        "{click:?}"
+    );
+    assert_eq!(a.focus, Focus::Sidebar(Section::Links));
+    let g2 = l.guests[1].1;
+    assert_eq!(
+        a.on_mouse(
+            mouse(MouseEventKind::Down(MouseButton::Left), g2.x + 2, g2.y),
+            area
+        ),
+        vec![]
+    );
+    assert_eq!(
+        (a.focus, a.guest_selected),
+        (Focus::Sidebar(Section::Guests), 1)
+    );
+    a.on_mouse(
+        mouse(MouseEventKind::ScrollUp, l.log.x + 1, l.log.y + 1),
+        area,
+    );
+    assert_eq!(a.log_scroll, 3);
+    a.on_mouse(
+        mouse(MouseEventKind::ScrollDown, l.log.x + 1, l.log.y + 1),
+        area,
+    );
+    assert_eq!(a.log_scroll, 0);
+}
+
+#[test]
+fn the_wheel_over_the_pane_scrolls_back_unless_the_program_wants_the_mouse() {
+    use crate::core::keys::MouseMode;
+    use crossterm::event::{MouseButton, MouseEventKind};
+    let mut a = app();
+    let area = ratatui::layout::Rect::new(0, 0, 120, 40);
+    assert_eq!(
+        a.on_mouse(mouse(MouseEventKind::ScrollUp, 5, 5), area),
+        vec![]
+    );
+    assert_eq!(a.pane_scroll, 3);
+    // Typing returns to the live screen.
+    a.on_key(ch('x'));
+    assert_eq!(a.pane_scroll, 0);
+    // A program that asked for the mouse gets the events, relative to the pane.
+    a.pane.modes.mouse = MouseMode::PressRelease;
+    let got = a.on_mouse(mouse(MouseEventKind::Down(MouseButton::Left), 5, 6), area);
+    match &got[..] {
+        [Action::Mouse(m)] => assert_eq!((m.col, m.row), (5, 6)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(a.pane_scroll, 0);
+}

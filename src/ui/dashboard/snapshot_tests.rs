@@ -178,3 +178,43 @@ fn theme_light() {
 fn theme_high_contrast() {
     insta::assert_snapshot!(themed("high-contrast"));
 }
+
+#[test]
+fn the_pane_image_shows_scrollback_and_hides_the_cursor_there() {
+    let mut parser = crate::core::pane::new_parser(Size::new(20, 3), 100, ());
+    for i in 0..10 {
+        parser.process(format!("line {i}\r\n").as_bytes());
+    }
+    let live = pane_image(
+        parser.screen_mut(),
+        Size::new(20, 3),
+        0,
+        ("·", Default::default()),
+    );
+    assert!(live.cursor.is_some());
+    let row = |img: &crate::ui::dashboard::PaneImage, y: u16| -> String {
+        (0..6)
+            .map(|x| img.buffer[(x, y)].symbol().to_string())
+            .collect()
+    };
+    assert_eq!(row(&live, 0), "line 8");
+    let back = pane_image(
+        parser.screen_mut(),
+        Size::new(20, 3),
+        4,
+        ("·", Default::default()),
+    );
+    assert_eq!(back.scrolled, 4);
+    assert_eq!(row(&back, 0), "line 4");
+    assert_eq!(back.cursor, None);
+    // Scrolling past the history stops at its start, and the screen is left live.
+    let top = pane_image(
+        parser.screen_mut(),
+        Size::new(20, 3),
+        1000,
+        ("·", Default::default()),
+    );
+    assert_eq!(top.scrolled, 8);
+    assert_eq!(row(&top, 0), "line 0");
+    assert_eq!(parser.screen().scrollback(), 0);
+}
