@@ -5,9 +5,12 @@
 //! * [`crate::core`]: the terminal session itself (PTY, vt100 pane, size policy, the host
 //!   session actor). It knows nothing of the network or of drawing.
 //! * [`crate::net`]: the wire protocol, the host's uplink to the relay, and the relay server.
-//! * [`crate::ui`]: widgets that draw a vt100 screen into a ratatui buffer, used by the relay
-//!   to render what an ssh guest sees.
-//! * [`crate::host`]: wires a session to an uplink for the headless host (`cotty -F`).
+//! * [`crate::ui`]: the host's dashboard, and the widgets that draw a vt100 screen into a
+//!   ratatui buffer for the dashboard and for the relay's ssh guests.
+//! * [`crate::host`]: starts a host (session, built-in or remote relay, uplink) and keeps the
+//!   state both front ends show; the headless front end (`cotty -F`).
+//! * [`crate::control`]: the control socket that scripts a running host (`cotty -S`).
+//! * [`crate::config`]: settings from the config file, `COTTY_*` variables and flags.
 //! * [`crate::cli`]: the command line.
 
 pub mod cli;
