@@ -121,6 +121,8 @@ fn the_dashboard_in_tmux() {
     tmux.wait_for("the guest read-write", WAIT, |p| {
         p.contains("Guests 1 rw · 0 ro")
     });
+    g.wait_for_text("│ read-write │", WAIT)
+        .expect("the guest's status says read-write");
     let through = guest_touch(&g, d, "through-after-m");
     wait_until("the guest's command after m", WAIT, || through.exists()).expect("rw again");
     assert!(
@@ -136,6 +138,8 @@ fn the_dashboard_in_tmux() {
     let blocked = guest_touch(&g, d, "blocked-by-lock");
     tmux.keys(&["C-b", "L"]);
     tmux.wait_for("the lock lifted", WAIT, |p| !p.contains("LOCKED"));
+    g.wait_for_text("│ read-write │", WAIT)
+        .expect("the guest sees the lock lifted");
     let through = guest_touch(&g, d, "through-after-lock");
     wait_until("the guest's command after the lock", WAIT, || {
         through.exists()

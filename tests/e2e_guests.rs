@@ -193,3 +193,55 @@ fn a_wrong_token_and_exec_are_refused() {
         exec.text()
     );
 }
+
+#[test]
+fn a_link_switched_off_refuses_new_guests_until_it_is_on_again() {
+    use cotty::core::session::SessionCmd;
+    use cotty::core::types::Access;
+    let env = TestEnv::bash();
+    let host = env.host.as_ref().expect("host");
+    let send = |cmd: SessionCmd| {
+        env.rt
+            .block_on(host.session.send(cmd))
+            .expect("session runs")
+    };
+    // A guest already in stays; a new one with the switched-off link is told why.
+    let early = env.guest(&env.ro(), GuestOptions::default());
+    early.wait_for_text("read-only", WAIT).expect("joined");
+    let set = |enabled: bool| {
+        send(SessionCmd::SetLink {
+            access: Access::ReadOnly,
+            enabled,
+        });
+        // The lock travels the same ordered uplink: once the early guest sees it, the relay
+        // has the link's new state too.
+        send(SessionCmd::Lock(true));
+        early
+            .wait_for_text("locked by host", WAIT)
+            .expect("the lock arrives");
+        send(SessionCmd::Lock(false));
+        early
+            .wait_for("the lock lifted", WAIT, |s| {
+                !s.contents().contains("locked by host")
+            })
+            .expect("the lock lifts");
+    };
+    set(false);
+    let mut refused = SshGuest::spawn(env.port, &env.ro(), GuestOptions::default());
+    assert!(refused.wait_exit(WAIT).is_some(), "ssh should end");
+    assert!(
+        refused
+            .text()
+            .contains("this link was switched off by the host"),
+        "{}",
+        refused.text()
+    );
+    // The other link still works.
+    let rw = env.guest(&env.rw(), GuestOptions::default());
+    wait_prompt(&rw);
+    set(true);
+    let late = env.guest(&env.ro(), GuestOptions::default());
+    late.wait_for_text("read-only", WAIT)
+        .expect("the link works again");
+    assert!(early.screen().contents().contains('$'));
+}
