@@ -96,6 +96,9 @@ async fn serve_connection(
     timeout: Duration,
 ) {
     let reply = tokio::select! {
+        // An answer that is ready wins over shutdown: kill-session's own reply is sent just
+        // before the front end shuts the socket down.
+        biased;
         reply = answer(&mut stream, &tx, timeout) => reply,
         _ = shutdown.cancelled() => Reply::err("cotty is shutting down; the request was not done"),
     };
