@@ -132,6 +132,8 @@ pub struct App {
     pub sidebar_side: Side,
     /// Whether the user wants the sidebar (`C-b S`); narrow terminals hide it anyway.
     pub sidebar_shown: bool,
+    /// The terminal is narrower than [`MIN_SIDEBAR_COLS`], so the sidebar cannot show.
+    pub narrow: bool,
     /// Who gets the keys.
     pub focus: Focus,
     /// The selected link: read-write or read-only.
@@ -161,6 +163,7 @@ impl App {
             sidebar_width: settings.sidebar_width,
             sidebar_side: settings.sidebar_side,
             sidebar_shown: true,
+            narrow: false,
             focus: Focus::Pane,
             link_selected: Access::ReadWrite,
             guest_selected: 0,
@@ -178,6 +181,14 @@ impl App {
             .guest_selected
             .min(self.host.guests.len().checked_sub(1)?);
         Some(self.host.guests[i].info.id)
+    }
+
+    /// Follows the terminal's width: a narrow terminal hides the sidebar and takes its focus.
+    pub fn set_width(&mut self, cols: u16) {
+        self.narrow = cols < MIN_SIDEBAR_COLS;
+        if self.narrow {
+            self.focus = Focus::Pane;
+        }
     }
 
     /// Keeps the guest selection inside the list after guests come and go.

@@ -67,6 +67,10 @@ impl App {
             return vec![Action::Key(key)];
         }
         match key.code {
+            KeyCode::Char('s') if self.narrow => {
+                self.host
+                    .log("the sidebar needs a terminal of 60 columns or more");
+            }
             KeyCode::Char('s') => {
                 self.sidebar_shown = true;
                 self.focus = Focus::Sidebar(Section::Links);

@@ -248,3 +248,24 @@ fn the_wheel_over_the_pane_scrolls_back_unless_the_program_wants_the_mouse() {
     }
     assert_eq!(a.pane_scroll, 0);
 }
+
+#[test]
+fn a_narrow_terminal_takes_the_focus_back_and_keeps_the_sidebar_shut() {
+    let mut a = app();
+    a.focus = Focus::Sidebar(Section::Guests);
+    a.set_width(59);
+    assert_eq!(a.focus, Focus::Pane);
+    a.on_key(ctrl('b'));
+    a.on_key(ch('s'));
+    assert_eq!(a.focus, Focus::Pane);
+    assert!(
+        a.host
+            .log
+            .back()
+            .is_some_and(|l| l.text.contains("60 columns"))
+    );
+    a.set_width(60);
+    a.on_key(ctrl('b'));
+    a.on_key(ch('s'));
+    assert_eq!(a.focus, Focus::Sidebar(Section::Links));
+}

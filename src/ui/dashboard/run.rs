@@ -100,6 +100,7 @@ pub async fn run(
         .size()
         .context("failed to read the terminal size")?;
     let mut area = Rect::new(0, 0, size.width, size.height);
+    app.set_width(area.width);
     opts.host_size = Some(pane_size(&app, area));
     let mut host = Host::start(opts).await?;
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<ControlMsg>(CONTROL_QUEUE);
@@ -161,6 +162,7 @@ pub async fn run(
                 Some(Ok(Event::Paste(text))) => actions = app.on_paste(text),
                 Some(Ok(Event::Resize(w, h))) => {
                     area = Rect::new(0, 0, w, h);
+                    app.set_width(w);
                     pane_dirty = true;
                 }
                 Some(Ok(_)) => {}
