@@ -116,11 +116,8 @@ fn every_control_command_against_a_headless_host() {
     let kick = ctl(&sock, &["kick", "1"]);
     assert!(kick.status.success(), "kick: {}", err(&kick));
     assert!(g.wait_exit(WAIT).is_some(), "ssh still runs after kick");
-    assert!(
-        g.text().contains("disconnected by the host"),
-        "{}",
-        g.text()
-    );
+    g.wait_for_text("disconnected by the host", WAIT)
+        .expect("the guest is told why");
     host.line("guest 1 (", &["left"]);
 
     // kill-session: the host exits 0 and its socket goes away.

@@ -152,11 +152,8 @@ fn the_dashboard_in_tmux() {
     tmux.wait_for("the kick confirmation", WAIT, |p| p.contains("Kick"));
     tmux.keys(&["y"]);
     assert!(g.wait_exit(WAIT).is_some(), "ssh still runs after the kick");
-    assert!(
-        g.text().contains("disconnected by the host"),
-        "{}",
-        g.text()
-    );
+    g.wait_for_text("disconnected by the host", WAIT)
+        .expect("the guest is told why");
     tmux.wait_for("no guests", WAIT, |p| p.contains("Guests 0 rw · 0 ro"));
 
     // 7. kill-session ends cotty and gives the terminal back as it was.
@@ -232,7 +229,8 @@ fn prefix_q_ends_the_session_for_guests_and_an_error_leaves_a_clean_terminal() {
     });
     tmux.keys(&["y"]);
     assert!(g.wait_exit(WAIT).is_some(), "the guest's ssh still runs");
-    assert!(g.text().contains("session ended by host"), "{}", g.text());
+    g.wait_for_text("session ended by host", WAIT)
+        .expect("the guest is told why");
     tmux.wait_for("cotty's exit", WAIT, |p| p.contains("cotty exited 0"));
     assert_eq!(tmux.format("#{alternate_on}"), "0");
 }
