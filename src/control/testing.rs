@@ -32,9 +32,9 @@ pub struct TestServer {
 impl TestServer {
     /// Binds in a fresh directory and serves; requests wait in `rx`.
     pub fn start(request_timeout: Option<Duration>) -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().expect("a temporary directory");
         let path = dir.path().join("sock").join("default");
-        let mut socket = bind(&path).unwrap();
+        let mut socket = bind(&path).expect("the test socket binds");
         if let Some(t) = request_timeout {
             socket.set_request_timeout(t);
         }
@@ -59,14 +59,14 @@ impl TestServer {
     /// Binds and serves with [`fake_front_end`] answering everything.
     pub fn answering() -> TestServer {
         let mut server = TestServer::start(None);
-        let rx = server.rx.take().unwrap();
+        let rx = server.rx.take().expect("the receiver is taken once");
         tokio::spawn(fake_front_end(rx));
         server
     }
 
     /// The next request, waited for at most [`PATIENCE`].
     pub async fn next(&mut self) -> ControlMsg {
-        let rx = self.rx.as_mut().unwrap();
+        let rx = self.rx.as_mut().expect("the receiver is still here");
         tokio::time::timeout(PATIENCE, rx.recv())
             .await
             .expect("the front end got no request in time")
