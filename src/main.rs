@@ -54,19 +54,6 @@ async fn run(mut cli: Cli) -> Result<()> {
         Some(cmd) if cmd.is_control() => {
             let path = cli.socket.clone().unwrap_or_else(server::default_path);
             let (request, timeout) = control_request(cmd);
-            let timeout = if request == Request::WaitReady {
-                // A script may start cotty and wait for it at once: wait for its socket to
-                // accept, too (the file exists a moment before it listens).
-                let deadline = std::time::Instant::now() + timeout;
-                while std::time::Instant::now() < deadline
-                    && tokio::net::UnixStream::connect(&path).await.is_err()
-                {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                deadline.saturating_duration_since(std::time::Instant::now())
-            } else {
-                timeout
-            };
             let code = client::run(&path, request, timeout).await;
             std::process::exit(code);
         }

@@ -27,11 +27,28 @@ pub async fn call(path: &Path, request: Request, timeout: Duration) -> Result<Re
     }
 }
 
+/// Connects. `wait-ready` keeps trying while nobody listens yet, since a script may start
+/// cotty and wait for it at once (the socket file even exists a moment before it listens);
+/// [`call`]'s timeout bounds the tries.
+async fn connect(path: &Path, waiting: bool) -> Result<UnixStream> {
+    loop {
+        match UnixStream::connect(path).await {
+            Ok(stream) => return Ok(stream),
+            Err(e)
+                if waiting
+                    && matches!(e.kind(), ErrorKind::NotFound | ErrorKind::ConnectionRefused) =>
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => return Err(connect_error(path, e)),
+        }
+    }
+}
+
 /// Connects, sends the request, and reads the one reply.
 async fn exchange(path: &Path, request: Request) -> Result<Reply> {
-    let mut stream = UnixStream::connect(path)
-        .await
-        .map_err(|e| connect_error(path, e))?;
+    let waiting = matches!(request, Request::WaitReady);
+    let mut stream = connect(path, waiting).await?;
     let envelope = Envelope {
         version: PROTOCOL_VERSION,
         request,
@@ -240,6 +257,31 @@ mod tests {
         let err = call(&path, Request::WaitReady, wait).await.unwrap_err();
         let want = format!("the cotty on {} was not ready within 200ms", path.display());
         assert_eq!(err.to_string(), want);
+    }
+
+    #[tokio::test]
+    async fn wait_ready_waits_for_a_socket_that_is_not_there_yet() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("later");
+        let client = tokio::spawn(call_owned(path.clone(), Request::WaitReady));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // A cotty comes up only now, on that path, and is ready at once.
+        let socket = crate::control::server::bind(&path).expect("binds");
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        let stop = tokio_util::sync::CancellationToken::new();
+        tokio::spawn(socket.serve(tx, stop.clone()));
+        let msg = tokio::time::timeout(PATIENCE, rx.recv())
+            .await
+            .expect("a request in time")
+            .expect("a request");
+        assert_eq!(msg.request, Request::WaitReady);
+        let _ = msg.reply.send(Reply::ok(""));
+        let reply = tokio::time::timeout(PATIENCE, client)
+            .await
+            .expect("the client returns")
+            .expect("the client task");
+        assert_eq!(reply.expect("a reply"), Reply::ok(""));
+        stop.cancel();
     }
 
     #[tokio::test]
