@@ -10,7 +10,8 @@ use cotty::core::keys::parse_key_spec;
 use cotty::core::layout::SizePolicy;
 use cotty::core::pty::CommandSpec;
 use cotty::host::embedded::EmbeddedOptions;
-use cotty::host::{HostOptions, RelayChoice, run_headless};
+use cotty::host::headless::session_name;
+use cotty::host::{HostOptions, HostState, RelayChoice, run_headless};
 use cotty::net::known_relays;
 use cotty::net::relay::server::Limits;
 use cotty::net::relay::{Relay, RelayConfig};
@@ -119,7 +120,7 @@ async fn run(mut cli: Cli) -> Result<()> {
                 .unwrap_or_default()
         )
     })?;
-    let app = App::new(dashboard::run::new_state(), &settings, theme, prefix);
+    let app = App::new(HostState::new(session_name()), &settings, theme, prefix);
     dashboard::run(opts, app, cli.socket, shutdown).await
 }
 

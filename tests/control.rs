@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::env::{WAIT, token, wait_prompt};
+use common::env::{WAIT, port_of, token, wait_prompt};
 use common::guest::{GuestOptions, SshGuest};
 use common::proc::Proc;
 use common::wait::wait_until;
@@ -27,13 +27,6 @@ fn out(o: &Output) -> String {
 
 fn err(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn port_of(link: &str) -> u16 {
-    link.split_whitespace()
-        .nth(2)
-        .and_then(|p| p.parse().ok())
-        .expect("ssh -p PORT …")
 }
 
 #[test]

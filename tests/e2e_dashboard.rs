@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::env::{WAIT, token, wait_prompt};
+use common::env::{WAIT, port_of, token, wait_prompt};
 use common::guest::{GuestOptions, SshGuest};
 use common::tmux::Tmux;
 use common::wait::wait_until;
@@ -20,13 +20,6 @@ fn cotty(args: &[&str], runtime: &Path) -> Output {
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
-}
-
-fn port_of(link: &str) -> u16 {
-    let mut words = link.split_whitespace();
-    assert_eq!(words.next(), Some("ssh"), "{link}");
-    assert_eq!(words.next(), Some("-p"), "{link}");
-    words.next().and_then(|p| p.parse().ok()).expect("port")
 }
 
 /// Types `touch FILE` as the guest; returns the file's path.

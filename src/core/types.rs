@@ -78,6 +78,14 @@ impl Access {
         }
     }
 
+    /// A slot for per-access tables, such as which of the two links is switched on.
+    pub fn index(self) -> usize {
+        match self {
+            Access::ReadWrite => 0,
+            Access::ReadOnly => 1,
+        }
+    }
+
     /// The access that is in force once the host's input lock is applied.
     pub fn effective(self, locked: bool) -> Access {
         if locked { Access::ReadOnly } else { self }

@@ -52,14 +52,6 @@ pub enum UplinkState {
     Down(String),
 }
 
-/// A link's index in [`HostState::links_enabled`].
-pub fn link_index(access: Access) -> usize {
-    match access {
-        Access::ReadWrite => 0,
-        Access::ReadOnly => 1,
-    }
-}
-
 /// What the front end must do to carry out a control request.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Effect {
@@ -75,7 +67,7 @@ pub struct HostState {
     pub session_name: String,
     /// The relay's links, once it has answered.
     pub links: Option<Links>,
-    /// Whether the read-write and the read-only link let new guests in.
+    /// Whether each link lets new guests in, by [`Access::index`].
     pub links_enabled: [bool; 2],
     /// The guests, in the order they joined.
     pub guests: Vec<GuestRow>,

@@ -149,6 +149,17 @@ pub fn token(link: &str) -> String {
     user_host.split('@').next().expect("user@host").to_string()
 }
 
+/// The port of `ssh -p PORT USER@HOST`.
+pub fn port_of(link: &str) -> u16 {
+    let mut words = link.split_whitespace();
+    assert_eq!(words.next(), Some("ssh"), "{link}");
+    assert_eq!(words.next(), Some("-p"), "{link}");
+    words
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a port in the link")
+}
+
 /// A short random marker, so a test cannot pass on stale text.
 pub fn marker(prefix: &str) -> String {
     let mut b = [0u8; 6];

@@ -117,7 +117,7 @@ pub struct Room {
     next_id: GuestId,
     /// Whether input is locked.
     locked: bool,
-    /// Links the host switched off: read-write, read-only.
+    /// Links the host switched off, by [`Access::index`].
     links_off: [bool; 2],
     /// The latest notice.
     notice: Option<String>,
@@ -278,7 +278,7 @@ impl Room {
                 self.dirty = true;
             }
             HostMsg::SetLink { access, enabled } => {
-                self.links_off[link_index(access)] = !enabled;
+                self.links_off[access.index()] = !enabled;
             }
             HostMsg::Notice(text) => {
                 self.notice = Some(text);
@@ -294,7 +294,7 @@ impl Room {
     }
 
     async fn join(&mut self, req: JoinRequest, reply: oneshot::Sender<Result<Joined, String>>) {
-        if self.links_off[link_index(req.access)] {
+        if self.links_off[req.access.index()] {
             let _ = reply.send(Err("this link was switched off by the host".into()));
             return;
         }
@@ -368,13 +368,5 @@ impl Room {
         for (_, g) in self.guests.drain() {
             let _ = g.ctl.try_send(GuestCtl::Ended(reason.to_string()));
         }
-    }
-}
-
-/// Which of [`Room::links_off`] a token's access names.
-fn link_index(access: Access) -> usize {
-    match access {
-        Access::ReadWrite => 0,
-        Access::ReadOnly => 1,
     }
 }

@@ -2,7 +2,6 @@
 
 use crate::core::keys::{Key, KeyCode, MouseKind};
 use crate::core::types::Access;
-use crate::host::state::link_index;
 use crate::ui::dashboard::app::{Action, App, Focus, Overlay, Section};
 use crate::ui::dashboard::{sidebar, view};
 use crate::ui::term_input::mouse_from_crossterm;
@@ -120,7 +119,7 @@ impl App {
                     return self.copy_link(self.link_selected);
                 } else if is_char(&key, 'd') {
                     let access = self.link_selected;
-                    let on = !self.host.links_enabled[link_index(access)];
+                    let on = !self.host.links_enabled[access.index()];
                     return vec![Action::SetLink(access, on)];
                 } else if is_char(&key, 'Q') {
                     self.overlay = Some(Overlay::Qr(self.link_selected));
@@ -167,10 +166,7 @@ impl App {
         match self.host.link(access) {
             Some(link) => vec![Action::Copy {
                 text: link.to_string(),
-                what: match access {
-                    Access::ReadWrite => "the read-write ssh link".into(),
-                    Access::ReadOnly => "the read-only ssh link".into(),
-                },
+                what: format!("the {} ssh link", access.label()),
             }],
             None => vec![],
         }

@@ -114,10 +114,7 @@ pub fn qr_lines(text: &str) -> Option<Vec<String>> {
 
 fn qr(app: &App, access: Access, area: Rect, buf: &mut Buffer) {
     let link = app.host.link(access).unwrap_or("");
-    let title = match access {
-        Access::ReadWrite => "read-write link",
-        Access::ReadOnly => "read-only link",
-    };
+    let title = format!("{} link", access.label());
     let Some(lines) = qr_lines(link).filter(|_| !link.is_empty()) else {
         return confirm(app, "No link yet: the relay has not answered.", area, buf);
     };
@@ -130,7 +127,7 @@ fn qr(app: &App, access: Access, area: Rect, buf: &mut Buffer) {
     }
     let rect = centred(area, w, h);
     Clear.render(rect, buf);
-    let block = boxed(app, title);
+    let block = boxed(app, &title);
     let inner = block.inner(rect);
     block.render(rect, buf);
     // Black on white whatever the theme: phone cameras need the contrast.

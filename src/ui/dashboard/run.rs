@@ -4,7 +4,6 @@ use crate::control::server::ControlMsg;
 use crate::core::session::{Notice, ScreenVisitor, SessionCmd, SessionHandle};
 use crate::core::types::Size;
 use crate::host::headless::{CONTROL_QUEUE, ENDED_BY_HOST, KICKED, apply_effect, open_control};
-use crate::host::state::{HostState, link_index};
 use crate::host::{Host, HostOptions};
 use crate::ui::dashboard::app::{Action, App, PaneImage};
 use crate::ui::dashboard::clipboard::Clipboard;
@@ -255,11 +254,8 @@ async fn act(app: &mut App, host: &Host, clipboard: &mut Clipboard, action: Acti
             let _ = send(SessionCmd::Lock(on)).await;
         }
         Action::SetLink(access, enabled) => {
-            app.host.links_enabled[link_index(access)] = enabled;
-            let which = match access {
-                crate::core::types::Access::ReadWrite => "read-write",
-                crate::core::types::Access::ReadOnly => "read-only",
-            };
+            app.host.links_enabled[access.index()] = enabled;
+            let which = access.label();
             app.host.log(if enabled {
                 format!("{which} link switched on")
             } else {
@@ -270,9 +266,4 @@ async fn act(app: &mut App, host: &Host, clipboard: &mut Clipboard, action: Acti
         Action::Quit => return true,
     }
     false
-}
-
-/// A fresh host state for the dashboard.
-pub fn new_state() -> HostState {
-    HostState::new(crate::host::headless::session_name())
 }

@@ -186,11 +186,8 @@ fn draw_link(app: &App, access: Access, rect: Rect, buf: &mut Buffer) {
     let selected = app.link_selected == access;
     let base = item_style(app, Section::Links, selected);
     buf.set_style(rect, base);
-    let enabled = app.host.links_enabled[crate::host::state::link_index(access)];
-    let label = match access {
-        Access::ReadWrite => "ssh, read-write",
-        Access::ReadOnly => "ssh, read-only",
-    };
+    let enabled = app.host.links_enabled[access.index()];
+    let label = format!("ssh, {}", access.label());
     let mut head = vec![
         Span::styled(if selected { "▸ " } else { "  " }, base),
         Span::styled(label, base),
