@@ -2,6 +2,7 @@
 
 pub mod guest;
 pub mod hostlink;
+pub mod limits;
 pub mod pacer;
 pub mod registry;
 pub mod room;

@@ -1,7 +1,7 @@
 //! The relay's listener: host key, limits, one task per connection, and clean shutdown.
 
-use crate::core::types::Size;
 use crate::net::relay::hostlink;
+pub use crate::net::relay::limits::Limits;
 use crate::net::relay::registry::Registry;
 use crate::net::relay::ssh::SshHandler;
 use crate::ui::theme::Theme;
@@ -17,40 +17,6 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
-
-/// Limits that keep one host or guest from taking the relay down.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Open connections, hosts and guests together.
-    pub connections: usize,
-    /// Guests in one session.
-    pub guests_per_session: usize,
-    /// The largest pane a host may announce, per axis.
-    pub max_pane: u16,
-    /// How long a host has to say hello.
-    pub hello_timeout: Duration,
-    /// An ssh connection with no traffic for this long is closed.
-    pub idle_timeout: Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            connections: 50_000,
-            guests_per_session: 64,
-            max_pane: 1000,
-            hello_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(3600),
-        }
-    }
-}
-
-impl Limits {
-    /// Keeps a host-announced size within the limits.
-    pub fn clamp(&self, size: Size) -> Size {
-        Size::new(size.cols.min(self.max_pane), size.rows.min(self.max_pane)).at_least_one()
-    }
-}
 
 /// How a relay is set up.
 #[derive(Debug, Clone)]

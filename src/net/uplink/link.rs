@@ -1,147 +1,18 @@
-//! The host's end of the relay connection: ssh with a pinned relay key, then the protocol.
+//! One connection to a relay: hello and welcome, then frames both ways until either side
+//! ends it.
 //!
 //! [`run`] speaks the protocol over any byte stream, so an in-process relay and a remote one
-//! share this one code path; [`connect_ssh`] provides the stream for a remote relay.
+//! share this one code path.
 
 use crate::core::session::{Outbound, SessionCmd, SessionHandle};
 use crate::net::codec::{FrameReader, FrameWriter};
-use crate::net::known_relays::{self, Verdict};
-use crate::net::proto::{
-    HOST_USER, Hello, HostMsg, Links, PaneGeometry, RelayMsg, UPLINK_SUBSYSTEM,
-};
+use crate::net::proto::{Hello, HostMsg, PaneGeometry, RelayMsg};
+use crate::net::uplink::{UPLINK_QUEUE, UplinkEvent};
 use anyhow::{Context, Result, anyhow, bail};
-use russh::keys::{HashAlg, PublicKeyOrCertificate};
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tracing::info;
-
-/// Messages the session may queue for the relay before output is replaced by a snapshot.
-pub const UPLINK_QUEUE: usize = 32;
-
-/// Where and how to reach a relay.
-#[derive(Debug, Clone)]
-pub struct RelayTarget {
-    /// `HOST:PORT`.
-    pub addr: String,
-    /// The relay key's fingerprint, if pinned on the command line.
-    pub fingerprint: Option<String>,
-    /// The known-relays file for trust on first use.
-    pub known_relays: PathBuf,
-}
-
-/// What the uplink tells the front end.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UplinkEvent {
-    /// The relay accepted the session.
-    Connected(Links),
-    /// A line for the log.
-    Log(String),
-}
-
-/// The ssh client handler: checks the relay's key against the pin or the known-relays file.
-pub struct KeyCheck {
-    /// The target.
-    target: RelayTarget,
-    /// Where to tell the front end about a key stored on first use.
-    events: mpsc::Sender<UplinkEvent>,
-}
-
-impl russh::client::Handler for KeyCheck {
-    type Error = anyhow::Error;
-
-    async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool> {
-        let PublicKeyOrCertificate::PublicKey { key, .. } = key else {
-            bail!(
-                "the relay {} offered a certificate; cotty pins plain keys",
-                self.target.addr
-            );
-        };
-        let got = key.fingerprint(HashAlg::Sha256).to_string();
-        let t = &self.target;
-        if let Some(want) = &t.fingerprint {
-            if *want != got {
-                bail!(
-                    "relay key mismatch for {}: --relay-fingerprint says {want}, the relay has {got}; \
-                     check the fingerprint the relay printed at start",
-                    t.addr
-                );
-            }
-            return Ok(true);
-        }
-        match known_relays::check(&t.known_relays, &t.addr, &got)? {
-            Verdict::Known => Ok(true),
-            Verdict::New => {
-                known_relays::add(&t.known_relays, &t.addr, &got)?;
-                let line = format!(
-                    "relay {} is new: stored its key {got} in {}",
-                    t.addr,
-                    t.known_relays.display()
-                );
-                let _ = self.events.try_send(UplinkEvent::Log(line));
-                Ok(true)
-            }
-            Verdict::Changed { line, expected } => Err(anyhow!(known_relays::changed_message(
-                &t.known_relays,
-                &t.addr,
-                line,
-                &expected,
-                &got
-            ))),
-        }
-    }
-}
-
-/// An open ssh connection to a relay; dropping it closes the connection.
-pub struct SshUplink {
-    /// Keeps the ssh session alive.
-    pub handle: russh::client::Handle<KeyCheck>,
-    /// The subsystem channel that carries the protocol.
-    pub stream: russh::ChannelStream<russh::client::Msg>,
-}
-
-/// Connects to a relay over ssh, checks its key, and opens the uplink subsystem.
-pub async fn connect_ssh(
-    target: &RelayTarget,
-    events: mpsc::Sender<UplinkEvent>,
-) -> Result<SshUplink> {
-    let config = russh::client::Config {
-        nodelay: true,
-        keepalive_interval: Some(Duration::from_secs(30)),
-        ..Default::default()
-    };
-    let handler = KeyCheck {
-        target: target.clone(),
-        events,
-    };
-    let mut handle = russh::client::connect(Arc::new(config), target.addr.as_str(), handler)
-        .await
-        .with_context(|| format!("failed to connect to the relay {}", target.addr))?;
-    let auth = handle
-        .authenticate_none(HOST_USER)
-        .await
-        .context("failed to log in to the relay")?;
-    if !auth.success() {
-        bail!(
-            "the relay {} refused the host login; is it a cotty relay?",
-            target.addr
-        );
-    }
-    let channel = handle
-        .channel_open_session()
-        .await
-        .context("failed to open a channel to the relay")?;
-    channel
-        .request_subsystem(true, UPLINK_SUBSYSTEM)
-        .await
-        .context("failed to start the uplink on the relay")?;
-    Ok(SshUplink {
-        handle,
-        stream: channel.into_stream(),
-    })
-}
 
 impl From<Outbound> for HostMsg {
     fn from(o: Outbound) -> HostMsg {
