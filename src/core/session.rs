@@ -153,8 +153,15 @@ pub enum SessionCmd {
     Visit(ScreenVisitor),
     /// The guests, in the order they joined, with the time of their last input.
     Guests(oneshot::Sender<Vec<GuestRow>>),
-    /// An uplink is ready; output goes to this queue from now on.
-    UplinkUp(mpsc::Sender<Outbound>),
+    /// An uplink is ready; output goes to this queue from now on. The relay's guests replace
+    /// the session's (none after a relay restart), and the session sends its whole state
+    /// again: layout, snapshot, lock, links switched off and access changes.
+    UplinkUp {
+        /// The uplink's queue.
+        out: mpsc::Sender<Outbound>,
+        /// The guests the relay has attached now.
+        guests: Vec<GuestInfo>,
+    },
     /// A copy of the focused pane's screen.
     Screen(oneshot::Sender<vt100::Screen>),
     /// End the session; guests see the reason.
@@ -256,6 +263,9 @@ struct Session {
     changed: watch::Sender<u64>,
     /// Whether every guest is held read-only.
     locked: bool,
+    /// Links the host switched off, by [`Access::index`], so a reconnect switches them off on
+    /// the relay again.
+    links_off: [bool; 2],
     /// The uplink's queue, once there is an uplink.
     out: Option<mpsc::Sender<Outbound>>,
     /// Control messages waiting for room in the uplink queue; output waits behind them.
@@ -290,6 +300,7 @@ pub fn spawn(
         activity: HashMap::new(),
         changed: changed_tx,
         locked: false,
+        links_off: [false; 2],
         out: None,
         pending: VecDeque::new(),
         needs_snapshot: false,

@@ -4,7 +4,10 @@ use super::{GuestRow, Notice, Outbound, Session, SessionCmd};
 use crate::core::keys::{InputModes, encode_key, encode_mouse, encode_paste};
 use crate::core::pty::PtyEvent;
 use crate::core::types::{Access, Size};
+use crate::core::types::{GuestId, GuestInfo};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
 use tokio::sync::mpsc::OwnedPermit;
 use tokio::sync::mpsc::error::TrySendError;
 
@@ -85,7 +88,7 @@ impl Session {
                 let allowed = self
                     .guests
                     .get(&guest)
-                    .is_some_and(|g| g.access.effective(self.locked) == Access::ReadWrite);
+                    .is_some_and(|g| g.access.may_type(self.locked));
                 if allowed && pane == self.pane.id() {
                     if let Some((_, last)) = self.activity.get_mut(&guest) {
                         *last = Some(Instant::now());
@@ -139,9 +142,12 @@ impl Session {
                     self.locked = on;
                     self.queue(Outbound::Lock(on));
                     self.notify(Notice::Locked(on));
+                    // Locked guests do not count for the shared size.
+                    self.apply_size();
                 }
             }
             SessionCmd::SetLink { access, enabled } => {
+                self.links_off[access.index()] = !enabled;
                 self.queue(Outbound::SetLink { access, enabled });
             }
             SessionCmd::Visit(visitor) => {
@@ -167,20 +173,70 @@ impl Session {
                 rows.sort_by_key(|r| r.info.id);
                 let _ = reply.send(rows);
             }
-            SessionCmd::UplinkUp(out) => {
-                // A new relay connection starts from a clean mirror.
-                self.out = Some(out);
-                self.pending.clear();
-                if self.locked {
-                    self.pending.push_back(Outbound::Lock(true));
-                }
-                self.needs_snapshot = true;
-            }
+            SessionCmd::UplinkUp { out, guests } => self.uplink_up(out, guests),
             SessionCmd::Screen(reply) => {
                 let _ = reply.send(self.pane.screen().clone());
             }
             SessionCmd::End(_) => {}
         }
+    }
+
+    /// Takes a new relay connection: the relay's guests replace ours, and the whole state goes
+    /// up again, since the relay may have lost it (a restart) or missed changes (while away).
+    fn uplink_up(&mut self, out: mpsc::Sender<Outbound>, guests: Vec<GuestInfo>) {
+        self.out = Some(out);
+        self.pending.clear();
+        let relay: HashMap<GuestId, GuestInfo> = guests.into_iter().map(|g| (g.id, g)).collect();
+        let gone: Vec<GuestId> = self
+            .guests
+            .keys()
+            .filter(|id| !relay.contains_key(id))
+            .copied()
+            .collect();
+        for id in gone {
+            if let Some(info) = self.guests.remove(&id) {
+                self.activity.remove(&id);
+                self.notify(Notice::GuestLeft(info));
+            }
+        }
+        let mut ids: Vec<GuestId> = relay.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            let Some(theirs) = relay.get(&id).cloned() else {
+                continue;
+            };
+            match self.guests.get_mut(&id) {
+                // The host is authoritative for access; the relay learns what it missed.
+                Some(ours) => {
+                    ours.size = theirs.size;
+                    if ours.access != theirs.access {
+                        let access = ours.access;
+                        self.pending
+                            .push_back(Outbound::SetAccess { guest: id, access });
+                    }
+                }
+                None => {
+                    self.activity.insert(id, (Instant::now(), None));
+                    self.guests.insert(id, theirs.clone());
+                    self.notify(Notice::GuestJoined(theirs));
+                }
+            }
+        }
+        if self.locked {
+            self.pending.push_back(Outbound::Lock(true));
+        }
+        for access in [Access::ReadWrite, Access::ReadOnly] {
+            if self.links_off[access.index()] {
+                self.pending.push_back(Outbound::SetLink {
+                    access,
+                    enabled: false,
+                });
+            }
+        }
+        // The layout and a snapshot go up after the control messages: the relay's mirror
+        // starts from the current screen.
+        self.needs_snapshot = true;
+        self.apply_size();
     }
 
     /// Tells guests the session is over and waits briefly for the message to go up.
@@ -267,10 +323,11 @@ impl Session {
 
     /// Recomputes the shared size from the host and the read-write guests, and applies it.
     fn apply_size(&mut self) {
+        let locked = self.locked;
         let guests = self
             .guests
             .values()
-            .filter(|g| g.access == Access::ReadWrite)
+            .filter(|g| g.access.may_resize(locked))
             .map(|g| g.size);
         let size: Size = self.cfg.policy.compute(self.cfg.host_size, guests);
         match self.pane.resize(size) {

@@ -54,7 +54,12 @@ async fn a_full_uplink_gets_a_snapshot_instead_of_the_skipped_output() {
     let (h, _task) = spawn(sh(script), ntx).expect("spawn");
     // A tiny queue that nobody reads while the program prints.
     let (tx, mut rx) = mpsc::channel(2);
-    h.send(SessionCmd::UplinkUp(tx)).await.expect("send");
+    h.send(SessionCmd::UplinkUp {
+        out: tx,
+        guests: Vec::new(),
+    })
+    .await
+    .expect("send");
     wait_for_screen(&h, "END-MARK").await;
 
     let mut size = None;
@@ -200,7 +205,12 @@ async fn losing_the_uplink_with_a_snapshot_owed_does_not_spin() {
     let (ntx, _nrx) = mpsc::channel(64);
     let (h, task) = spawn(sh("exec sleep 30"), ntx).expect("spawn");
     let (tx, rx) = mpsc::channel(1);
-    h.send(SessionCmd::UplinkUp(tx)).await.expect("send");
+    h.send(SessionCmd::UplinkUp {
+        out: tx,
+        guests: Vec::new(),
+    })
+    .await
+    .expect("send");
     // The uplink goes away while a layout and a snapshot are still owed to it.
     drop(rx);
     // A spinning actor never yields, so on this one-thread runtime nothing else would run.

@@ -90,6 +90,19 @@ impl Access {
     pub fn effective(self, locked: bool) -> Access {
         if locked { Access::ReadOnly } else { self }
     }
+
+    /// Whether a guest with this access may send input (keys, paste, mouse) to the program
+    /// while the lock is `locked`. The relay and the host both decide with this one method.
+    pub fn may_type(self, locked: bool) -> bool {
+        self.effective(locked) == Access::ReadWrite
+    }
+
+    /// Whether a guest with this access may change the shared size while the lock is
+    /// `locked`: only those that may type, so a locked or read-only guest cannot resize the
+    /// program under the others.
+    pub fn may_resize(self, locked: bool) -> bool {
+        self.may_type(locked)
+    }
 }
 
 /// How a guest reached the relay.
@@ -148,5 +161,8 @@ mod tests {
         assert_eq!(Access::ReadWrite.effective(true), Access::ReadOnly);
         assert_eq!(Access::ReadWrite.effective(false), Access::ReadWrite);
         assert_eq!(Access::ReadOnly.effective(false), Access::ReadOnly);
+        assert!(Access::ReadWrite.may_type(false) && Access::ReadWrite.may_resize(false));
+        assert!(!Access::ReadWrite.may_type(true) && !Access::ReadWrite.may_resize(true));
+        assert!(!Access::ReadOnly.may_type(false) && !Access::ReadOnly.may_resize(false));
     }
 }

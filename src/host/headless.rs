@@ -2,10 +2,10 @@
 
 use crate::control::server::{self, ControlMsg, ControlSocket};
 use crate::core::session::{Notice, SessionCmd};
-use crate::host::state::{Effect, HostState, notice_line};
+use crate::host::state::{Effect, HostState, notice_line, state_line};
 use crate::host::{Host, HostOptions};
-use crate::net::uplink::UplinkEvent;
-use anyhow::{Context, Result, anyhow};
+use crate::net::uplink::{LinkState, UplinkEvent};
+use anyhow::{Result, anyhow};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use tokio::sync::mpsc;
@@ -80,22 +80,30 @@ pub async fn run_headless(
     tokio::spawn(control.serve(ctl_tx, stop.clone()));
     let result = loop {
         tokio::select! {
-            ev = host.events.recv() => match ev {
-                Some(ev) => {
-                    match &ev {
-                        UplinkEvent::Connected(links) => {
+            Some(ev) = host.events.recv() => {
+                match &ev {
+                    UplinkEvent::Connected { links, resumed } => {
+                        if *resumed && state.links.as_ref() == Some(links) {
+                            say("relay connection back: the links are unchanged");
+                        } else {
                             say(&format!("ssh session: {}", links.ssh));
                             say(&format!("ssh session read only: {}", links.ssh_ro));
                         }
-                        UplinkEvent::Log(line) => say(line),
                     }
-                    state.on_uplink(ev);
+                    UplinkEvent::State(LinkState::Refused(why)) if state.links.is_none() => {
+                        // Refused before anything was shared, for a reason no retry can
+                        // change: a configuration error, said at once.
+                        break Err(anyhow!("{why}"));
+                    }
+                    UplinkEvent::State(st) => {
+                        if let Some(line) = state_line(st) {
+                            say(&line);
+                        }
+                    }
+                    UplinkEvent::Log(line) => say(line),
                 }
-                None => {
-                    let r = (&mut host.uplink).await.context("the uplink task failed")?;
-                    break r.and(Err(anyhow!("the relay connection ended")));
-                }
-            },
+                state.on_uplink(ev);
+            }
             n = host.notices.recv() => {
                 let Some(n) = n else { break Ok(()) };
                 if let Some(line) = notice_line(&n) {
@@ -105,10 +113,6 @@ pub async fn run_headless(
                 if matches!(n, Notice::Ended(_)) {
                     break Ok(());
                 }
-            }
-            r = &mut host.uplink => {
-                let r = r.context("the uplink task failed")?;
-                break r.and(Err(anyhow!("the relay connection ended")));
             }
             Some(msg) = ctl_rx.recv() => {
                 if let Some(effect) = state.answer(msg.request, msg.reply)

@@ -1,4 +1,5 @@
-//! Starting a host: the session, the relay (built in or dialled over ssh) and the uplink.
+//! Starting a host: the session, the relay (built in or dialled over ssh) and the uplink
+//! supervisor.
 
 use crate::core::layout::SizePolicy;
 use crate::core::pty::CommandSpec;
@@ -6,8 +7,8 @@ use crate::core::session::{self, Notice, SessionCmd, SessionConfig, SessionHandl
 use crate::core::types::Size;
 use crate::host::embedded::{EmbeddedOptions, EmbeddedRelay};
 use crate::net::proto::{Hello, Links};
-use crate::net::uplink::{self, RelayTarget, UplinkEvent};
-use anyhow::{Result, anyhow};
+use crate::net::uplink::{Dialer, LinkState, RelayTarget, Uplink, UplinkEvent};
+use anyhow::{Result, anyhow, bail};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -36,16 +37,17 @@ pub struct HostOptions {
     pub respawn: bool,
 }
 
-/// A running host: its session, the uplink task, and the built-in relay if there is one.
+/// A running host: its session, the uplink supervisor, and the built-in relay if there is one.
 pub struct Host {
     /// Commands into the session.
     pub session: SessionHandle,
     /// What the session reports.
     pub notices: mpsc::Receiver<Notice>,
-    /// What the uplink reports.
+    /// What the uplink reports: links, state changes and log lines. It never ends by itself
+    /// while the session runs: the supervisor reconnects for as long as it takes.
     pub events: mpsc::Receiver<UplinkEvent>,
-    /// The uplink; it ends with an error when the relay goes away.
-    pub uplink: JoinHandle<Result<()>>,
+    /// The uplink supervisor; [`Host::shutdown`] stops it.
+    uplink: Uplink,
     /// The session task; it ends when the session does.
     pub session_task: JoinHandle<Result<()>>,
     /// The built-in relay, if this host runs one.
@@ -53,7 +55,7 @@ pub struct Host {
 }
 
 impl Host {
-    /// Starts the relay if it is built in, the program, and the uplink.
+    /// Starts the relay if it is built in, the program, and the uplink supervisor.
     pub async fn start(opts: HostOptions) -> Result<Host> {
         let (notice_tx, notices) = mpsc::channel(256);
         let (ev_tx, events) = mpsc::channel(64);
@@ -64,38 +66,27 @@ impl Host {
             host_size: opts.host_size,
         };
         let hello = Hello::new(concat!("cotty ", env!("CARGO_PKG_VERSION")));
-        let (session, session_task, uplink, embedded) = match opts.relay {
-            RelayChoice::Remote(target) => {
-                let link = uplink::connect_ssh(&target, ev_tx.clone()).await?;
-                let (session, task) = session::spawn(cfg, notice_tx)?;
-                let s = session.clone();
-                let uplink = tokio::spawn(async move {
-                    // The ssh connection lives as long as this task.
-                    let uplink::SshUplink { stream, handle } = link;
-                    let r = uplink::run(stream, hello, s, ev_tx).await;
-                    drop(handle);
-                    r
-                });
-                (session, task, uplink, None)
-            }
+        let (dialer, embedded) = match opts.relay {
+            RelayChoice::Remote(target) => (Dialer::Remote(target), None),
             RelayChoice::Embedded(e) => {
                 let relay = EmbeddedRelay::start(&e).await?;
                 let _ = ev_tx.try_send(UplinkEvent::Log(format!(
                     "built-in relay listening on {}, key {}",
                     relay.addr, relay.fingerprint
                 )));
-                let (session, task) = match session::spawn(cfg, notice_tx) {
-                    Ok(s) => s,
-                    Err(err) => {
-                        relay.stop().await;
-                        return Err(err);
-                    }
-                };
-                let stream = relay.local.connect();
-                let uplink = tokio::spawn(uplink::run(stream, hello, session.clone(), ev_tx));
-                (session, task, uplink, Some(relay))
+                (Dialer::Local(relay.local.clone()), Some(relay))
             }
         };
+        let (session, session_task) = match session::spawn(cfg, notice_tx) {
+            Ok(s) => s,
+            Err(err) => {
+                if let Some(relay) = embedded {
+                    relay.stop().await;
+                }
+                return Err(err);
+            }
+        };
+        let uplink = Uplink::spawn(dialer, hello, session.clone(), ev_tx);
         Ok(Host {
             session,
             notices,
@@ -106,7 +97,8 @@ impl Host {
         })
     }
 
-    /// Waits for the relay's links, passing on log lines that come first.
+    /// Waits for the relay's links, passing over the events that come first. Fails if the
+    /// relay refuses the host for good, or after `timeout`.
     pub async fn links(&mut self, timeout: Duration) -> Result<Links> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
@@ -114,24 +106,19 @@ impl Host {
                 .await
                 .map_err(|_| anyhow!("the relay did not answer within {timeout:?}"))?;
             match ev {
-                Some(UplinkEvent::Connected(links)) => return Ok(links),
-                Some(UplinkEvent::Log(_)) => {}
-                None => {
-                    let err = (&mut self.uplink).await;
-                    return Err(match err {
-                        Ok(Err(e)) => e,
-                        Ok(Ok(())) => anyhow!("the uplink ended"),
-                        Err(e) => anyhow!("the uplink task failed: {e}"),
-                    });
-                }
+                Some(UplinkEvent::Connected { links, .. }) => return Ok(links),
+                Some(UplinkEvent::State(LinkState::Refused(why))) => bail!(why),
+                Some(_) => {}
+                None => bail!("the uplink ended before the relay answered"),
             }
         }
     }
 
     /// Ends the session: guests see `reason`, the uplink closes, the built-in relay stops.
-    pub async fn shutdown(mut self, reason: &str) {
+    /// Safe to call twice; the second call does nothing.
+    pub async fn shutdown(&mut self, reason: &str) {
         let _ = self.session.send(SessionCmd::End(reason.to_string())).await;
-        let _ = tokio::time::timeout(Duration::from_secs(3), &mut self.uplink).await;
+        self.uplink.stop(Duration::from_secs(3)).await;
         if let Some(relay) = self.embedded.take() {
             relay.stop().await;
         }

@@ -8,7 +8,7 @@ use crate::control::{Reply, Request};
 use crate::core::session::{GuestRow, Notice};
 use crate::core::types::{Access, GuestId, GuestInfo};
 use crate::net::proto::Links;
-use crate::net::uplink::UplinkEvent;
+use crate::net::uplink::{LinkState, UplinkEvent};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -24,6 +24,7 @@ pub const FORMAT_VARIABLES: &[&str] = &[
     "session",
     "guests",
     "locked",
+    "relay_state",
     "tmate_ssh",
     "tmate_ssh_ro",
     "tmate_web",
@@ -39,17 +40,6 @@ pub struct LogLine {
     pub text: String,
     /// Whether it reports a failure.
     pub error: bool,
-}
-
-/// The relay connection, as the status bar shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UplinkState {
-    /// Waiting for the relay's welcome.
-    Connecting,
-    /// The links work.
-    Up,
-    /// The connection is gone, and why.
-    Down(String),
 }
 
 /// What the front end must do to carry out a control request.
@@ -73,8 +63,8 @@ pub struct HostState {
     pub guests: Vec<GuestRow>,
     /// Whether every guest is held read-only.
     pub locked: bool,
-    /// The relay connection.
-    pub uplink: UplinkState,
+    /// The relay connection, as the uplink supervisor last reported it.
+    pub uplink: LinkState,
     /// The log, oldest first.
     pub log: VecDeque<LogLine>,
     /// `wait-ready` callers waiting for the links.
@@ -97,7 +87,7 @@ impl HostState {
             links_enabled: [true, true],
             guests: Vec::new(),
             locked: false,
-            uplink: UplinkState::Connecting,
+            uplink: LinkState::Connecting,
             log: VecDeque::new(),
             waiting: Vec::new(),
             clock: local_time,
@@ -150,31 +140,52 @@ impl HostState {
         })
     }
 
-    /// Applies an uplink event.
+    /// Applies an uplink event: links, a state change, or a log line.
     pub fn on_uplink(&mut self, ev: UplinkEvent) {
         match ev {
-            UplinkEvent::Connected(links) => {
-                self.log(format!("ssh link: {}", links.ssh));
-                self.log(format!("ssh link, read only: {}", links.ssh_ro));
-                self.uplink = UplinkState::Up;
+            UplinkEvent::Connected { links, resumed } => {
+                let same = self.links.as_ref() == Some(&links);
+                match (&self.links, resumed && same) {
+                    (Some(_), true) => self.log("relay connection back: the links are unchanged"),
+                    (Some(_), false) => {
+                        self.error("the relay gave new links; hand them out again");
+                        self.log_links(&links);
+                    }
+                    (None, _) => self.log_links(&links),
+                }
+                self.uplink = LinkState::Up;
                 self.links = Some(links);
                 for w in self.waiting.drain(..) {
                     let _ = w.send(Reply::ok(""));
                 }
             }
+            UplinkEvent::State(state) => {
+                if let Some(line) = state_line(&state) {
+                    match state {
+                        LinkState::Refused(_) => self.error(line),
+                        _ => self.log(line),
+                    }
+                }
+                if let LinkState::Refused(why) = &state {
+                    for w in self.waiting.drain(..) {
+                        let _ = w.send(Reply::err(format!("the relay refused this host: {why}")));
+                    }
+                }
+                self.uplink = state;
+            }
             UplinkEvent::Log(line) => self.log(line),
         }
     }
 
-    /// Records that the relay connection ended.
-    pub fn uplink_down(&mut self, why: String) {
-        self.error(format!("relay connection lost: {why}"));
-        self.uplink = UplinkState::Down(why);
-        for w in self.waiting.drain(..) {
-            let _ = w.send(Reply::err(
-                "the relay connection was lost before the links came",
-            ));
-        }
+    fn log_links(&mut self, links: &Links) {
+        self.log(format!("ssh link: {}", links.ssh));
+        self.log(format!("ssh link, read only: {}", links.ssh_ro));
+    }
+
+    /// Whether the guest list is only what the host last knew: the relay is away, so the
+    /// guests are waiting, and the real list comes with the resume.
+    pub fn guests_waiting(&self) -> bool {
+        self.links.is_some() && self.uplink != LinkState::Up
     }
 
     /// Applies a notice from the session and logs it.
@@ -287,6 +298,7 @@ impl HostState {
                 "session" => self.session_name.clone(),
                 "guests" => format!("{} ({rw} rw, {ro} ro)", rw + ro),
                 "locked" => (if self.locked { "1" } else { "0" }).to_string(),
+                "relay_state" => self.uplink.name().to_string(),
                 _ => return None,
             })
         })
@@ -325,6 +337,40 @@ pub fn guest_line(g: &GuestRow, locked: bool, now: Instant) -> String {
         i.size,
         fmt_idle(idle(g, now))
     )
+}
+
+/// The log line for a state change of the relay connection; `cotty -F` prints the same lines.
+pub fn state_line(state: &LinkState) -> Option<String> {
+    Some(match state {
+        LinkState::Connecting => "relay: connecting".to_string(),
+        LinkState::Up => return None,
+        LinkState::Reconnecting {
+            attempt,
+            next_in,
+            why,
+        } => format!(
+            "relay connection lost ({why}); {}",
+            reconnect_text(*attempt, *next_in)
+        ),
+        LinkState::Refused(why) => {
+            format!("the relay refused this host: {why}; the shell keeps running unshared")
+        }
+    })
+}
+
+/// "reconnecting (attempt 3, next in 4 s)", as the status bar and the log say it.
+pub fn reconnect_text(attempt: u32, next_in: Duration) -> String {
+    let secs = next_in.as_secs_f64();
+    if secs < 0.05 {
+        format!("reconnecting (attempt {attempt}, now)")
+    } else if secs < 10.0 {
+        format!("reconnecting (attempt {attempt}, next in {secs:.1} s)")
+    } else {
+        format!(
+            "reconnecting (attempt {attempt}, next in {} s)",
+            next_in.as_secs()
+        )
+    }
 }
 
 /// The log line for a notice, if any; `cotty -F` prints the same lines.

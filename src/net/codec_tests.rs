@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::core::types::{Access, GuestInfo, Size, Via};
-use crate::net::proto::{HostMsg, Links, PaneGeometry, RelayMsg};
+use crate::net::proto::{HostMsg, Links, PaneGeometry, RejectKind, RelayMsg, Resume};
 
 fn all_host_msgs() -> Vec<HostMsg> {
     let mut hello = Hello::new("cotty test");
@@ -41,6 +41,7 @@ fn all_host_msgs() -> Vec<HostMsg> {
             reason: "session ended by host".into(),
         },
         HostMsg::Ping(42),
+        HostMsg::Pong(43),
     ]
 }
 
@@ -53,11 +54,23 @@ fn all_relay_msgs() -> Vec<RelayMsg> {
                 web: None,
                 web_ro: Some("http://b/t/ro-a".into()),
             },
-            resume_secret: "s".into(),
+            resume: Resume {
+                session: "sess".into(),
+                rw: "a".into(),
+                ro: "ro-a".into(),
+                secret: "s".into(),
+            },
+            resumed: true,
+            guests: Vec::new(),
         },
         RelayMsg::Reject {
             reason: "no".into(),
+            kind: RejectKind::Final,
         },
+        RelayMsg::Closing {
+            reason: "restarting".into(),
+        },
+        RelayMsg::Ping(7),
         RelayMsg::GuestJoined(GuestInfo {
             id: 1,
             via: Via::Ssh,

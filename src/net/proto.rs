@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// The protocol version this build speaks. A peer with another version is rejected with a
 /// message that says which side to upgrade.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The ssh user name a host logs in to the relay with. It cannot be a session token,
 /// since tokens are base62 only.
@@ -33,8 +33,34 @@ pub struct Hello {
     pub api_key: Option<String>,
     /// Public keys (authorized_keys lines) allowed to join; `None` lets anyone with the link.
     pub authorized_keys: Option<Vec<String>>,
-    /// The secret of an earlier session to resume after a reconnect (later).
-    pub resume: Option<String>,
+    /// An earlier session to take up again after a reconnect, with its proof.
+    pub resume: Option<Resume>,
+}
+
+/// What a host presents to take up its session again: on the same relay after a dropped
+/// link, or on a restarted relay that has lost its memory and checks the secret instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resume {
+    /// The session's id, as the relay gave it in [`RelayMsg::Welcome`].
+    pub session: String,
+    /// The read-write token, so the links stay the same.
+    pub rw: String,
+    /// The read-only token.
+    pub ro: String,
+    /// `HMAC-SHA256(relay secret, session, rw, ro)` in hex: only the relay can make it.
+    pub secret: String,
+}
+
+/// Why a relay refused a host, so the host knows whether trying again can help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum RejectKind {
+    /// Something may change: the relay is busy or shutting down. Try again later.
+    #[default]
+    Retry,
+    /// The resume was refused; a new session (with new links) may still be registered.
+    Resume,
+    /// No retry can change it (protocol version, host key not allowed).
+    Final,
 }
 
 impl Hello {
@@ -141,6 +167,8 @@ pub enum HostMsg {
     },
     /// Keep-alive and round-trip probe; answered by [`RelayMsg::Pong`] with the same value.
     Ping(u64),
+    /// Answers [`RelayMsg::Ping`].
+    Pong(u64),
 }
 
 /// Relay to host.
@@ -150,14 +178,30 @@ pub enum RelayMsg {
     Welcome {
         /// The links to hand to guests.
         links: Links,
-        /// A secret that lets the host resume this session after a reconnect.
-        resume_secret: String,
+        /// What lets the host resume this session after a reconnect; its `secret` is the
+        /// resume secret.
+        resume: Resume,
+        /// Whether an earlier session was taken up again (same links), or a new one made.
+        resumed: bool,
+        /// The guests attached now: none for a new session, the waiting ones on a resume.
+        #[serde(default)]
+        guests: Vec<GuestInfo>,
     },
     /// The host is refused; the reason is meant for a person.
     Reject {
         /// Why, and what to do.
         reason: String,
+        /// Whether a retry can help.
+        #[serde(default)]
+        kind: RejectKind,
     },
+    /// The relay is going away (restart or shutdown); the host should reconnect.
+    Closing {
+        /// Shown in the host's log.
+        reason: String,
+    },
+    /// Keep-alive probe from the relay; answered by [`HostMsg::Pong`].
+    Ping(u64),
     /// A guest joined.
     GuestJoined(GuestInfo),
     /// A guest left.

@@ -7,7 +7,7 @@
 use crate::core::types::{Access, Size, Via};
 use crate::net::relay::pacer::{self, Pacer};
 use crate::net::relay::registry::Entry;
-use crate::net::relay::room::{GuestCtl, JoinRequest, RoomCmd, RoomView};
+use crate::net::relay::room::{GuestCtl, JoinRequest, RELAY_RESTARTING, RoomCmd, RoomView};
 use crate::net::relay::server::Shared;
 use crate::net::relay::ssh::fmt_peer;
 use crate::ui::guest_view::{GuestRenderer, GuestStatus};
@@ -22,6 +22,10 @@ use tracing::info;
 
 /// The prefix key a guest presses before `d` to detach (C-b, as in tmux and tmate).
 const PREFIX: u8 = 0x02;
+/// The status line while the host is away or silent; the last screen stays.
+pub const HOST_RECONNECTING: &str = "host reconnecting…";
+/// How long a line for one guest alone (such as "input paused") stays on its status line.
+const OWN_NOTICE_FOR: Duration = Duration::from_secs(3);
 
 /// What the ssh handler learned about a guest before its shell started.
 #[derive(Debug, Clone)]
@@ -121,7 +125,8 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
         .await;
         return;
     };
-    let mut renderer = GuestRenderer::new(term);
+    let limits = shared.limits;
+    let mut renderer = GuestRenderer::new(limits.clamp(term));
     let req = JoinRequest {
         via: setup.via,
         name: setup.fingerprint.as_deref().map(short_fingerprint),
@@ -150,6 +155,8 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
     let mut pending = true;
     let mut pacer = Pacer::new(Instant::now());
     let mut farewell = String::new();
+    // A line for this guest alone, and until when it shows.
+    let mut own_notice: Option<(String, Instant)> = None;
     if tx.data_bytes(renderer.start()).await.is_err() {
         let _ = room.send(RoomCmd::Leave(id)).await;
         return;
@@ -167,18 +174,35 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
         if pending && next_frame <= now {
             pending = false;
             let view: Arc<RoomView> = joined.view.borrow_and_update().clone();
+            own_notice = own_notice.filter(|(_, until)| *until > now);
+            let message = match &own_notice {
+                Some((text, _)) => Some(text.as_str()),
+                None if view.host_away => Some(HOST_RECONNECTING),
+                None => view.notice.as_deref(),
+            };
             let status = GuestStatus {
                 session: &joined.label,
                 access,
                 locked: view.locked,
                 guests: view.guests,
-                message: view.notice.as_deref(),
+                message,
             };
             let bytes = renderer.frame(&view.screen, &status, &shared.theme);
             // Waiting here for the guest's window is the backpressure: meanwhile the room
-            // keeps publishing, and the next frame takes only the newest view.
-            if tx.data_bytes(bytes).await.is_err() {
-                break;
+            // keeps publishing, and the next frame takes only the newest view. A guest that
+            // takes nothing for the stall timeout is dropped, so its buffers are freed.
+            match tokio::time::timeout(limits.guest_stall_timeout, tx.data_bytes(bytes)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(_)) => break,
+                Err(_) => {
+                    info!(
+                        "guest {id} from {} took no frame for {:?}; dropped",
+                        fmt_peer(setup.addr),
+                        limits.guest_stall_timeout
+                    );
+                    let _ = room.send(RoomCmd::Leave(id)).await;
+                    return;
+                }
             }
             pacer.take(Instant::now(), cost);
             continue;
@@ -190,6 +214,10 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
             ctl = joined.ctl.recv() => match ctl {
                 Some(GuestCtl::Access(a)) => {
                     access = a;
+                    pending = true;
+                }
+                Some(GuestCtl::Notice(text)) => {
+                    own_notice = Some((text, Instant::now() + OWN_NOTICE_FOR));
                     pending = true;
                 }
                 Some(GuestCtl::Kicked(reason)) => {
@@ -217,7 +245,8 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
                     }
                 }
                 Some(ChannelMsg::WindowChange { col_width, row_height, .. }) => {
-                    renderer.resize(Size::new(col_width.clamp(1, 1000) as u16, row_height.clamp(2, 1000) as u16));
+                    let term = Size::new(col_width.clamp(1, 1000) as u16, row_height.clamp(2, 1000) as u16);
+                    renderer.resize(limits.clamp(term));
                     let _ = room.send(RoomCmd::Resize(id, renderer.pane_area())).await;
                     pending = true;
                 }
@@ -233,8 +262,12 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
             }
             // The frame itself is drawn at the top of the loop.
             _ = sleep_until(next_frame), if pending => {}
+            // A passing line of this guest's own has run out: draw without it.
+            _ = sleep_until(own_notice.as_ref().map_or(now, |(_, until)| *until)), if own_notice.is_some() && !pending => {
+                pending = true;
+            }
             _ = shared.shutdown.cancelled() => {
-                farewell = "cotty: the relay is shutting down".into();
+                farewell = format!("cotty: {RELAY_RESTARTING}");
                 break;
             }
         }

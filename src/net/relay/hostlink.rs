@@ -1,22 +1,55 @@
-//! The relay's end of a host connection: hello, registration, and frames to and from the room.
+//! The relay's end of a host connection: hello, a new or resumed session, then frames to and
+//! from the room, with pings both ways so a silent link is found.
 
 use crate::net::codec::{FrameReader, FrameWriter, check_version};
-use crate::net::proto::{HostMsg, Links, RelayMsg};
-use crate::net::relay::registry::new_token;
-use crate::net::relay::room::{Room, RoomCmd};
+use crate::net::proto::{Hello, HostMsg, Links, RejectKind, RelayMsg, Resume};
+use crate::net::relay::registry::{RegisterError, Tokens, new_token};
+use crate::net::relay::room::{Attached, Room, RoomCmd, RoomSetup};
 use crate::net::relay::server::Shared;
 use crate::net::relay::ssh::fmt_peer;
+use crate::net::uplink::link::{DEAD_AFTER, PING_EVERY};
 use anyhow::{Context, Result, anyhow, bail};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 use tracing::{info, warn};
 
-/// Messages waiting for the host's connection.
+/// Messages waiting for the host's connection; a host that lets more pile up is let go.
 const HOST_QUEUE: usize = 1024;
 /// Host messages waiting for the room.
 const ROOM_QUEUE: usize = 256;
+
+/// A refusal to send the host before closing.
+struct Refusal {
+    /// Shown to the host's user.
+    reason: String,
+    /// Whether a retry can help.
+    kind: RejectKind,
+}
+
+impl Refusal {
+    fn new(kind: RejectKind, reason: impl Into<String>) -> Refusal {
+        Refusal {
+            reason: reason.into(),
+            kind,
+        }
+    }
+}
+
+/// A session the host may now speak to.
+struct Session {
+    /// The room's queue.
+    room: mpsc::Sender<RoomCmd>,
+    /// The tokens (and so the links).
+    tokens: Tokens,
+    /// The session's id.
+    id: String,
+    /// Whether the host's earlier session was taken up again.
+    resumed: bool,
+}
 
 /// Serves one host over any byte stream: an ssh channel, or an in-memory pipe.
 pub async fn serve<S>(stream: S, shared: Arc<Shared>, peer: Option<SocketAddr>) -> Result<()>
@@ -35,82 +68,247 @@ where
     let hello = match first.next() {
         Some(HostMsg::Hello(h)) => h,
         _ => {
-            let reason = "the first message must be Hello; is this a cotty host?".to_string();
-            let _ = writer
-                .send(&RelayMsg::Reject {
-                    reason: reason.clone(),
-                })
-                .await;
+            let reason = "the first message must be Hello; is this a cotty host?";
+            let _ = writer.send(&reject(RejectKind::Final, reason)).await;
             bail!(reason);
         }
     };
     if let Err(e) = check_version(&hello) {
-        let _ = writer
-            .send(&RelayMsg::Reject {
-                reason: e.to_string(),
-            })
-            .await;
+        let _ = writer.send(&reject(RejectKind::Final, e.to_string())).await;
         return Err(e.into());
     }
+    // Counted while this connection hosts; the embedded relay's own host is not counted.
+    let _slot = match peer {
+        Some(p) => {
+            let max = shared.limits.sessions_per_ip;
+            match shared.registry.host_slot(p.ip(), max) {
+                Some(slot) => Some(slot),
+                None => {
+                    let reason = format!(
+                        "your address hosts {max} sessions already, the most this relay allows; \
+                         end one first"
+                    );
+                    warn!("host {} refused: {reason}", fmt_peer(peer));
+                    let _ = writer.send(&reject(RejectKind::Retry, &reason)).await;
+                    bail!(reason);
+                }
+            }
+        }
+        None => None,
+    };
 
     let (host_tx, mut host_rx) = mpsc::channel::<RelayMsg>(HOST_QUEUE);
-    let (room_tx, room_rx) = mpsc::channel::<RoomCmd>(ROOM_QUEUE);
-    let tokens = shared.registry.register(room_tx.clone());
-    let label: String = new_token().chars().take(6).collect();
-    let room = Room::new(label.clone(), host_tx, shared.limits);
-    shared.tasks.spawn(room.run(room_rx));
-    let links = Links {
-        ssh: shared.ssh_link(&tokens.rw),
-        ssh_ro: shared.ssh_link(&tokens.ro),
-        web: None,
-        web_ro: None,
+    let (session, attached) = match open_session(&shared, &hello).await {
+        Ok(s) => match attach(&s.room, host_tx).await {
+            Some(a) => (s, a),
+            None => {
+                let r = Refusal::new(RejectKind::Retry, "the session just ended; try again");
+                let _ = writer.send(&reject(r.kind, &r.reason)).await;
+                bail!(r.reason);
+            }
+        },
+        Err(r) => {
+            warn!("host {} refused: {}", fmt_peer(peer), r.reason);
+            let _ = writer.send(&reject(r.kind, &r.reason)).await;
+            bail!(r.reason);
+        }
     };
+    let label: String = session.id.chars().take(6).collect();
+    let epoch = attached.epoch;
+    let room_tx = session.room.clone();
     info!(
-        "host {} ({}) registered session {label}",
+        "host {} ({}) {} session {label}",
         fmt_peer(peer),
-        hello.client
+        hello.client,
+        if session.resumed {
+            "resumed"
+        } else {
+            "registered"
+        }
     );
+    let tokens = &session.tokens;
     let welcome = RelayMsg::Welcome {
-        links,
-        resume_secret: new_token(),
+        links: Links {
+            ssh: shared.ssh_link(&tokens.rw),
+            ssh_ro: shared.ssh_link(&tokens.ro),
+            web: None,
+            web_ro: None,
+        },
+        resume: Resume {
+            secret: shared.resume_key.sign(&session.id, &tokens.rw, &tokens.ro),
+            session: session.id.clone(),
+            rw: tokens.rw.clone(),
+            ro: tokens.ro.clone(),
+        },
+        resumed: session.resumed,
+        guests: attached.guests,
     };
 
+    // Milliseconds since `start` at which the host was last heard from.
+    let start = Instant::now();
+    let heard = AtomicU64::new(0);
+    let shutdown = shared.shutdown.clone();
     let writing = async move {
         writer.send(&welcome).await?;
-        while let Some(msg) = host_rx.recv().await {
-            writer.push(&msg).await?;
-            while let Ok(more) = host_rx.try_recv() {
-                writer.push(&more).await?;
+        let mut ping = tokio::time::interval(PING_EVERY);
+        let mut n = 0u64;
+        loop {
+            tokio::select! {
+                msg = host_rx.recv() => {
+                    // The room let this connection go (a resume replaced it, or it stopped
+                    // reading).
+                    let Some(msg) = msg else { break };
+                    let closing = matches!(msg, RelayMsg::Closing { .. });
+                    writer.push(&msg).await?;
+                    while let Ok(more) = host_rx.try_recv() {
+                        writer.push(&more).await?;
+                    }
+                    writer.flush().await?;
+                    if closing {
+                        break;
+                    }
+                }
+                _ = ping.tick() => {
+                    n += 1;
+                    writer.send(&RelayMsg::Ping(n)).await?;
+                }
             }
-            writer.flush().await?;
         }
         anyhow::Ok(())
     };
+    let heard_ref = &heard;
     let reading = async {
         for msg in first {
-            room_tx.send(RoomCmd::Host(msg)).await?;
+            room_tx.send(RoomCmd::Host(epoch, msg)).await?;
         }
         while let Some(batch) = reader.next::<HostMsg>().await? {
+            heard_ref.store(start.elapsed().as_millis() as u64, Ordering::Relaxed);
             for msg in batch {
-                room_tx.send(RoomCmd::Host(msg)).await?;
+                room_tx.send(RoomCmd::Host(epoch, msg)).await?;
             }
         }
         anyhow::Ok(())
+    };
+    let watchdog = async {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let last = std::time::Duration::from_millis(heard.load(Ordering::Relaxed));
+            if start.elapsed().saturating_sub(last) >= DEAD_AFTER {
+                break;
+            }
+        }
     };
     let result = tokio::select! {
         r = reading => r.context("host connection"),
         r = writing => r.context("host connection"),
-        _ = shared.shutdown.cancelled() => Ok(()),
+        _ = watchdog => Err(anyhow!("nothing heard from the host for {DEAD_AFTER:?}")),
+        // The room tells the host and ends itself; give the message a moment to go out.
+        _ = async {
+            shutdown.cancelled().await;
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        } => Ok(()),
     };
-    shared.registry.remove(&tokens);
-    let reason = match &result {
-        Ok(()) => "the host has left".to_string(),
-        Err(e) => {
-            warn!("session {label}: {e:#}");
-            "the host disconnected".to_string()
-        }
+    let why = match &result {
+        Ok(()) => "the connection closed".to_string(),
+        Err(e) => format!("{e:#}"),
     };
-    let _ = room_tx.send(RoomCmd::HostGone(reason)).await;
-    info!("session {label} closed");
+    if result.is_err() {
+        warn!("session {label}: {why}");
+    }
+    let _ = room_tx.send(RoomCmd::HostGone(epoch, why)).await;
     result
+}
+
+/// A Reject message.
+fn reject(kind: RejectKind, reason: impl Into<String>) -> RelayMsg {
+    RelayMsg::Reject {
+        reason: reason.into(),
+        kind,
+    }
+}
+
+/// Finds or makes the session a hello asks for: a new one, the live room of a resume, or a
+/// room made again with the same tokens after a relay restart.
+async fn open_session(shared: &Arc<Shared>, hello: &Hello) -> Result<Session, Refusal> {
+    let no_random = |_| {
+        Refusal::new(
+            RejectKind::Retry,
+            "the relay has no random source; try again later",
+        )
+    };
+    let Some(r) = &hello.resume else {
+        let tokens = Tokens::new().map_err(no_random)?;
+        let id = new_token().map_err(no_random)?;
+        let room = spawn_room(shared, &id, &tokens).map_err(|e| {
+            Refusal::new(
+                RejectKind::Retry,
+                format!("could not register the session: {e:?}"),
+            )
+        })?;
+        return Ok(Session {
+            room,
+            tokens,
+            id,
+            resumed: false,
+        });
+    };
+    if !shared.resume_key.verify(r) {
+        return Err(Refusal::new(
+            RejectKind::Resume,
+            "the resume secret does not check: this relay's key file is not the one that \
+             made it",
+        ));
+    }
+    let tokens = Tokens {
+        rw: r.rw.clone(),
+        ro: r.ro.clone(),
+    };
+    let in_use = || {
+        Refusal::new(
+            RejectKind::Resume,
+            "a token of this session is in use by another session",
+        )
+    };
+    let room = match (shared.registry.lookup(&r.rw), shared.registry.lookup(&r.ro)) {
+        (Some(a), Some(b)) if a.room.same_channel(&b.room) => a.room,
+        (None, None) => spawn_room(shared, &r.session, &tokens).map_err(|e| match e {
+            RegisterError::InUse => in_use(),
+            RegisterError::Malformed => {
+                Refusal::new(RejectKind::Resume, "the session's tokens are malformed")
+            }
+        })?,
+        _ => return Err(in_use()),
+    };
+    Ok(Session {
+        room,
+        tokens,
+        id: r.session.clone(),
+        resumed: true,
+    })
+}
+
+/// Registers `tokens` for a new room and starts it.
+fn spawn_room(
+    shared: &Arc<Shared>,
+    id: &str,
+    tokens: &Tokens,
+) -> Result<mpsc::Sender<RoomCmd>, RegisterError> {
+    let (room_tx, room_rx) = mpsc::channel::<RoomCmd>(ROOM_QUEUE);
+    shared.registry.register(tokens, room_tx.clone())?;
+    let room = Room::new(RoomSetup {
+        label: id.chars().take(6).collect(),
+        tokens: tokens.clone(),
+        shared: shared.clone(),
+        me: room_tx.downgrade(),
+    });
+    shared.tasks.spawn(room.run(room_rx));
+    Ok(room_tx)
+}
+
+/// Attaches a host connection to a room; `None` if the room has just ended.
+async fn attach(room: &mpsc::Sender<RoomCmd>, host: mpsc::Sender<RelayMsg>) -> Option<Attached> {
+    let (tx, rx) = oneshot::channel();
+    room.send(RoomCmd::Attach(host, tx)).await.ok()?;
+    rx.await.ok()
 }

@@ -5,6 +5,7 @@ pub mod hostlink;
 pub mod limits;
 pub mod pacer;
 pub mod registry;
+pub mod resume;
 pub mod room;
 pub mod server;
 pub mod ssh;

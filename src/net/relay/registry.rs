@@ -3,7 +3,8 @@
 use crate::core::types::Access;
 use crate::net::relay::room::RoomCmd;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::mpsc;
 
 /// Characters of a token: base62, so a token is safe in an ssh user name and a URL.
@@ -13,12 +14,13 @@ pub const TOKEN_LEN: usize = 26;
 /// The prefix of read-only tokens, so people can tell the links apart.
 pub const RO_PREFIX: &str = "ro-";
 
-/// A fresh token of [`TOKEN_LEN`] base62 characters from the OS CSPRNG.
-pub fn new_token() -> String {
+/// A fresh token of [`TOKEN_LEN`] base62 characters from the OS CSPRNG. Fails only if the OS
+/// has no random source to give, which must not take the relay down.
+pub fn new_token() -> Result<String, getrandom::Error> {
     let mut out = String::with_capacity(TOKEN_LEN);
     let mut buf = [0u8; 64];
     while out.len() < TOKEN_LEN {
-        getrandom::fill(&mut buf).expect("invariant: the OS random source is available");
+        getrandom::fill(&mut buf)?;
         for &b in &buf {
             // 248 = 4 * 62: rejecting the rest keeps every character equally likely.
             if b < 248 && out.len() < TOKEN_LEN {
@@ -26,7 +28,7 @@ pub fn new_token() -> String {
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// Whether a string could be a token at all; anything else is refused before the lookup.
@@ -53,22 +55,77 @@ pub struct Tokens {
     pub ro: String,
 }
 
-/// Token to room. A lookup table of handles: the lock is held only for a map operation and
-/// never across an `.await`.
+impl Tokens {
+    /// Two fresh tokens.
+    pub fn new() -> Result<Tokens, getrandom::Error> {
+        Ok(Tokens {
+            rw: new_token()?,
+            ro: format!("{RO_PREFIX}{}", new_token()?),
+        })
+    }
+}
+
+/// Why tokens could not be registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegisterError {
+    /// A token is not of the token form (a resume that was tampered with).
+    Malformed,
+    /// A token is taken by a live session.
+    InUse,
+}
+
+/// Host connections per source address, shared with the [`HostSlot`]s that count in it.
+type HostCounts = Arc<Mutex<HashMap<IpAddr, usize>>>;
+
+/// Token to room, and host connections per address. Lookup tables of handles: each lock is
+/// held only for a map operation and never across an `.await`.
 #[derive(Debug, Default)]
 pub struct Registry {
     /// The table.
     rooms: Mutex<HashMap<String, Entry>>,
+    /// Sessions hosted from each address now, for the per-address limit.
+    hosts: HostCounts,
+}
+
+/// One hosted session counted against its address; dropping it gives the slot back.
+#[derive(Debug)]
+pub struct HostSlot {
+    /// The table it counts in.
+    hosts: HostCounts,
+    /// The address it counts for.
+    ip: IpAddr,
+}
+
+impl Drop for HostSlot {
+    fn drop(&mut self) {
+        let mut map = lock(&self.hosts);
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
 }
 
 impl Registry {
-    /// Registers a room under two fresh tokens.
-    pub fn register(&self, room: mpsc::Sender<RoomCmd>) -> Tokens {
-        let tokens = Tokens {
-            rw: new_token(),
-            ro: format!("{RO_PREFIX}{}", new_token()),
-        };
+    /// Registers a room under `tokens`, unless one of them is taken or malformed.
+    pub fn register(
+        &self,
+        tokens: &Tokens,
+        room: mpsc::Sender<RoomCmd>,
+    ) -> Result<(), RegisterError> {
+        let ro_ok = tokens
+            .ro
+            .strip_prefix(RO_PREFIX)
+            .is_some_and(|body| !body.starts_with(RO_PREFIX) && looks_like_token(body));
+        if !looks_like_token(&tokens.rw) || tokens.rw.starts_with(RO_PREFIX) || !ro_ok {
+            return Err(RegisterError::Malformed);
+        }
         let mut map = self.lock();
+        if map.contains_key(&tokens.rw) || map.contains_key(&tokens.ro) {
+            return Err(RegisterError::InUse);
+        }
         map.insert(
             tokens.rw.clone(),
             Entry {
@@ -83,7 +140,7 @@ impl Registry {
                 access: Access::ReadOnly,
             },
         );
-        tokens
+        Ok(())
     }
 
     /// Finds the room of a token.
@@ -94,11 +151,28 @@ impl Registry {
         self.lock().get(token).cloned()
     }
 
-    /// Forgets a session's tokens.
-    pub fn remove(&self, tokens: &Tokens) {
+    /// Forgets a session's tokens, if they still belong to `room`.
+    pub fn remove(&self, tokens: &Tokens, room: &mpsc::Sender<RoomCmd>) {
         let mut map = self.lock();
-        map.remove(&tokens.rw);
-        map.remove(&tokens.ro);
+        for t in [&tokens.rw, &tokens.ro] {
+            if map.get(t).is_some_and(|e| e.room.same_channel(room)) {
+                map.remove(t);
+            }
+        }
+    }
+
+    /// Counts a hosted session against `ip`, unless `ip` hosts `max` already.
+    pub fn host_slot(&self, ip: IpAddr, max: usize) -> Option<HostSlot> {
+        let mut map = lock(&self.hosts);
+        let n = map.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(HostSlot {
+            hosts: self.hosts.clone(),
+            ip,
+        })
     }
 
     /// How many sessions are registered.
@@ -106,11 +180,15 @@ impl Registry {
         self.lock().len() / 2
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
-        // A panic while holding this lock cannot leave the map half-changed (every operation
-        // is a single insert or remove), so a poisoned lock is still safe to use.
-        self.rooms.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
+        lock(&self.rooms)
     }
+}
+
+/// Locks a table. A panic while holding it cannot leave a map half-changed (every operation
+/// is a single insert, update or remove), so a poisoned lock is still safe to use.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[cfg(test)]
@@ -122,7 +200,7 @@ mod tests {
     fn tokens_are_long_base62_and_distinct() {
         let mut seen = HashSet::new();
         for _ in 0..2000 {
-            let t = new_token();
+            let t = new_token().expect("random");
             assert_eq!(t.len(), TOKEN_LEN);
             assert!(t.bytes().all(|b| b.is_ascii_alphanumeric()), "{t}");
             assert!(seen.insert(t));
@@ -138,7 +216,8 @@ mod tests {
     fn read_only_tokens_differ_and_grant_read_only() {
         let reg = Registry::default();
         let (tx, _rx) = mpsc::channel(1);
-        let t = reg.register(tx);
+        let t = Tokens::new().expect("random");
+        reg.register(&t, tx.clone()).expect("registers");
         assert!(t.ro.starts_with(RO_PREFIX));
         assert_ne!(&t.ro[RO_PREFIX.len()..], t.rw);
         assert_eq!(reg.lookup(&t.rw).map(|e| e.access), Some(Access::ReadWrite));
@@ -146,8 +225,55 @@ mod tests {
         assert!(reg.lookup("nope").is_none());
         assert!(reg.lookup(&format!("ro-{}", t.rw)).is_none());
         assert_eq!(reg.sessions(), 1);
-        reg.remove(&t);
+        reg.remove(&t, &tx);
         assert!(reg.lookup(&t.rw).is_none());
         assert_eq!(reg.sessions(), 0);
+    }
+
+    #[test]
+    fn tokens_in_use_or_malformed_are_refused_and_only_the_owner_removes_them() {
+        let reg = Registry::default();
+        let (a, _ra) = mpsc::channel(1);
+        let (b, _rb) = mpsc::channel(1);
+        let t = Tokens::new().expect("random");
+        reg.register(&t, a.clone()).expect("registers");
+        assert_eq!(reg.register(&t, b.clone()), Err(RegisterError::InUse));
+        let other = Tokens::new().expect("random");
+        let half = Tokens {
+            rw: other.rw.clone(),
+            ro: t.ro.clone(),
+        };
+        assert_eq!(reg.register(&half, b.clone()), Err(RegisterError::InUse));
+        let bad = Tokens {
+            rw: "short".into(),
+            ro: other.ro.clone(),
+        };
+        assert_eq!(reg.register(&bad, b.clone()), Err(RegisterError::Malformed));
+        let swapped = Tokens {
+            rw: other.ro.clone(),
+            ro: other.rw.clone(),
+        };
+        assert_eq!(
+            reg.register(&swapped, b.clone()),
+            Err(RegisterError::Malformed)
+        );
+        // Another room cannot remove the tokens; the owner can.
+        reg.remove(&t, &b);
+        assert!(reg.lookup(&t.rw).is_some());
+        reg.remove(&t, &a);
+        assert!(reg.lookup(&t.rw).is_none() && reg.lookup(&t.ro).is_none());
+    }
+
+    #[test]
+    fn host_slots_are_counted_per_address_and_given_back() {
+        let reg = Registry::default();
+        let a: IpAddr = "127.0.0.1".parse().expect("ip");
+        let b: IpAddr = "127.0.0.2".parse().expect("ip");
+        let s1 = reg.host_slot(a, 2).expect("first");
+        let _s2 = reg.host_slot(a, 2).expect("second");
+        assert!(reg.host_slot(a, 2).is_none());
+        assert!(reg.host_slot(b, 2).is_some());
+        drop(s1);
+        assert!(reg.host_slot(a, 2).is_some());
     }
 }

@@ -3,6 +3,7 @@
 use crate::net::relay::hostlink;
 pub use crate::net::relay::limits::Limits;
 use crate::net::relay::registry::Registry;
+use crate::net::relay::resume::ResumeKey;
 use crate::net::relay::ssh::SshHandler;
 use crate::ui::theme::Theme;
 use anyhow::{Context, Result};
@@ -43,6 +44,9 @@ pub struct Shared {
     pub public_port: u16,
     /// Limits.
     pub limits: Limits,
+    /// Signs and checks resume secrets; derived from the host key file, so it survives a
+    /// restart.
+    pub resume_key: ResumeKey,
     /// How guests' status lines look.
     pub theme: Theme,
     /// Cancelled when the relay shuts down.
@@ -89,6 +93,7 @@ impl Relay {
     /// Loads or creates the host key and serves on a listener bound already.
     pub fn with_listener(cfg: RelayConfig, listener: TcpListener) -> Result<Relay> {
         let key = load_or_create_key(&cfg.host_key)?;
+        let resume_key = ResumeKey::from_key_file(&cfg.host_key)?;
         let fingerprint = key.public_key().fingerprint(HashAlg::Sha256).to_string();
         let local = listener
             .local_addr()
@@ -108,6 +113,7 @@ impl Relay {
             public_host: cfg.public_host,
             public_port: cfg.public_port.unwrap_or(local.port()),
             limits: cfg.limits,
+            resume_key,
             theme: Theme::default_dark(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
@@ -178,7 +184,7 @@ impl Relay {
                                 // Give guest tasks a moment to say goodbye first.
                                 tokio::time::sleep(Duration::from_millis(200)).await;
                                 let _ = handle
-                                    .disconnect(russh::Disconnect::ByApplication, "relay shutting down".into(), "en".into())
+                                    .disconnect(russh::Disconnect::ByApplication, crate::net::relay::room::RELAY_RESTARTING.into(), "en".into())
                                     .await;
                             }
                         }
@@ -191,11 +197,12 @@ impl Relay {
         info!("relay shutting down");
         self.shared.shutdown.cancel();
         self.shared.tasks.close();
-        if tokio::time::timeout(Duration::from_secs(3), self.shared.tasks.wait())
+        // Guests and hosts have been told; the process exits within 2 s of the signal.
+        if tokio::time::timeout(Duration::from_millis(1500), self.shared.tasks.wait())
             .await
             .is_err()
         {
-            warn!("some connections did not close within 3 s");
+            warn!("some connections did not close within 1.5 s");
         }
         Ok(())
     }

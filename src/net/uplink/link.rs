@@ -1,18 +1,46 @@
 //! One connection to a relay: hello and welcome, then frames both ways until either side
-//! ends it.
+//! ends it or the link goes silent.
 //!
 //! [`run`] speaks the protocol over any byte stream, so an in-process relay and a remote one
-//! share this one code path.
+//! share this one code path. Both sides ping every [`PING_EVERY`]; a link on which nothing
+//! arrives for [`DEAD_AFTER`] is given up, so a silent link (packets dropped, not reset) is
+//! found long before TCP would notice.
 
 use crate::core::session::{Outbound, SessionCmd, SessionHandle};
 use crate::net::codec::{FrameReader, FrameWriter};
-use crate::net::proto::{Hello, HostMsg, PaneGeometry, RelayMsg};
+use crate::net::proto::{Hello, HostMsg, PaneGeometry, RejectKind, RelayMsg, Resume};
 use crate::net::uplink::{UPLINK_QUEUE, UplinkEvent};
-use anyhow::{Context, Result, anyhow, bail};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tracing::info;
+
+/// How often each side sends a ping. Stricter than the 5 s of the design, so that guests see
+/// "host reconnecting" within 5 s of the host's last message.
+pub const PING_EVERY: Duration = Duration::from_secs(2);
+/// A link on which nothing arrived for this long is dead: found within 15 s.
+pub const DEAD_AFTER: Duration = Duration::from_secs(12);
+/// How long the relay has to answer the hello.
+const WELCOME_TIMEOUT: Duration = Duration::from_secs(10);
+/// Pongs waiting for the writer; more are dropped, the next ping asks again.
+const PONG_QUEUE: usize = 8;
+
+/// How one connection ended.
+#[derive(Debug)]
+pub enum LinkEnd {
+    /// The session is over and the relay has its End message: stop.
+    SessionOver,
+    /// The link broke after the relay had accepted the session; reconnect at once.
+    Lost(String),
+    /// The link broke or was refused before the welcome; reconnect after a pause.
+    Failed(String),
+    /// The relay refused the resume: register a new session (new links).
+    ResumeRefused(String),
+    /// The relay refused for a reason no retry can change.
+    Refused(String),
+}
 
 impl From<Outbound> for HostMsg {
     fn from(o: Outbound) -> HostMsg {
@@ -35,88 +63,171 @@ impl From<Outbound> for HostMsg {
     }
 }
 
-/// Speaks the protocol over `stream` until either side ends it.
+/// Speaks the protocol over `stream` until either side ends it or the link goes silent.
 ///
-/// Sends the hello, waits for the welcome (reported as [`UplinkEvent::Connected`]), hands the
-/// session a queue for its output, and forwards guests' events to the session.
+/// Sends the hello (with `resume`, if this host had a session), waits for the welcome
+/// (reported as [`UplinkEvent::Connected`]), stores the new resume proof in `resume`, hands
+/// the session a queue for its output and forwards guests' events to it.
 pub async fn run<S>(
     stream: S,
     hello: Hello,
-    session: SessionHandle,
-    events: mpsc::Sender<UplinkEvent>,
-) -> Result<()>
+    session: &SessionHandle,
+    events: &mpsc::Sender<UplinkEvent>,
+    resume: &mut Option<Resume>,
+) -> LinkEnd
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     let (r, w) = tokio::io::split(stream);
     let mut reader = FrameReader::new(r);
     let mut writer = FrameWriter::new(w);
-    writer
-        .send(&HostMsg::Hello(hello))
-        .await
-        .context("failed to greet the relay")?;
-    let first = reader
-        .next::<RelayMsg>()
-        .await
-        .context("failed to read the relay's answer")?
-        .ok_or_else(|| anyhow!("the relay closed the connection before answering"))?;
-    let mut rest = first.into_iter();
-    match rest.next() {
-        Some(RelayMsg::Welcome { links, .. }) => {
-            info!("relay accepted the session");
-            let _ = events.send(UplinkEvent::Connected(links)).await;
-        }
-        Some(RelayMsg::Reject { reason }) => bail!("the relay refused the session: {reason}"),
-        other => bail!("the relay answered {other:?} instead of Welcome"),
+    if let Err(e) = writer.send(&HostMsg::Hello(hello)).await {
+        return LinkEnd::Failed(format!("failed to greet the relay: {e}"));
     }
+    let first = match tokio::time::timeout(WELCOME_TIMEOUT, reader.next::<RelayMsg>()).await {
+        Err(_) => return LinkEnd::Failed(format!("no answer within {WELCOME_TIMEOUT:?}")),
+        Ok(Err(e)) => return LinkEnd::Failed(format!("failed to read the relay's answer: {e}")),
+        Ok(Ok(None)) => {
+            return LinkEnd::Failed("the relay closed the connection before answering".into());
+        }
+        Ok(Ok(Some(batch))) => batch,
+    };
+    let mut rest = first.into_iter();
+    let guests = match rest.next() {
+        Some(RelayMsg::Welcome {
+            links,
+            resume: proof,
+            resumed,
+            guests,
+        }) => {
+            info!("relay accepted the session (resumed: {resumed})");
+            *resume = Some(proof);
+            let _ = events.send(UplinkEvent::Connected { links, resumed }).await;
+            guests
+        }
+        Some(RelayMsg::Reject { reason, kind }) => {
+            return match kind {
+                RejectKind::Retry => LinkEnd::Failed(format!("the relay refused: {reason}")),
+                RejectKind::Resume => LinkEnd::ResumeRefused(reason),
+                RejectKind::Final => LinkEnd::Refused(reason),
+            };
+        }
+        other => {
+            return LinkEnd::Failed(format!("the relay answered {other:?} instead of Welcome"));
+        }
+    };
 
     let (out_tx, mut out_rx) = mpsc::channel::<Outbound>(UPLINK_QUEUE);
-    session.send(SessionCmd::UplinkUp(out_tx)).await?;
+    let up = SessionCmd::UplinkUp {
+        out: out_tx,
+        guests,
+    };
+    if session.send(up).await.is_err() {
+        return LinkEnd::SessionOver;
+    }
+    // Milliseconds since `start` at which the relay was last heard from.
+    let start = Instant::now();
+    let heard = AtomicU64::new(0);
+    let (pong_tx, mut pong_rx) = mpsc::channel::<u64>(PONG_QUEUE);
     let writing = async move {
-        while let Some(msg) = out_rx.recv().await {
-            writer.push(&HostMsg::from(msg)).await?;
-            while let Ok(more) = out_rx.try_recv() {
-                writer.push(&HostMsg::from(more)).await?;
+        let mut ping = tokio::time::interval(PING_EVERY);
+        let mut n = 0u64;
+        loop {
+            tokio::select! {
+                msg = out_rx.recv() => {
+                    let Some(msg) = msg else { break };
+                    writer.push(&HostMsg::from(msg)).await?;
+                    while let Ok(more) = out_rx.try_recv() {
+                        writer.push(&HostMsg::from(more)).await?;
+                    }
+                    writer.flush().await?;
+                }
+                Some(p) = pong_rx.recv() => writer.send(&HostMsg::Pong(p)).await?,
+                _ = ping.tick() => {
+                    n += 1;
+                    writer.send(&HostMsg::Ping(n)).await?;
+                }
             }
-            writer.flush().await?;
         }
         // The session has ended: its End message is written; close our side.
         let _ = writer.shutdown().await;
         anyhow::Ok(())
     };
-    let reading = async {
+    let heard_ref = &heard;
+    let reading = async move {
+        let stamp = || heard_ref.store(start.elapsed().as_millis() as u64, Ordering::Relaxed);
+        stamp();
         for msg in rest {
-            forward(&session, msg).await?;
-        }
-        while let Some(batch) = reader.next::<RelayMsg>().await? {
-            for msg in batch {
-                forward(&session, msg).await?;
+            if let Some(end) = forward(session, &pong_tx, msg).await {
+                return end;
             }
         }
-        bail!("the relay closed the connection")
+        loop {
+            match reader.next::<RelayMsg>().await {
+                Ok(Some(batch)) => {
+                    stamp();
+                    for msg in batch {
+                        if let Some(end) = forward(session, &pong_tx, msg).await {
+                            return end;
+                        }
+                    }
+                }
+                Ok(None) => return LinkEnd::Lost("the relay closed the connection".into()),
+                Err(e) => return LinkEnd::Lost(format!("reading from the relay: {e}")),
+            }
+        }
+    };
+    let watchdog = async {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let last = Duration::from_millis(heard.load(Ordering::Relaxed));
+            let silent = start.elapsed().saturating_sub(last);
+            if silent >= DEAD_AFTER {
+                return silent;
+            }
+        }
     };
     tokio::pin!(writing, reading);
     tokio::select! {
-        r = &mut writing => {
-            r.context("uplink to the relay")?;
-            // The session ended and its End message is handed to ssh. Wait for the relay to
-            // close its side, which it does once it has the message; exiting sooner could
-            // drop the message inside the ssh connection.
-            let _ = tokio::time::timeout(Duration::from_secs(3), &mut reading).await;
-            Ok(())
-        }
-        r = &mut reading => r.context("uplink to the relay"),
+        r = &mut writing => match r {
+            Ok(()) => {
+                // The session ended and its End message is handed to the transport. Wait for
+                // the relay to close its side, which it does once it has the message; exiting
+                // sooner could drop the message inside the ssh connection.
+                let _ = tokio::time::timeout(Duration::from_secs(3), &mut reading).await;
+                LinkEnd::SessionOver
+            }
+            Err(e) => LinkEnd::Lost(format!("writing to the relay: {e:#}")),
+        },
+        end = &mut reading => end,
+        silent = watchdog => LinkEnd::Lost(format!(
+            "nothing heard from the relay for {} s",
+            silent.as_secs()
+        )),
     }
 }
 
-/// Passes a relay message on to the session.
-async fn forward(session: &SessionHandle, msg: RelayMsg) -> Result<()> {
+/// Passes a relay message on to the session; returns how the link ends, if it does.
+async fn forward(
+    session: &SessionHandle,
+    pongs: &mpsc::Sender<u64>,
+    msg: RelayMsg,
+) -> Option<LinkEnd> {
     let cmd = match msg {
         RelayMsg::GuestJoined(info) => SessionCmd::GuestJoined(info),
         RelayMsg::GuestLeft { guest } => SessionCmd::GuestLeft(guest),
         RelayMsg::Input { guest, pane, bytes } => SessionCmd::GuestInput { guest, pane, bytes },
         RelayMsg::GuestResize { guest, size } => SessionCmd::GuestResize { guest, size },
-        RelayMsg::Pong(_) | RelayMsg::Welcome { .. } | RelayMsg::Reject { .. } => return Ok(()),
+        RelayMsg::Ping(n) => {
+            let _ = pongs.try_send(n);
+            return None;
+        }
+        RelayMsg::Closing { reason } => return Some(LinkEnd::Lost(reason)),
+        RelayMsg::Pong(_) | RelayMsg::Welcome { .. } | RelayMsg::Reject { .. } => return None,
     };
-    session.send(cmd).await
+    match session.send(cmd).await {
+        Ok(()) => None,
+        Err(_) => Some(LinkEnd::SessionOver),
+    }
 }

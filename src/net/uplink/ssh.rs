@@ -3,8 +3,8 @@
 
 use crate::net::known_relays::{self, Verdict};
 use crate::net::proto::{HOST_USER, UPLINK_SUBSYSTEM};
-use crate::net::uplink::{RelayTarget, UplinkEvent};
-use anyhow::{Context, Result, anyhow, bail};
+use crate::net::uplink::{Fatal, RelayTarget, UplinkEvent};
+use anyhow::{Context, Result, bail};
 use russh::keys::{HashAlg, PublicKeyOrCertificate};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,11 +32,12 @@ impl russh::client::Handler for KeyCheck {
         let t = &self.target;
         if let Some(want) = &t.fingerprint {
             if *want != got {
-                bail!(
+                return Err(Fatal(format!(
                     "relay key mismatch for {}: --relay-fingerprint says {want}, the relay has {got}; \
                      check the fingerprint the relay printed at start",
                     t.addr
-                );
+                ))
+                .into());
             }
             return Ok(true);
         }
@@ -52,13 +53,14 @@ impl russh::client::Handler for KeyCheck {
                 let _ = self.events.try_send(UplinkEvent::Log(line));
                 Ok(true)
             }
-            Verdict::Changed { line, expected } => Err(anyhow!(known_relays::changed_message(
+            Verdict::Changed { line, expected } => Err(Fatal(known_relays::changed_message(
                 &t.known_relays,
                 &t.addr,
                 line,
                 &expected,
-                &got
-            ))),
+                &got,
+            ))
+            .into()),
         }
     }
 }

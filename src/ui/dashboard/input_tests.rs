@@ -36,12 +36,15 @@ fn code(code: KeyCode) -> Key {
 
 fn app() -> App {
     let mut host = HostState::new("h").with_clock(|| "t".into());
-    host.on_uplink(UplinkEvent::Connected(Links {
-        ssh: "ssh rw@h".into(),
-        ssh_ro: "ssh ro-x@h".into(),
-        web: None,
-        web_ro: None,
-    }));
+    host.on_uplink(UplinkEvent::Connected {
+        links: Links {
+            ssh: "ssh rw@h".into(),
+            ssh_ro: "ssh ro-x@h".into(),
+            web: None,
+            web_ro: None,
+        },
+        resumed: false,
+    });
     for (id, access) in [(1, Access::ReadWrite), (2, Access::ReadOnly)] {
         host.on_notice(&Notice::GuestJoined(GuestInfo {
             id,

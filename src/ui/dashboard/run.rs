@@ -112,7 +112,6 @@ pub async fn run(
     let mut changes = host.session.changes();
     let mut clipboard = Clipboard::default();
     let mut refresh = tokio::time::interval(GUEST_REFRESH);
-    let mut uplink_done = false;
     let mut pane_dirty = true;
     let mut dirty = true;
     let mut next_frame = Instant::now();
@@ -182,15 +181,6 @@ pub async fn run(
                 }
             }
             Some(ev) = host.events.recv() => app.host.on_uplink(ev),
-            r = &mut host.uplink, if !uplink_done => {
-                uplink_done = true;
-                let why = match r {
-                    Ok(Ok(())) => "the relay closed the connection".to_string(),
-                    Ok(Err(e)) => format!("{e:#}"),
-                    Err(e) => format!("the uplink task failed: {e}"),
-                };
-                app.host.uplink_down(why);
-            }
             Some(msg) = ctl_rx.recv() => {
                 if let Some(effect) = app.host.answer(msg.request, msg.reply)
                     && apply_effect(&host, effect).await

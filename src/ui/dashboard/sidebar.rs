@@ -236,13 +236,18 @@ fn draw_guest(app: &App, i: usize, rect: Rect, now: Instant, buf: &mut Buffer) {
         Span::styled(label, style),
     ])
     .render(Rect::new(rect.x, rect.y, rect.width, 1), buf);
-    let detail = format!(
-        "  {} {} {} idle {}",
-        g.info.via.label(),
-        g.info.addr.as_deref().unwrap_or("?"),
-        g.info.size,
-        fmt_idle(idle(g, now))
-    );
+    let detail = if app.host.guests_waiting() {
+        // The relay is away: the guest may still be there, waiting for the resume.
+        format!("  {} waiting for the relay", g.info.via.label())
+    } else {
+        format!(
+            "  {} {} {} idle {}",
+            g.info.via.label(),
+            g.info.addr.as_deref().unwrap_or("?"),
+            g.info.size,
+            fmt_idle(idle(g, now))
+        )
+    };
     if rect.height > 1 {
         buf.set_stringn(
             rect.x,

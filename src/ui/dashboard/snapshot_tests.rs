@@ -38,12 +38,15 @@ fn app_with(theme: &str) -> App {
     host.on_uplink(UplinkEvent::Log(
         "built-in relay listening on 0.0.0.0:2222, key SHA256:abc".into(),
     ));
-    host.on_uplink(UplinkEvent::Connected(Links {
-        ssh: "ssh -p 2222 AbCdEfGhIjKlMnOpQrStUvWxYz@192.0.2.10".into(),
-        ssh_ro: "ssh -p 2222 ro-ZyXwVuTsRqPoNmLkJiHgFeDcBa@192.0.2.10".into(),
-        web: None,
-        web_ro: None,
-    }));
+    host.on_uplink(UplinkEvent::Connected {
+        links: Links {
+            ssh: "ssh -p 2222 AbCdEfGhIjKlMnOpQrStUvWxYz@192.0.2.10".into(),
+            ssh_ro: "ssh -p 2222 ro-ZyXwVuTsRqPoNmLkJiHgFeDcBa@192.0.2.10".into(),
+            web: None,
+            web_ro: None,
+        },
+        resumed: false,
+    });
     let settings = Settings::default();
     let theme = Theme::builtin(theme).expect("built-in theme");
     let prefix = parse_key_spec("C-b").expect("prefix");

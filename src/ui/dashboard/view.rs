@@ -1,7 +1,8 @@
 //! Drawing the dashboard: where each part goes, the pane, and the status bar.
 
 use crate::config::Side;
-use crate::host::state::UplinkState;
+use crate::host::state::reconnect_text;
+use crate::net::uplink::LinkState;
 use crate::ui::dashboard::app::{App, Focus, MIN_SIDEBAR_COLS};
 use crate::ui::dashboard::{overlay, sidebar};
 use ratatui::buffer::Buffer;
@@ -140,9 +141,15 @@ fn draw_status(app: &App, a: &Areas, buf: &mut Buffer) {
     }
     spans.push(sep.clone());
     let relay: (String, Style) = match &app.host.uplink {
-        UplinkState::Connecting => ("relay: connecting".into(), t.bar),
-        UplinkState::Up => ("relay: up".into(), t.bar),
-        UplinkState::Down(_) => (" relay: DOWN ".into(), t.bar_alert),
+        LinkState::Connecting => ("relay: connecting".into(), t.bar),
+        LinkState::Up => ("relay: up".into(), t.bar),
+        LinkState::Reconnecting {
+            attempt, next_in, ..
+        } => (
+            format!(" relay: {} ", reconnect_text(*attempt, *next_in)),
+            t.bar_alert,
+        ),
+        LinkState::Refused(_) => (" relay: REFUSED (see log) ".into(), t.bar_alert),
     };
     spans.push(Span::styled(relay.0, relay.1));
     if a.sidebar.is_none() && !a.narrow {

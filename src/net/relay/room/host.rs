@@ -1,0 +1,192 @@
+//! The room's side of its host: attaching and taking over, the host's messages, silence, and
+//! the resume grace while the host is away.
+
+use super::actor::{Room, SMALL_UPDATE};
+use super::types::{Attached, GuestCtl};
+use crate::core::pane::{new_parser, resize_parser};
+use crate::core::types::{Access, GuestInfo};
+use crate::net::proto::{HostMsg, RelayMsg};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+/// A host silent for this long is shown to guests as reconnecting; with pings every 2 s and
+/// checks every second, guests learn within 5 s of the host's last message.
+pub const HOST_QUIET: Duration = Duration::from_secs(4);
+
+impl Room {
+    /// A host connection takes the room: a new session's first host, or a resume. An older
+    /// connection that is still attached (a link that died without a close) is dropped.
+    pub(super) fn attach(
+        &mut self,
+        host: mpsc::Sender<RelayMsg>,
+        reply: oneshot::Sender<Attached>,
+    ) {
+        if self.host.is_some() {
+            info!(
+                "session {}: a resumed host replaces the old connection",
+                self.label
+            );
+        }
+        self.epoch += 1;
+        self.host = Some(host);
+        self.away_since = None;
+        self.quiet = false;
+        self.last_heard = Instant::now();
+        self.dirty = true;
+        let mut guests: Vec<GuestInfo> = self.guests.values().map(|g| g.info.clone()).collect();
+        guests.sort_by_key(|g| g.id);
+        let attached = Attached {
+            epoch: self.epoch,
+            guests,
+        };
+        if reply.send(attached).is_err() {
+            self.host = None;
+            self.away_since = Some(Instant::now());
+        }
+    }
+
+    /// The host connection of `epoch` ended: the room waits for it to come back.
+    pub(super) fn host_gone(&mut self, epoch: u64, why: &str) {
+        if epoch != self.epoch || self.host.is_none() {
+            return;
+        }
+        info!(
+            "session {}: host away ({why}); kept for {:?}",
+            self.label, self.shared.limits.resume_grace
+        );
+        self.host = None;
+        self.away_since = Some(Instant::now());
+        self.dirty = true;
+    }
+
+    /// Notes that the host was heard from.
+    pub(super) fn heard(&mut self, now: Instant) {
+        self.last_heard = now;
+        if self.quiet {
+            self.quiet = false;
+            self.dirty = true;
+        }
+    }
+
+    /// Whether guests should be told the host is reconnecting.
+    pub(super) fn host_away(&self) -> bool {
+        self.host.is_none() || self.quiet
+    }
+
+    /// Marks a silent host as away, and ends the room once the resume grace has passed.
+    pub(super) fn check_host(&mut self, now: Instant) -> Option<String> {
+        if self.host.is_some() && !self.quiet && now - self.last_heard >= HOST_QUIET {
+            self.quiet = true;
+            self.dirty = true;
+        }
+        let grace = self.shared.limits.resume_grace;
+        match self.away_since {
+            Some(since) if self.host.is_none() && now - since >= grace => Some(format!(
+                "the host did not come back within {}; the session is over",
+                humanize(grace)
+            )),
+            _ => None,
+        }
+    }
+
+    /// Sends a message to the host if one is attached. A host whose queue is full has stopped
+    /// reading: it is let go, and resumes with its whole state once it reconnects.
+    pub(super) fn to_host(&mut self, msg: RelayMsg) {
+        let Some(host) = &self.host else { return };
+        if let Err(e) = host.try_send(msg) {
+            if matches!(e, mpsc::error::TrySendError::Full(_)) {
+                warn!(
+                    "session {}: the host stopped reading; letting it go",
+                    self.label
+                );
+            }
+            self.host = None;
+            self.away_since = Some(Instant::now());
+            self.dirty = true;
+        }
+    }
+
+    /// Handles a message of the attached host; returns a reason when the room must close.
+    pub(super) fn on_host(&mut self, msg: HostMsg) -> Option<String> {
+        let limits = self.shared.limits;
+        match msg {
+            HostMsg::Output { pane, bytes } => {
+                if pane == self.focus {
+                    self.mirror.process(&bytes);
+                    self.changed_bytes += bytes.len();
+                    self.dirty = true;
+                }
+            }
+            HostMsg::Snapshot { pane, size, bytes } => {
+                if pane == self.focus {
+                    self.changed_bytes += SMALL_UPDATE + 1;
+                    self.mirror = new_parser(limits.clamp(size), 0, ());
+                    self.mirror.process(&bytes);
+                    self.dirty = true;
+                }
+            }
+            HostMsg::Layout { panes, focus } => {
+                self.focus = focus;
+                if let Some(p) = panes.iter().find(|p| p.id == focus) {
+                    resize_parser(&mut self.mirror, limits.clamp(p.size));
+                    self.dirty = true;
+                }
+            }
+            HostMsg::SetAccess { guest, access } => {
+                if let Some(g) = self.guests.get_mut(&guest) {
+                    g.info.access = access;
+                    let _ = g.ctl.try_send(GuestCtl::Access(access));
+                }
+            }
+            HostMsg::Kick { guest, reason } => {
+                if let Some(g) = self.guests.remove(&guest) {
+                    let _ = g.ctl.try_send(GuestCtl::Kicked(reason));
+                    self.to_host(RelayMsg::GuestLeft { guest });
+                    self.dirty = true;
+                }
+            }
+            HostMsg::Lock(on) => {
+                let was = self.locked;
+                self.locked = on;
+                self.dirty = true;
+                if was && !on {
+                    // Sizes reported while locked were kept from the host: send them now.
+                    let sizes: Vec<_> = self
+                        .guests
+                        .values()
+                        .filter(|g| g.info.access == Access::ReadWrite)
+                        .map(|g| (g.info.id, g.info.size))
+                        .collect();
+                    for (guest, size) in sizes {
+                        self.to_host(RelayMsg::GuestResize { guest, size });
+                    }
+                }
+            }
+            HostMsg::SetLink { access, enabled } => {
+                self.links_off[access.index()] = !enabled;
+            }
+            HostMsg::Notice(text) => {
+                self.notice = Some(text);
+                self.dirty = true;
+            }
+            HostMsg::End { reason } => return Some(reason),
+            HostMsg::Ping(n) => self.to_host(RelayMsg::Pong(n)),
+            HostMsg::Pong(_) | HostMsg::PaneClosed { .. } | HostMsg::Hello(_) => {}
+        }
+        None
+    }
+}
+
+/// A duration as people write it: `10m`, `90s`, `2h`.
+pub fn humanize(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 && s % 3600 == 0 {
+        format!("{}h", s / 3600)
+    } else if s >= 60 && s % 60 == 0 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}

@@ -1,0 +1,96 @@
+//! The messages into and out of a room, and the view that guests draw.
+
+use crate::core::types::{Access, GuestId, GuestInfo, Size, Via};
+use crate::net::proto::{HostMsg, RelayMsg};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// What guests draw: a copy of the mirror and the room's state.
+#[derive(Debug, Clone)]
+pub struct RoomView {
+    /// The focused pane's screen; guests keep the one they drew last, so it is shared.
+    pub screen: Arc<vt100::Screen>,
+    /// Guests attached.
+    pub guests: usize,
+    /// Whether the host locked every guest's input.
+    pub locked: bool,
+    /// A message for every guest's status line.
+    pub notice: Option<String>,
+    /// The host's connection is gone or silent: guests keep the last screen and are told
+    /// the host is reconnecting.
+    pub host_away: bool,
+    /// The change since the last view is small (an echo, not a screenful), so guests may
+    /// draw it at once even while typing fast.
+    pub small: bool,
+}
+
+/// What a guest is told besides new views.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuestCtl {
+    /// The host changed this guest's access.
+    Access(Access),
+    /// A passing line for this guest's status line alone, such as why its keys were dropped.
+    Notice(String),
+    /// The host threw this guest out.
+    Kicked(String),
+    /// The session is over.
+    Ended(String),
+}
+
+/// A guest asking to join.
+#[derive(Debug, Clone)]
+pub struct JoinRequest {
+    /// How it connected.
+    pub via: Via,
+    /// The comment of the key it offered, if any.
+    pub name: Option<String>,
+    /// The fingerprint of the key it offered, if any.
+    pub fingerprint: Option<String>,
+    /// Its address.
+    pub addr: Option<String>,
+    /// What its token grants.
+    pub access: Access,
+    /// Its pane area.
+    pub size: Size,
+}
+
+/// The room's answer to a join.
+#[derive(Debug)]
+pub struct Joined {
+    /// The guest's id.
+    pub id: GuestId,
+    /// The room's latest view.
+    pub view: watch::Receiver<Arc<RoomView>>,
+    /// Messages for this guest alone.
+    pub ctl: mpsc::Receiver<GuestCtl>,
+    /// The session's display name.
+    pub label: String,
+}
+
+/// The room's answer to a host that attaches (at the start, or on a resume).
+#[derive(Debug)]
+pub struct Attached {
+    /// Tags this host connection's messages, so those of a connection it replaced are ignored.
+    pub epoch: u64,
+    /// The guests attached now, for the host to take up.
+    pub guests: Vec<GuestInfo>,
+}
+
+/// Commands into a room.
+#[derive(Debug)]
+pub enum RoomCmd {
+    /// A host connection takes over the room; an earlier one, if still there, is dropped.
+    Attach(mpsc::Sender<RelayMsg>, oneshot::Sender<Attached>),
+    /// A message from the host connection of `epoch`.
+    Host(u64, HostMsg),
+    /// The host connection of `epoch` ended, and why.
+    HostGone(u64, String),
+    /// A guest wants in; refused with a reason to show it.
+    Join(JoinRequest, oneshot::Sender<Result<Joined, String>>),
+    /// A guest left.
+    Leave(GuestId),
+    /// A guest typed.
+    Input(GuestId, Vec<u8>),
+    /// A guest's pane area changed.
+    Resize(GuestId, Size),
+}
