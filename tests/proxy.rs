@@ -4,7 +4,7 @@
 mod common;
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::{self, JoinHandle};
@@ -116,8 +116,10 @@ fn echo(mut conn: TcpStream, deadline: Instant) {
 enum Heard {
     /// Some bytes.
     Bytes(Vec<u8>),
-    /// End of stream or a reset.
+    /// End of stream: the peer closed in good order (FIN).
     Closed,
+    /// A reset (RST): the link was cut.
+    Reset,
     /// Nothing: the socket is open but quiet.
     Silence,
 }
@@ -146,7 +148,8 @@ fn listen(s: &mut TcpStream, within: Duration) -> Heard {
         Ok(0) => Heard::Closed,
         Ok(n) => Heard::Bytes(buf[..n].to_vec()),
         Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Heard::Silence,
-        Err(_) => Heard::Closed,
+        Err(e) if e.kind() == ErrorKind::ConnectionReset => Heard::Reset,
+        Err(e) => panic!("a read failed in an unexpected way: {e}"),
     };
     s.set_read_timeout(Some(WAIT)).expect("read timeout");
     heard
@@ -202,6 +205,9 @@ fn forwards_both_ways_intact_and_counts_connections() {
     wait_accepted(&proxy, 1);
     wait_open(&proxy, 1);
     stream_through(&mut a, 300_000);
+    // A half-close goes through as one, and the echo server's close comes back as a FIN.
+    a.shutdown(Shutdown::Write).expect("client half-closes");
+    assert_eq!(listen(&mut a, WAIT), Heard::Closed);
     drop(a);
     wait_open(&proxy, 0);
     wait_until("the echo server to see the close", WAIT, || {
@@ -225,8 +231,8 @@ fn cut_closes_both_sides_and_new_connections_still_work() {
     assert_eq!(round_trip(&mut b, b"b"), b"b");
     wait_open(&proxy, 2);
     proxy.cut();
-    assert_eq!(listen(&mut a, WAIT), Heard::Closed);
-    assert_eq!(listen(&mut b, WAIT), Heard::Closed);
+    assert_eq!(listen(&mut a, WAIT), Heard::Reset);
+    assert_eq!(listen(&mut b, WAIT), Heard::Reset);
     wait_open(&proxy, 0);
     wait_until("the echo server to see the cut", WAIT, || echo.live() == 0)
         .expect("the cut reaches the upstream");
@@ -339,7 +345,7 @@ fn refuse_resets_new_connections_until_turned_off() {
     assert_eq!(round_trip(&mut kept, b"kept"), b"kept");
     proxy.set_refuse(true);
     let mut refused = dial(&proxy);
-    assert_eq!(listen(&mut refused, WAIT), Heard::Closed);
+    assert_eq!(listen(&mut refused, WAIT), Heard::Reset);
     wait_accepted(&proxy, 2);
     assert_eq!(
         proxy.open_connections(),
@@ -362,7 +368,7 @@ fn an_unreachable_upstream_resets_the_client() {
     };
     let proxy = Proxy::start(gone);
     let mut a = dial(&proxy);
-    assert_eq!(listen(&mut a, WAIT), Heard::Closed);
+    assert_eq!(listen(&mut a, WAIT), Heard::Reset);
     wait_accepted(&proxy, 1);
     wait_open(&proxy, 0);
 }
@@ -376,7 +382,7 @@ fn dropping_the_proxy_closes_its_connections() {
     assert_eq!(round_trip(&mut a, b"bye"), b"bye");
     proxy.black_hole(true);
     drop(proxy);
-    assert_eq!(listen(&mut a, WAIT), Heard::Closed);
+    assert_eq!(listen(&mut a, WAIT), Heard::Reset);
     wait_until("the echo server to see the close", WAIT, || {
         echo.live() == 0
     })
@@ -409,6 +415,9 @@ fn works_when_started_and_dropped_inside_a_runtime() {
         let end = tokio::time::timeout(WAIT, s.read(&mut back))
             .await
             .expect("the close comes in time");
-        assert!(matches!(end, Ok(0) | Err(_)), "read after drop: {end:?}");
+        assert!(
+            matches!(&end, Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset),
+            "a read after the drop should see a reset, got {end:?}"
+        );
     });
 }
