@@ -193,6 +193,11 @@ impl Proxy {
     /// silence rather than a close (a link that drops every packet). With `false`, lets all
     /// of them talk again, and the bytes held meanwhile arrive intact and in order.
     ///
+    /// A silenced connection reads nothing, so it does not notice its peers closing either:
+    /// it stays open, and counted in [`Proxy::open_connections`], until it is heard again,
+    /// cut, or the proxy is dropped. To see a client reconnect, watch
+    /// [`Proxy::connections_accepted`].
+    ///
     /// To silence a link and still let the client reconnect, use
     /// [`Proxy::black_hole_current`] instead.
     pub fn black_hole(&self, on: bool) {
