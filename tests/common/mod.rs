@@ -1,4 +1,5 @@
-//! Shared helpers for the integration tests: a stock `ssh` guest driver and bounded waits.
+//! Shared helpers for the integration tests: a stock `ssh` guest driver, bounded waits and a
+//! fault-injecting TCP proxy.
 
 // Each test binary compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
@@ -6,5 +7,6 @@
 pub mod env;
 pub mod guest;
 pub mod proc;
+pub mod proxy;
 pub mod tmux;
 pub mod wait;
