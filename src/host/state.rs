@@ -348,10 +348,7 @@ pub fn state_line(state: &LinkState) -> Option<String> {
             attempt,
             next_in,
             why,
-        } => format!(
-            "relay connection lost ({why}); {}",
-            reconnect_text(*attempt, *next_in)
-        ),
+        } => format!("relay: {why}; {}", reconnect_text(*attempt, *next_in)),
         LinkState::Refused(why) => {
             format!("the relay refused this host: {why}; the shell keeps running unshared")
         }

@@ -4,16 +4,21 @@
 //! while the relay and host run on the runtime's workers.
 
 use super::guest::{GuestOptions, SshGuest};
+use super::wait::wait_until;
 use cotty::core::layout::SizePolicy;
 use cotty::core::pty::CommandSpec;
+use cotty::core::session::SessionCmd;
 use cotty::host::{Host, HostOptions, RelayChoice};
 use cotty::net::proto::Links;
 use cotty::net::relay::server::Limits;
 use cotty::net::relay::{Relay, RelayConfig};
 use cotty::net::uplink::RelayTarget;
+use cotty::net::uplink::UplinkEvent;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tempfile::TempDir;
 use tokio::runtime::Runtime;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// The longest any single wait in these tests may take.
@@ -33,50 +38,72 @@ pub struct TestEnv {
     pub links: Links,
     /// Scratch space: keys, known_relays, files the shared program writes.
     pub dir: TempDir,
+    /// Every uplink event after the first links, in order: a task drains them, so the
+    /// supervisor never waits for a test that does not look.
+    pub events: Arc<Mutex<Vec<UplinkEvent>>>,
     /// Stops the relay.
     shutdown: CancellationToken,
 }
 
 impl TestEnv {
-    /// Starts a relay only.
-    pub fn relay() -> TestEnv {
+    /// A runtime and a scratch directory, with no relay yet: for tests that run the relay as
+    /// a process, and set `port` and `fingerprint` from it.
+    pub fn bare() -> TestEnv {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("runtime");
-        let dir = tempfile::tempdir().expect("tempdir");
+        TestEnv {
+            rt,
+            port: 0,
+            fingerprint: String::new(),
+            host: None,
+            links: Links::default(),
+            dir: tempfile::tempdir().expect("tempdir"),
+            events: Arc::default(),
+            shutdown: CancellationToken::new(),
+        }
+    }
+
+    /// Starts a relay only.
+    pub fn relay() -> TestEnv {
+        TestEnv::relay_with(Limits::default())
+    }
+
+    /// Starts a relay only, with its own limits.
+    pub fn relay_with(limits: Limits) -> TestEnv {
+        let mut env = TestEnv::bare();
         let cfg = RelayConfig {
             listen: "127.0.0.1:0".parse().expect("addr"),
             public_host: "127.0.0.1".into(),
             public_port: None,
-            host_key: dir.path().join("relay_key"),
-            limits: Limits::default(),
+            host_key: env.dir.path().join("relay_key"),
+            limits,
         };
-        let relay = rt.block_on(Relay::bind(cfg)).expect("relay binds");
-        let port = relay.local_addr().expect("addr").port();
-        let fingerprint = relay.fingerprint().to_string();
-        let shutdown = CancellationToken::new();
-        rt.spawn(relay.run(shutdown.clone()));
-        TestEnv {
-            rt,
-            port,
-            fingerprint,
-            host: None,
-            links: Links::default(),
-            dir,
-            shutdown,
-        }
+        let relay = env.rt.block_on(Relay::bind(cfg)).expect("relay binds");
+        env.port = relay.local_addr().expect("addr").port();
+        env.fingerprint = relay.fingerprint().to_string();
+        env.rt.spawn(relay.run(env.shutdown.clone()));
+        env
     }
 
     /// Starts a relay and a host that shares `argv` (a shell prompt of `$ ` for bash).
     pub fn start(argv: &[&str]) -> TestEnv {
         let mut env = TestEnv::relay();
+        let port = env.port;
+        env.start_host(port, argv);
+        env
+    }
+
+    /// Starts a host that shares `argv` and dials the relay at 127.0.0.1:`dial` (the relay's
+    /// port, or a proxy in front of it), and waits for its links.
+    pub fn start_host(&mut self, dial: u16, argv: &[&str]) {
         let opts = HostOptions {
             relay: RelayChoice::Remote(RelayTarget {
-                addr: format!("127.0.0.1:{}", env.port),
-                fingerprint: Some(env.fingerprint.clone()),
-                known_relays: env.dir.path().join("known_relays"),
+                addr: format!("127.0.0.1:{dial}"),
+                fingerprint: Some(self.fingerprint.clone()),
+                known_relays: self.dir.path().join("known_relays"),
             }),
             cmd: CommandSpec {
                 argv: argv.iter().map(|s| s.to_string()).collect(),
@@ -89,10 +116,75 @@ impl TestEnv {
             host_size: None,
             respawn: true,
         };
-        let mut host = env.rt.block_on(Host::start(opts)).expect("host starts");
-        env.links = env.rt.block_on(host.links(WAIT)).expect("host gets links");
-        env.host = Some(host);
-        env
+        let mut host = self.rt.block_on(Host::start(opts)).expect("host starts");
+        self.links = self.rt.block_on(host.links(WAIT)).expect("host gets links");
+        let (_, closed) = mpsc::channel(1);
+        let mut events = std::mem::replace(&mut host.events, closed);
+        let log = self.events.clone();
+        self.rt.spawn(async move {
+            while let Some(ev) = events.recv().await {
+                log.lock().expect("events").push(ev);
+            }
+        });
+        self.host = Some(host);
+    }
+
+    /// How many times the relay accepted the host since its first links, and whether every
+    /// one of those gave the same links back.
+    pub fn reconnects(&self) -> (usize, bool) {
+        let events = self.events.lock().expect("events");
+        let mut n = 0;
+        let mut same = true;
+        for ev in events.iter() {
+            if let UplinkEvent::Connected { links, resumed } = ev {
+                n += 1;
+                same &= *resumed && *links == self.links;
+            }
+        }
+        (n, same)
+    }
+
+    /// Waits until the relay has accepted the host `n` times since its first links.
+    pub fn wait_reconnects(&self, n: usize, timeout: Duration) {
+        let res = wait_until(&format!("{n} reconnects of the host"), timeout, || {
+            self.reconnects().0 >= n
+        });
+        if let Err(e) = res {
+            panic!("{e}; events: {:?}", self.events.lock().expect("events"));
+        }
+    }
+
+    /// Types `text` on the host's own keyboard (not through the relay).
+    pub fn host_type(&self, text: &str) {
+        let host = self.host.as_ref().expect("a host is running");
+        let cmd = SessionCmd::HostInput(text.as_bytes().to_vec());
+        self.rt
+            .block_on(host.session.send(cmd))
+            .expect("host input");
+    }
+
+    /// Sends a command to the host's session.
+    pub fn host_cmd(&self, cmd: SessionCmd) {
+        let host = self.host.as_ref().expect("a host is running");
+        self.rt.block_on(host.session.send(cmd)).expect("session");
+    }
+
+    /// The shared shell's PID, read by typing `echo $$` on the host's keyboard, so it works
+    /// whether or not the relay is there.
+    pub fn shell_pid(&self) -> u32 {
+        let m = marker("pid");
+        self.host_type(&format!("echo {m}=$$\r"));
+        let mut pid = None;
+        let res = wait_until("the shell's PID on the host's screen", WAIT, || {
+            let text = self.host_screen().contents();
+            pid = text
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{m}=")))
+                .and_then(|p| p.trim().parse().ok());
+            pid.is_some()
+        });
+        res.expect("the shell answers");
+        pid.expect("a PID")
     }
 
     /// A bash with no rc files.

@@ -221,6 +221,11 @@ impl SshGuest {
         self.exit_code
     }
 
+    /// The `ssh` process's PID, to stop it (SIGSTOP) as a guest that stops reading.
+    pub fn pid(&self) -> u32 {
+        self.child.process_id().expect("ssh has a PID")
+    }
+
     /// Returns whether `ssh` is still running.
     pub fn is_running(&mut self) -> bool {
         if self.exit_code.is_none() {

@@ -6,6 +6,7 @@
 
 pub mod env;
 pub mod guest;
+pub mod mirror;
 pub mod proc;
 pub mod proxy;
 pub mod tmux;

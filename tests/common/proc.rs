@@ -101,13 +101,12 @@ impl Proc {
     /// Starts `cotty relay` on 127.0.0.1 with a free port and the host key at `key`, plus
     /// `extra` arguments, optionally under a tool (`wrap`, e.g. "valgrind --tool=massif").
     pub fn relay(key: &str, extra: &[&str], wrap: Option<&str>) -> Proc {
-        let mut args = vec![
-            "relay",
-            "--listen",
-            "127.0.0.1:0",
-            "--public-host",
-            "127.0.0.1",
-        ];
+        Proc::relay_on("127.0.0.1:0", key, extra, wrap)
+    }
+
+    /// Like [`Proc::relay`], listening on `listen` (a relay started again on its old port).
+    pub fn relay_on(listen: &str, key: &str, extra: &[&str], wrap: Option<&str>) -> Proc {
+        let mut args = vec!["relay", "--listen", listen, "--public-host", "127.0.0.1"];
         args.extend(["--host-key", key]);
         args.extend(extra);
         match wrap.map(|w| w.split_whitespace().collect::<Vec<_>>()) {
@@ -147,8 +146,13 @@ impl Proc {
 
     /// Waits for the process to exit; its exit code, or `None` if it still runs.
     pub fn wait_exit(&mut self) -> Option<i32> {
+        self.wait_exit_within(WAIT)
+    }
+
+    /// Like [`Proc::wait_exit`], with its own time limit.
+    pub fn wait_exit_within(&mut self, timeout: Duration) -> Option<i32> {
         let mut code = None;
-        let _ = wait_until("process exit", WAIT, || {
+        let _ = wait_until("process exit", timeout, || {
             code = self
                 .child
                 .try_wait()
@@ -158,6 +162,20 @@ impl Proc {
             code.is_some()
         });
         code
+    }
+}
+
+impl Proc {
+    /// The process's resident memory in KiB, from /proc.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("the process's /proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .expect("VmRSS in /proc status")
     }
 }
 

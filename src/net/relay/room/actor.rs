@@ -169,7 +169,7 @@ impl Room {
                     break reason;
                 },
                 _ = shutdown.cancelled() => {
-                    self.to_host(RelayMsg::Closing { reason: RELAY_RESTARTING.into() });
+                    self.send_host(RelayMsg::Closing { reason: RELAY_RESTARTING.into() });
                     break RELAY_RESTARTING.to_string();
                 }
             }
@@ -192,14 +192,12 @@ impl Room {
             RoomCmd::Leave(id) => {
                 if self.guests.remove(&id).is_some() {
                     self.dirty = true;
-                    self.to_host(RelayMsg::GuestLeft { guest: id });
+                    self.send_host(RelayMsg::GuestLeft { guest: id });
                 }
             }
             RoomCmd::Input(id, bytes) => {
                 let locked = self.locked;
-                let Some(g) = self.guests.get(&id) else {
-                    return None;
-                };
+                let g = self.guests.get(&id)?;
                 if !g.info.access.may_type(locked) {
                     return None;
                 }
@@ -211,7 +209,7 @@ impl Room {
                     return None;
                 }
                 let pane = self.focus;
-                self.to_host(RelayMsg::Input {
+                self.send_host(RelayMsg::Input {
                     guest: id,
                     pane,
                     bytes,
@@ -222,7 +220,7 @@ impl Room {
                 if let Some(g) = self.guests.get_mut(&id) {
                     g.info.size = size;
                     if g.info.access.may_resize(locked) {
-                        self.to_host(RelayMsg::GuestResize { guest: id, size });
+                        self.send_host(RelayMsg::GuestResize { guest: id, size });
                     }
                 }
             }
@@ -289,7 +287,7 @@ impl Room {
             self.guests.remove(&id);
             return;
         }
-        self.to_host(RelayMsg::GuestJoined(info));
+        self.send_host(RelayMsg::GuestJoined(info));
     }
 
     /// What the next view costs the pacer.

@@ -93,7 +93,7 @@ impl Room {
 
     /// Sends a message to the host if one is attached. A host whose queue is full has stopped
     /// reading: it is let go, and resumes with its whole state once it reconnects.
-    pub(super) fn to_host(&mut self, msg: RelayMsg) {
+    pub(super) fn send_host(&mut self, msg: RelayMsg) {
         let Some(host) = &self.host else { return };
         if let Err(e) = host.try_send(msg) {
             if matches!(e, mpsc::error::TrySendError::Full(_)) {
@@ -143,7 +143,7 @@ impl Room {
             HostMsg::Kick { guest, reason } => {
                 if let Some(g) = self.guests.remove(&guest) {
                     let _ = g.ctl.try_send(GuestCtl::Kicked(reason));
-                    self.to_host(RelayMsg::GuestLeft { guest });
+                    self.send_host(RelayMsg::GuestLeft { guest });
                     self.dirty = true;
                 }
             }
@@ -160,7 +160,7 @@ impl Room {
                         .map(|g| (g.info.id, g.info.size))
                         .collect();
                     for (guest, size) in sizes {
-                        self.to_host(RelayMsg::GuestResize { guest, size });
+                        self.send_host(RelayMsg::GuestResize { guest, size });
                     }
                 }
             }
@@ -172,7 +172,7 @@ impl Room {
                 self.dirty = true;
             }
             HostMsg::End { reason } => return Some(reason),
-            HostMsg::Ping(n) => self.to_host(RelayMsg::Pong(n)),
+            HostMsg::Ping(n) => self.send_host(RelayMsg::Pong(n)),
             HostMsg::Pong(_) | HostMsg::PaneClosed { .. } | HostMsg::Hello(_) => {}
         }
         None
@@ -182,9 +182,9 @@ impl Room {
 /// A duration as people write it: `10m`, `90s`, `2h`.
 pub fn humanize(d: Duration) -> String {
     let s = d.as_secs();
-    if s >= 3600 && s % 3600 == 0 {
+    if s >= 3600 && s.is_multiple_of(3600) {
         format!("{}h", s / 3600)
-    } else if s >= 60 && s % 60 == 0 {
+    } else if s >= 60 && s.is_multiple_of(60) {
         format!("{}m", s / 60)
     } else {
         format!("{s}s")
