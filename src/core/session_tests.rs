@@ -229,3 +229,79 @@ async fn losing_the_uplink_with_a_snapshot_owed_does_not_spin() {
         .expect("join")
         .expect("clean end");
 }
+
+#[tokio::test]
+async fn a_new_uplink_gets_the_whole_state_and_the_relays_guest_list() {
+    let (ntx, mut nrx) = mpsc::channel(64);
+    let (h, _task) = spawn(sh("exec sleep 30"), ntx).expect("spawn");
+    let (tx, mut rx) = mpsc::channel(64);
+    h.send(SessionCmd::UplinkUp {
+        out: tx,
+        guests: Vec::new(),
+    })
+    .await
+    .expect("send");
+    for id in [1, 2] {
+        h.send(SessionCmd::GuestJoined(guest(id, Access::ReadWrite)))
+            .await
+            .expect("join");
+    }
+    // Changes made while the relay is away (its queue is gone).
+    drop(rx);
+    h.send(SessionCmd::SetAccess {
+        guest: 1,
+        access: Access::ReadOnly,
+    })
+    .await
+    .expect("access");
+    h.send(SessionCmd::Lock(true)).await.expect("lock");
+    h.send(SessionCmd::SetLink {
+        access: Access::ReadOnly,
+        enabled: false,
+    })
+    .await
+    .expect("link");
+    // The relay resumes with guest 1 still there (with its old access) and guest 2 gone.
+    let (tx, rx2) = mpsc::channel(64);
+    rx = rx2;
+    h.send(SessionCmd::UplinkUp {
+        out: tx,
+        guests: vec![guest(1, Access::ReadWrite)],
+    })
+    .await
+    .expect("send");
+    let mut got = Vec::new();
+    while let Ok(Some(m)) = tokio::time::timeout(Duration::from_secs(2), rx.recv()).await {
+        let snapshot = matches!(m, Outbound::Snapshot { .. });
+        got.push(m);
+        if snapshot {
+            break;
+        }
+    }
+    assert!(got.contains(&Outbound::SetAccess {
+        guest: 1,
+        access: Access::ReadOnly
+    }));
+    assert!(got.contains(&Outbound::Lock(true)));
+    assert!(got.contains(&Outbound::SetLink {
+        access: Access::ReadOnly,
+        enabled: false
+    }));
+    assert!(
+        matches!(got.last(), Some(Outbound::Snapshot { .. })),
+        "{got:?}"
+    );
+    let ids: Vec<u32> = h
+        .guests()
+        .await
+        .expect("guests")
+        .iter()
+        .map(|g| g.info.id)
+        .collect();
+    assert_eq!(ids, vec![1]);
+    let mut left = false;
+    while let Ok(n) = nrx.try_recv() {
+        left |= matches!(n, crate::core::session::Notice::GuestLeft(g) if g.id == 2);
+    }
+    assert!(left, "guest 2 is reported gone");
+}

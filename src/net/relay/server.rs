@@ -56,6 +56,21 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// Shared state for actor tests: no listener, loopback links, the given limits.
+    #[cfg(test)]
+    pub fn for_tests(limits: Limits) -> Shared {
+        Shared {
+            registry: Registry::default(),
+            public_host: "127.0.0.1".into(),
+            public_port: 2222,
+            limits,
+            resume_key: ResumeKey::derive(b"test key"),
+            theme: Theme::default_dark(),
+            shutdown: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+        }
+    }
+
     /// The ssh command that joins with `token`, as scripts expect it.
     pub fn ssh_link(&self, token: &str) -> String {
         if self.public_port == 22 {

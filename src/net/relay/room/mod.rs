@@ -7,3 +7,6 @@ mod types;
 
 pub use actor::{RELAY_RESTARTING, Room, RoomSetup};
 pub use types::{Attached, GuestCtl, JoinRequest, Joined, RoomCmd, RoomView};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,266 @@
+//! The room actor, tested through its channels alone: limits, access, the host's absence,
+//! resume take-over and the grace period.
+
+use super::*;
+use crate::core::types::{Access, Size, Via};
+use crate::net::proto::{HostMsg, PaneGeometry, RelayMsg};
+use crate::net::relay::limits::Limits;
+use crate::net::relay::registry::Tokens;
+use crate::net::relay::server::Shared;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// A running room, its queue, and the relay state it shares.
+struct TestRoom {
+    /// The room's queue.
+    tx: mpsc::Sender<RoomCmd>,
+    /// The relay state, to look at the registry.
+    shared: Arc<Shared>,
+    /// The session's tokens.
+    tokens: Tokens,
+}
+
+fn start(limits: Limits) -> TestRoom {
+    let shared = Arc::new(Shared::for_tests(limits));
+    let tokens = Tokens::new().expect("random");
+    let (tx, rx) = mpsc::channel(64);
+    shared
+        .registry
+        .register(&tokens, tx.clone())
+        .expect("register");
+    let room = Room::new(RoomSetup {
+        label: "test".into(),
+        tokens: tokens.clone(),
+        shared: shared.clone(),
+        me: tx.downgrade(),
+    });
+    tokio::spawn(room.run(rx));
+    TestRoom { tx, shared, tokens }
+}
+
+impl TestRoom {
+    async fn attach(&self) -> (u64, mpsc::Receiver<RelayMsg>) {
+        let (host_tx, host_rx) = mpsc::channel(64);
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(RoomCmd::Attach(host_tx, tx))
+            .await
+            .expect("send");
+        (rx.await.expect("attached").epoch, host_rx)
+    }
+
+    async fn host(&self, epoch: u64, msg: HostMsg) {
+        self.tx.send(RoomCmd::Host(epoch, msg)).await.expect("send");
+    }
+
+    async fn join(&self, access: Access, size: Size) -> Result<Joined, String> {
+        let req = JoinRequest {
+            via: Via::Ssh,
+            name: None,
+            fingerprint: None,
+            addr: None,
+            access,
+            size,
+        };
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(RoomCmd::Join(req, tx)).await.expect("send");
+        rx.await.expect("answer")
+    }
+}
+
+/// The next message to the host other than pings' answers, or `None` within 200 ms.
+async fn next_to_host(rx: &mut mpsc::Receiver<RelayMsg>) -> Option<RelayMsg> {
+    loop {
+        match tokio::time::timeout(Duration::from_millis(200), rx.recv()).await {
+            Ok(Some(RelayMsg::Pong(_))) => continue,
+            Ok(m) => return m,
+            Err(_) => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_huge_pane_is_clamped_to_the_cap() {
+    let room = start(Limits::default());
+    let (epoch, _host) = room.attach().await;
+    let panes = vec![PaneGeometry {
+        id: 1,
+        size: Size::new(1000, 1000),
+    }];
+    room.host(epoch, HostMsg::Layout { panes, focus: 1 }).await;
+    let mut g = room
+        .join(Access::ReadOnly, Size::new(80, 24))
+        .await
+        .expect("join");
+    let ok = tokio::time::timeout(Duration::from_secs(2), async {
+        loop {
+            let (rows, cols) = g.view.borrow_and_update().screen.size();
+            if (cols.get(), rows.get()) == (500, 250) {
+                return;
+            }
+            g.view.changed().await.expect("view");
+        }
+    })
+    .await;
+    assert!(ok.is_ok(), "mirror is {:?}", g.view.borrow().screen.size());
+}
+
+#[tokio::test]
+async fn read_only_guests_cannot_take_the_read_write_slots() {
+    let limits = Limits {
+        guests_per_session: 2,
+        rw_guests_per_session: 1,
+        ..Limits::default()
+    };
+    let room = start(limits);
+    let _host = room.attach().await;
+    let size = Size::new(80, 24);
+    let _a = room.join(Access::ReadOnly, size).await.expect("ro 1");
+    let _b = room.join(Access::ReadOnly, size).await.expect("ro 2");
+    let err = room.join(Access::ReadOnly, size).await.expect_err("ro 3");
+    assert!(err.contains("full") && err.contains("read-only"), "{err}");
+    let _c = room
+        .join(Access::ReadWrite, size)
+        .await
+        .expect("rw still has its slot");
+    let err = room.join(Access::ReadWrite, size).await.expect_err("rw 2");
+    assert!(err.contains("read-write"), "{err}");
+}
+
+#[tokio::test]
+async fn a_locked_guest_cannot_type_or_resize_until_unlocked() {
+    let room = start(Limits::default());
+    let (epoch, mut host) = room.attach().await;
+    let g = room
+        .join(Access::ReadWrite, Size::new(80, 24))
+        .await
+        .expect("join");
+    assert!(matches!(
+        next_to_host(&mut host).await,
+        Some(RelayMsg::GuestJoined(_))
+    ));
+    room.host(epoch, HostMsg::Lock(true)).await;
+    room.tx
+        .send(RoomCmd::Input(g.id, b"x".to_vec()))
+        .await
+        .expect("send");
+    room.tx
+        .send(RoomCmd::Resize(g.id, Size::new(40, 10)))
+        .await
+        .expect("send");
+    assert_eq!(
+        next_to_host(&mut host).await,
+        None,
+        "nothing reaches the host"
+    );
+    room.host(epoch, HostMsg::Lock(false)).await;
+    // The size kept while locked goes up once the lock is off.
+    assert_eq!(
+        next_to_host(&mut host).await,
+        Some(RelayMsg::GuestResize {
+            guest: g.id,
+            size: Size::new(40, 10)
+        })
+    );
+    room.tx
+        .send(RoomCmd::Input(g.id, b"y".to_vec()))
+        .await
+        .expect("send");
+    assert!(
+        matches!(next_to_host(&mut host).await, Some(RelayMsg::Input { bytes, .. }) if bytes == b"y")
+    );
+}
+
+#[tokio::test]
+async fn keys_while_the_host_is_away_are_dropped_with_a_notice_and_a_resume_takes_over() {
+    let room = start(Limits::default());
+    let (old, mut old_host) = room.attach().await;
+    let mut g = room
+        .join(Access::ReadWrite, Size::new(80, 24))
+        .await
+        .expect("join");
+    assert!(matches!(
+        next_to_host(&mut old_host).await,
+        Some(RelayMsg::GuestJoined(_))
+    ));
+    room.tx
+        .send(RoomCmd::HostGone(old, "cut".into()))
+        .await
+        .expect("send");
+    room.tx
+        .send(RoomCmd::Input(g.id, b"lost".to_vec()))
+        .await
+        .expect("send");
+    let ctl = tokio::time::timeout(Duration::from_secs(2), g.ctl.recv()).await;
+    assert!(
+        matches!(&ctl, Ok(Some(GuestCtl::Notice(n))) if n.contains("input paused")),
+        "{ctl:?}"
+    );
+    // The view says the host is away.
+    let away = tokio::time::timeout(Duration::from_secs(2), async {
+        while !g.view.borrow_and_update().host_away {
+            g.view.changed().await.expect("view");
+        }
+    })
+    .await;
+    assert!(away.is_ok(), "the view never said the host is away");
+    // The resumed host sees the waiting guest; the old connection's messages are ignored.
+    let (tx, rx) = oneshot::channel();
+    let (new_tx, mut new_host) = mpsc::channel(64);
+    room.tx
+        .send(RoomCmd::Attach(new_tx, tx))
+        .await
+        .expect("send");
+    let attached = rx.await.expect("attached");
+    assert_eq!(attached.guests.len(), 1);
+    assert_eq!(attached.guests[0].id, g.id);
+    room.host(
+        old,
+        HostMsg::End {
+            reason: "stale".into(),
+        },
+    )
+    .await;
+    room.tx
+        .send(RoomCmd::Input(g.id, b"ok".to_vec()))
+        .await
+        .expect("send");
+    assert!(
+        matches!(next_to_host(&mut new_host).await, Some(RelayMsg::Input { bytes, .. }) if bytes == b"ok")
+    );
+    assert!(
+        room.shared.registry.lookup(&room.tokens.rw).is_some(),
+        "the room still lives"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_host_that_does_not_come_back_within_the_grace_ends_the_room() {
+    let limits = Limits {
+        resume_grace: Duration::from_secs(30),
+        ..Limits::default()
+    };
+    let room = start(limits);
+    let (epoch, _host) = room.attach().await;
+    let mut g = room
+        .join(Access::ReadOnly, Size::new(80, 24))
+        .await
+        .expect("join");
+    room.tx
+        .send(RoomCmd::HostGone(epoch, "cut".into()))
+        .await
+        .expect("send");
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    assert!(
+        room.shared.registry.lookup(&room.tokens.rw).is_some(),
+        "kept within the grace"
+    );
+    let ended = tokio::time::timeout(Duration::from_secs(20), g.ctl.recv()).await;
+    assert!(
+        matches!(&ended, Ok(Some(GuestCtl::Ended(r))) if r.contains("did not come back within 30s")),
+        "{ended:?}"
+    );
+    assert!(room.shared.registry.lookup(&room.tokens.rw).is_none());
+    assert!(room.shared.registry.lookup(&room.tokens.ro).is_none());
+}
