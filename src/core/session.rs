@@ -263,6 +263,9 @@ struct Session {
     changed: watch::Sender<u64>,
     /// Whether every guest is held read-only.
     locked: bool,
+    /// Sizes reported by guests that may not resize now (read-only or locked), applied once
+    /// they may: a lock freezes the shared size instead of dropping the guests from it.
+    held_sizes: HashMap<GuestId, Size>,
     /// Links the host switched off, by [`Access::index`], so a reconnect switches them off on
     /// the relay again.
     links_off: [bool; 2],
@@ -300,6 +303,7 @@ pub fn spawn(
         activity: HashMap::new(),
         changed: changed_tx,
         locked: false,
+        held_sizes: HashMap::new(),
         links_off: [false; 2],
         out: None,
         pending: VecDeque::new(),

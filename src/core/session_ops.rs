@@ -79,6 +79,7 @@ impl Session {
             SessionCmd::GuestLeft(id) => {
                 if let Some(info) = self.guests.remove(&id) {
                     self.activity.remove(&id);
+                    self.held_sizes.remove(&id);
                     self.notify(Notice::GuestLeft(info));
                     self.apply_size();
                 }
@@ -97,9 +98,15 @@ impl Session {
                 }
             }
             SessionCmd::GuestResize { guest, size } => {
+                let locked = self.locked;
                 if let Some(g) = self.guests.get_mut(&guest) {
-                    g.size = size;
-                    self.apply_size();
+                    if g.access.may_resize(locked) {
+                        g.size = size;
+                        self.held_sizes.remove(&guest);
+                        self.apply_size();
+                    } else {
+                        self.held_sizes.insert(guest, size);
+                    }
                 }
             }
             SessionCmd::HostInput(bytes) => self.write_input(bytes),
@@ -142,7 +149,7 @@ impl Session {
                     self.locked = on;
                     self.queue(Outbound::Lock(on));
                     self.notify(Notice::Locked(on));
-                    // Locked guests do not count for the shared size.
+                    // Sizes held while locked apply now; a lock itself keeps the size.
                     self.apply_size();
                 }
             }
@@ -196,6 +203,7 @@ impl Session {
         for id in gone {
             if let Some(info) = self.guests.remove(&id) {
                 self.activity.remove(&id);
+                self.held_sizes.remove(&id);
                 self.notify(Notice::GuestLeft(info));
             }
         }
@@ -324,10 +332,17 @@ impl Session {
     /// Recomputes the shared size from the host and the read-write guests, and applies it.
     fn apply_size(&mut self) {
         let locked = self.locked;
+        for (id, g) in self.guests.iter_mut() {
+            if g.access.may_resize(locked)
+                && let Some(size) = self.held_sizes.remove(id)
+            {
+                g.size = size;
+            }
+        }
         let guests = self
             .guests
             .values()
-            .filter(|g| g.access.may_resize(locked))
+            .filter(|g| g.access == Access::ReadWrite)
             .map(|g| g.size);
         let size: Size = self.cfg.policy.compute(self.cfg.host_size, guests);
         match self.pane.resize(size) {

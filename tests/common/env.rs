@@ -99,6 +99,11 @@ impl TestEnv {
     /// Starts a host that shares `argv` and dials the relay at 127.0.0.1:`dial` (the relay's
     /// port, or a proxy in front of it), and waits for its links.
     pub fn start_host(&mut self, dial: u16, argv: &[&str]) {
+        self.start_host_with(dial, argv, SizePolicy::default());
+    }
+
+    /// Like [`TestEnv::start_host`], with a size policy of its own.
+    pub fn start_host_with(&mut self, dial: u16, argv: &[&str], policy: SizePolicy) {
         let opts = HostOptions {
             relay: RelayChoice::Remote(RelayTarget {
                 addr: format!("127.0.0.1:{dial}"),
@@ -112,7 +117,7 @@ impl TestEnv {
                     ("HISTFILE".into(), "/dev/null".into()),
                 ],
             },
-            policy: SizePolicy::default(),
+            policy,
             host_size: None,
             respawn: true,
         };
