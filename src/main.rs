@@ -153,6 +153,7 @@ async fn run_relay(args: RelayArgs, shutdown: CancellationToken) -> Result<()> {
         public_host,
         public_port: args.public_port,
         host_key: args.host_key.unwrap_or_else(default_host_key),
+        host_keys: None,
         limits: Limits {
             connections: args.max_connections,
             guests_per_session: args.max_guests,
