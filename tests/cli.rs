@@ -191,6 +191,21 @@ fn help_and_bad_input_speak_plainly() {
         "--public-port",
         "--host-key",
         "0.0.0.0:2222",
+        "--config",
+        "--print-default-config",
+        "--host-keys",
+        "--max-connections",
+        "--max-connections-per-ip",
+        "--max-new-connections-per-minute",
+        "--max-failed-lookups-per-minute",
+        "--login-grace",
+        "--max-sessions-per-ip",
+        "--max-guests",
+        "--max-rw-guests",
+        "--max-pane",
+        "--idle-timeout",
+        "--resume-grace",
+        "--guest-stall-timeout",
     ] {
         assert!(help.contains(word), "relay --help lacks {word}:\n{help}");
     }
