@@ -59,6 +59,12 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub known_relays: Option<PathBuf>,
 
+    /// The private key this host offers a relay that only lets listed keys host (its
+    /// --host-keys); an Ed25519 key is created (mode 0600) if the file is missing
+    /// [default: host_key in the cotty data directory] (config: identity).
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+
     /// Where the built-in relay listens [default: 0.0.0.0:2222, or the next free port];
     /// 127.0.0.1:0 takes any free port (config: listen).
     #[arg(long, value_name = "ADDR")]
@@ -290,11 +296,17 @@ Files:
   user themes     $XDG_CONFIG_HOME/cotty/themes/NAME.toml
   known relays    $XDG_CONFIG_HOME/cotty/known_relays
   relay host key  $XDG_DATA_HOME/cotty/relay_host_key  (~/.local/share/cotty/relay_host_key)
+  host identity   $XDG_DATA_HOME/cotty/host_key
   control socket  $XDG_RUNTIME_DIR/cotty/default, or /tmp/cotty-UID/default";
 
 /// The default path of the relay's host key.
 pub fn default_host_key() -> PathBuf {
     data_dir().join("relay_host_key")
+}
+
+/// The default path of the key a host logs in to a relay with (`--identity`).
+pub fn default_identity() -> PathBuf {
+    data_dir().join("host_key")
 }
 
 /// cotty's data directory, where the keys it makes for itself live.

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use cotty::cli::{Cli, Command, RelayArgs, default_host_key};
+use cotty::cli::{Cli, Command, RelayArgs, default_host_key, default_identity};
 use cotty::config::{self, WindowSize};
 use cotty::control::Request;
 use cotty::control::{client, server};
@@ -80,6 +80,7 @@ async fn run(mut cli: Cli) -> Result<()> {
                 .known_relays
                 .clone()
                 .unwrap_or_else(known_relays::default_path),
+            identity: Some(settings.identity.clone().unwrap_or_else(default_identity)),
         }),
         None => RelayChoice::Embedded(EmbeddedOptions {
             listen: settings

@@ -159,6 +159,7 @@ fn help_and_bad_input_speak_plainly() {
         "--relay",
         "--relay-fingerprint",
         "--known-relays",
+        "--identity",
         "--size",
         "-F",
         "relay",

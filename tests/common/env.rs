@@ -84,6 +84,7 @@ impl TestEnv {
                 addr: format!("127.0.0.1:{}", env.port),
                 fingerprint: Some(env.fingerprint.clone()),
                 known_relays: env.dir.path().join("known_relays"),
+                identity: None,
             }),
             cmd: CommandSpec {
                 argv: argv.iter().map(|s| s.to_string()).collect(),
