@@ -3,6 +3,7 @@
 use crate::core::types::Size;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Share a terminal over plain ssh.
 ///
@@ -58,6 +59,12 @@ pub struct Cli {
     #[arg(long, value_name = "FILE")]
     pub known_relays: Option<PathBuf>,
 
+    /// The private key this host offers a relay that only lets listed keys host (its
+    /// --host-keys); an Ed25519 key is created (mode 0600) if the file is missing
+    /// [default: host_key in the cotty data directory] (config: identity).
+    #[arg(long, value_name = "FILE")]
+    pub identity: Option<PathBuf>,
+
     /// Where the built-in relay listens [default: 0.0.0.0:2222, or the next free port];
     /// 127.0.0.1:0 takes any free port (config: listen).
     #[arg(long, value_name = "ADDR")]
@@ -104,7 +111,11 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the relay server that hosts dial out to and guests ssh into.
-    Relay(RelayArgs),
+    ///
+    /// Every option but --config and --print-default-config is also a key of the config
+    /// file, named with `_` for `-` (max_guests for --max-guests); a flag beats the file.
+    /// Durations are written 20s, 10m, 2h or "1h 30m".
+    Relay(Box<RelayArgs>),
     /// Share CMD instead of your shell: `cotty new-session htop`.
     NewSession {
         /// The program and its arguments.
@@ -155,12 +166,21 @@ impl Command {
     }
 }
 
-/// Options of `cotty relay`.
-#[derive(Debug, Args)]
+/// Options of `cotty relay`. Each setting is also a key of the `--config` file, named as the
+/// flag with `_` for `-`; a flag beats the file.
+#[derive(Debug, Args, Default)]
 pub struct RelayArgs {
-    /// Where to listen for ssh connections from hosts and guests.
-    #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:2222")]
-    pub listen: std::net::SocketAddr,
+    /// The relay's config file (TOML); see `cotty relay --print-default-config`.
+    #[arg(short = 'f', long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Print a commented default relay config file and exit.
+    #[arg(long)]
+    pub print_default_config: bool,
+
+    /// Where to listen for ssh connections from hosts and guests [default: 0.0.0.0:2222].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
 
     /// The host name printed in links [default: this machine's hostname].
     #[arg(long, value_name = "NAME")]
@@ -175,13 +195,87 @@ pub struct RelayArgs {
     #[arg(long, value_name = "PATH")]
     pub host_key: Option<PathBuf>,
 
-    /// The most ssh connections open at once, hosts and guests together.
-    #[arg(long, value_name = "N", default_value_t = 50_000)]
-    pub max_connections: usize,
+    /// Only hosts that log in with a public key listed in FILE (authorized_keys format, one
+    /// `TYPE KEY [COMMENT]` a line) may share sessions [default: anyone may host].
+    #[arg(long, value_name = "FILE")]
+    pub host_keys: Option<PathBuf>,
 
-    /// The most guests in one session.
-    #[arg(long, value_name = "N", default_value_t = 64)]
-    pub max_guests: usize,
+    /// The most connections open at once, hosts and guests together; more are closed at
+    /// once [default: from the open-file limit, `ulimit -n`].
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub max_connections: Option<usize>,
+
+    /// The most connections open at once from one source address [default: 32].
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub max_connections_per_ip: Option<usize>,
+
+    /// New connections a minute from one source address, in a burst or one every 60/N s
+    /// [default: 120].
+    #[arg(long, value_name = "N", value_parser = parse_rate)]
+    pub max_new_connections_per_minute: Option<u32>,
+
+    /// Failed session lookups (wrong links) a minute from one source address; then its
+    /// guests are told to wait [default: 20].
+    #[arg(long, value_name = "N", value_parser = parse_rate)]
+    pub max_failed_lookups_per_minute: Option<u32>,
+
+    /// Time from connecting to an open shell or uplink, ssh handshake and login included;
+    /// slower connections are closed [default: 20s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub login_grace: Option<Duration>,
+
+    /// The most sessions hosted at once from one source address [default: 16].
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub max_sessions_per_ip: Option<usize>,
+
+    /// The most read-only guests in one session [default: 64].
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub max_guests: Option<usize>,
+
+    /// The most read-write guests in one session, on top of the read-only ones [default: 16].
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub max_rw_guests: Option<usize>,
+
+    /// The largest pane a host may share and a guest terminal the relay draws for
+    /// [default: 500x250].
+    #[arg(long, value_name = "COLSxROWS")]
+    pub max_pane: Option<Size>,
+
+    /// An ssh connection with no traffic for this long is closed [default: 1h].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub idle_timeout: Option<Duration>,
+
+    /// How long a session whose host dropped is kept for the host to come back [default: 10m].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub resume_grace: Option<Duration>,
+
+    /// A guest that takes no screen update for this long is dropped [default: 60s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub guest_stall_timeout: Option<Duration>,
+}
+
+/// The form every duration is written in, for messages.
+pub const DURATION_FORM: &str = "a duration such as 20s, 10m or 2h";
+
+/// Parses a duration written `20s`, `10m`, `2h` or `1h 30m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text.trim()).map_err(|e| format!("expected {DURATION_FORM} ({e})"))
+}
+
+/// Parses a count of at least 1.
+pub fn parse_count(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("expected a whole number, at least 1".into()),
+    }
+}
+
+/// Parses a rate a minute of at least 1.
+pub fn parse_rate(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("expected a whole number a minute, at least 1".into()),
+    }
 }
 
 const EXAMPLES: &str = "\
@@ -202,14 +296,24 @@ Files:
   user themes     $XDG_CONFIG_HOME/cotty/themes/NAME.toml
   known relays    $XDG_CONFIG_HOME/cotty/known_relays
   relay host key  $XDG_DATA_HOME/cotty/relay_host_key  (~/.local/share/cotty/relay_host_key)
+  host identity   $XDG_DATA_HOME/cotty/host_key
   control socket  $XDG_RUNTIME_DIR/cotty/default, or /tmp/cotty-UID/default";
 
 /// The default path of the relay's host key.
 pub fn default_host_key() -> PathBuf {
+    data_dir().join("relay_host_key")
+}
+
+/// The default path of the key a host logs in to a relay with (`--identity`).
+pub fn default_identity() -> PathBuf {
+    data_dir().join("host_key")
+}
+
+/// cotty's data directory, where the keys it makes for itself live.
+fn data_dir() -> PathBuf {
     dirs::data_dir()
         .unwrap_or_else(|| PathBuf::from("."))
         .join("cotty")
-        .join("relay_host_key")
 }
 
 #[cfg(test)]
@@ -249,6 +353,35 @@ mod tests {
         assert!(
             text.contains("--size") && text.contains("COLSxROWS"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_bad_duration_flag_names_the_flag_and_the_form() {
+        let err =
+            Cli::try_parse_from(["cotty", "relay", "--login-grace", "20"]).expect_err("no unit");
+        let text = err.to_string();
+        assert!(
+            text.contains("--login-grace") && text.contains("20s, 10m or 2h"),
+            "{text}"
+        );
+        let cli =
+            Cli::try_parse_from(["cotty", "relay", "--resume-grace", "1h 30m"]).expect("parses");
+        match cli.command {
+            Some(Command::Relay(args)) => {
+                assert_eq!(args.resume_grace, Some(Duration::from_secs(5400)));
+            }
+            other => panic!("got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn counts_must_be_at_least_one() {
+        let err = Cli::try_parse_from(["cotty", "relay", "--max-connections-per-ip", "0"])
+            .expect_err("zero");
+        assert!(
+            err.to_string().contains("--max-connections-per-ip"),
+            "{err}"
         );
     }
 }

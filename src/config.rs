@@ -45,6 +45,9 @@ pub struct Settings {
     pub relay_fingerprint: Option<String>,
     /// The known-relays file; the default path when unset.
     pub known_relays: Option<PathBuf>,
+    /// The key offered to a relay that only lets listed keys host; the default path when
+    /// unset.
+    pub identity: Option<PathBuf>,
     /// Columns of the sidebar.
     pub sidebar_width: u16,
     /// Where the sidebar is.
@@ -68,6 +71,7 @@ impl Default for Settings {
             relay: None,
             relay_fingerprint: None,
             known_relays: None,
+            identity: None,
             sidebar_width: 38,
             sidebar_side: Side::Right,
             window_size: WindowSize::Smallest,
@@ -87,6 +91,7 @@ const KEYS: &[&str] = &[
     "relay",
     "relay_fingerprint",
     "known_relays",
+    "identity",
     "sidebar_width",
     "sidebar_side",
     "window_size",
@@ -118,6 +123,10 @@ theme = "dark"
 
 # The known-relays file; known_relays in this directory when unset.
 # known_relays = "/home/me/.config/cotty/known_relays"
+
+# The private key offered to a relay that only lets listed keys host (its --host-keys); an
+# Ed25519 key is created if the file is missing. host_key in the cotty data directory when unset.
+# identity = "/home/me/.local/share/cotty/host_key"
 
 # Columns of the sidebar, 20-200.
 sidebar_width = 38
@@ -212,9 +221,15 @@ pub fn load_from(
     s.known_relays = layers
         .get("known_relays", "a file path", non_empty)?
         .map(PathBuf::from);
-    // Paths need not be UTF-8, so the flag bypasses the text layers and is taken as given.
+    s.identity = layers
+        .get("identity", "a file path", non_empty)?
+        .map(PathBuf::from);
+    // Paths need not be UTF-8, so the flags bypass the text layers and are taken as given.
     if let Some(path) = &cli.known_relays {
         s.known_relays = Some(path.clone());
+    }
+    if let Some(path) = &cli.identity {
+        s.identity = Some(path.clone());
     }
     let columns = "a number of columns 20-200";
     if let Some(v) = layers.get("sidebar_width", columns, |t| {
@@ -268,7 +283,8 @@ fn env_name(key: &str) -> String {
     format!("COTTY_{}", key.to_ascii_uppercase())
 }
 
-/// The flags that set a key, as (key, flag, value). `--known-relays` is applied separately.
+/// The flags that set a key, as (key, flag, value). `--known-relays` and `--identity` are
+/// applied separately.
 fn flags(cli: &Cli) -> Vec<(&'static str, &'static str, Option<String>)> {
     vec![
         ("prefix", "--prefix", cli.prefix.clone()),

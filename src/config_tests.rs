@@ -53,6 +53,7 @@ fn every_key_is_in_the_default_config() {
         relay: _,
         relay_fingerprint: _,
         known_relays: _,
+        identity: _,
         sidebar_width: _,
         sidebar_side: _,
         window_size: _,
@@ -67,6 +68,7 @@ fn every_key_is_in_the_default_config() {
         "relay",
         "relay_fingerprint",
         "known_relays",
+        "identity",
         "sidebar_width",
         "sidebar_side",
         "window_size",
@@ -100,7 +102,7 @@ fn the_commented_examples_in_the_default_config_are_valid() {
     assert_eq!(s.relay.as_deref(), Some("relay.example.org:2222"));
     assert_eq!(s.listen.as_deref(), Some("0.0.0.0:2222"));
     assert!(s.shell.is_some() && s.relay_fingerprint.is_some());
-    assert!(s.known_relays.is_some() && s.public_host.is_some());
+    assert!(s.known_relays.is_some() && s.public_host.is_some() && s.identity.is_some());
 }
 
 #[test]
@@ -133,6 +135,7 @@ fn every_variable_and_flag_reaches_its_setting() {
         ("COTTY_RELAY", "r.example:22"),
         ("COTTY_RELAY_FINGERPRINT", "SHA256:abc"),
         ("COTTY_KNOWN_RELAYS", "/tmp/kr"),
+        ("COTTY_IDENTITY", "/tmp/id"),
         ("COTTY_SIDEBAR_SIDE", "left"),
         ("COTTY_WINDOW_SIZE", "host"),
         ("COTTY_LISTEN", "127.0.0.1:0"),
@@ -143,6 +146,7 @@ fn every_variable_and_flag_reaches_its_setting() {
     assert_eq!(s.relay.as_deref(), Some("r.example:22"));
     assert_eq!(s.relay_fingerprint.as_deref(), Some("SHA256:abc"));
     assert_eq!(s.known_relays, Some(PathBuf::from("/tmp/kr")));
+    assert_eq!(s.identity, Some(PathBuf::from("/tmp/id")));
     assert_eq!(s.sidebar_side, Side::Left);
     assert_eq!(s.window_size, WindowSize::Host);
     assert_eq!(s.listen.as_deref(), Some("127.0.0.1:0"));
@@ -160,6 +164,8 @@ fn every_variable_and_flag_reaches_its_setting() {
         "SHA256:def",
         "--known-relays",
         "/tmp/kr2",
+        "--identity",
+        "/tmp/id2",
         "--listen",
         "[::1]:2222",
         "--public-host",
@@ -171,6 +177,7 @@ fn every_variable_and_flag_reaches_its_setting() {
     assert_eq!(s.relay.as_deref(), Some("f.example:1"));
     assert_eq!(s.relay_fingerprint.as_deref(), Some("SHA256:def"));
     assert_eq!(s.known_relays, Some(PathBuf::from("/tmp/kr2")));
+    assert_eq!(s.identity, Some(PathBuf::from("/tmp/id2")));
     assert_eq!(s.listen.as_deref(), Some("[::1]:2222"));
     assert_eq!(s.public_host.as_deref(), Some("flag.example"));
 }

@@ -11,6 +11,7 @@
 //!   state both front ends show; the headless front end (`cotty -F`).
 //! * [`crate::control`]: the control socket that scripts a running host (`cotty -S`).
 //! * [`crate::config`]: settings from the config file, `COTTY_*` variables and flags.
+//! * [`crate::relay_config`]: the relay's settings from its config file and flags.
 //! * [`crate::cli`]: the command line.
 
 pub mod cli;
@@ -19,4 +20,5 @@ pub mod control;
 pub mod core;
 pub mod host;
 pub mod net;
+pub mod relay_config;
 pub mod ui;

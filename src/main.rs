@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use cotty::cli::{Cli, Command, RelayArgs, default_host_key};
+use cotty::cli::{Cli, Command, RelayArgs, default_host_key, default_identity};
 use cotty::config::{self, WindowSize};
 use cotty::control::Request;
 use cotty::control::{client, server};
@@ -13,14 +13,15 @@ use cotty::host::embedded::EmbeddedOptions;
 use cotty::host::headless::session_name;
 use cotty::host::{HostOptions, HostState, RelayChoice, run_headless};
 use cotty::net::known_relays;
-use cotty::net::relay::server::Limits;
-use cotty::net::relay::{Relay, RelayConfig};
+use cotty::net::relay::Relay;
 use cotty::net::uplink::RelayTarget;
+use cotty::relay_config;
 use cotty::ui::dashboard::{self, App};
 use cotty::ui::theme::{Theme, user_theme_dir};
 use std::io::Write;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
 
 fn main() {
     let cli = Cli::parse();
@@ -51,7 +52,7 @@ async fn run(mut cli: Cli) -> Result<()> {
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone())?;
     let argv = match cli.command.take() {
-        Some(Command::Relay(args)) => return run_relay(args, shutdown).await,
+        Some(Command::Relay(args)) => return run_relay(*args, shutdown).await,
         Some(cmd) if cmd.is_control() => {
             let path = cli.socket.clone().unwrap_or_else(server::default_path);
             let (request, timeout) = control_request(cmd);
@@ -79,6 +80,7 @@ async fn run(mut cli: Cli) -> Result<()> {
                 .known_relays
                 .clone()
                 .unwrap_or_else(known_relays::default_path),
+            identity: Some(settings.identity.clone().unwrap_or_else(default_identity)),
         }),
         None => RelayChoice::Embedded(EmbeddedOptions {
             listen: settings
@@ -142,28 +144,26 @@ fn control_request(cmd: Command) -> (Request, Duration) {
 }
 
 async fn run_relay(args: RelayArgs, shutdown: CancellationToken) -> Result<()> {
-    let public_host = match args.public_host {
-        Some(h) => h,
-        None => gethostname::gethostname().into_string().map_err(|_| {
-            anyhow::anyhow!("this machine's hostname is not UTF-8; pass --public-host")
-        })?,
-    };
-    let cfg = RelayConfig {
-        listen: args.listen,
-        public_host,
-        public_port: args.public_port,
-        host_key: args.host_key.unwrap_or_else(default_host_key),
-        limits: Limits {
-            connections: args.max_connections,
-            guests_per_session: args.max_guests,
-            ..Limits::default()
-        },
-    };
-    let relay = Relay::bind(cfg).await?;
+    if args.print_default_config {
+        print!("{}", relay_config::DEFAULT_RELAY_CONFIG);
+        return Ok(());
+    }
+    let settings = relay_config::load(&args)?;
+    let limits = settings.config.limits;
+    let relay = Relay::bind(settings.config).await?;
     let mut out = std::io::stdout();
     writeln!(out, "cotty relay listening on {}", relay.local_addr()?)?;
     writeln!(out, "host key fingerprint: {}", relay.fingerprint())?;
+    let cap = format!(
+        "max connections {} ({})",
+        limits.connections, settings.connections_from
+    );
+    writeln!(out, "{cap}")?;
     out.flush()?;
+    info!("{cap}");
+    for w in &settings.warnings {
+        warn!("{w}");
+    }
     relay.run(shutdown).await
 }
 

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::env::{TestEnv, WAIT, marker, wait_prompt};
+use common::env::{TestEnv, WAIT, marker, test_limits, wait_prompt};
 use common::guest::GuestOptions;
 use common::mirror::assert_mirrors;
 use common::proc::Proc;
@@ -40,7 +40,7 @@ fn read_only_guests_cannot_take_the_read_write_slots() {
     let limits = Limits {
         guests_per_session: 2,
         rw_guests_per_session: 1,
-        ..Limits::default()
+        ..test_limits()
     };
     let mut env = TestEnv::relay_with(limits);
     let port = env.port;
@@ -139,7 +139,7 @@ fn a_stalled_guest_slows_nobody_and_the_relay_stays_small() {
 fn a_guest_that_stays_stalled_is_dropped() {
     let limits = Limits {
         guest_stall_timeout: Duration::from_secs(3),
-        ..Limits::default()
+        ..test_limits()
     };
     let mut env = TestEnv::relay_with(limits);
     let port = env.port;

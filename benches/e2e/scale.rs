@@ -120,6 +120,7 @@ async fn measure(n: usize, term: Size) -> Result<Vec<Row>> {
         addr: format!("127.0.0.1:{}", relay.port),
         fingerprint: Some(relay.fingerprint.clone()),
         known_relays: std::env::temp_dir().join("cotty-bench-known-relays"),
+        identity: None,
     };
     let key = Arc::new(PrivateKey::from(Ed25519Keypair::from_seed(&[7u8; 32])));
     let started = Instant::now();

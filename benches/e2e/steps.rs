@@ -33,7 +33,19 @@ impl RelayProc {
         let key = dir.path().join("key").display().to_string();
         // COTTY_BENCH_WRAP runs the relay under a tool, e.g. "valgrind --tool=massif".
         let wrap = std::env::var("COTTY_BENCH_WRAP").ok();
-        let limits = ["--max-connections", "100000", "--max-guests", "100000"];
+        // Every host and guest comes from 127.0.0.1, so the per-address limits go too.
+        let limits = [
+            "--max-connections",
+            "100000",
+            "--max-guests",
+            "100000",
+            "--max-connections-per-ip",
+            "100000",
+            "--max-new-connections-per-minute",
+            "1000000",
+            "--max-sessions-per-ip",
+            "100000",
+        ];
         let proc = Proc::relay(&key, &limits, wrap.as_deref());
         let (port, fingerprint) = proc.relay_address(Duration::from_secs(60));
         RelayProc {

@@ -57,6 +57,7 @@ impl EmbeddedRelay {
             public_host: public_host.clone(),
             public_port: None,
             host_key: opts.host_key.clone(),
+            host_keys: None,
             limits: Limits::default(),
         };
         let relay = Relay::with_listener(cfg, listener)?;

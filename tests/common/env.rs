@@ -45,6 +45,16 @@ pub struct TestEnv {
     shutdown: CancellationToken,
 }
 
+/// The relay's limits for tests. Every test guest comes from 127.0.0.1, and the hostile test
+/// opens a thousand connections: the per-address limits are tested in relay_limits.rs instead.
+pub fn test_limits() -> Limits {
+    Limits {
+        connections_per_ip: 10_000,
+        new_connections_per_minute: 100_000,
+        ..Limits::default()
+    }
+}
+
 impl TestEnv {
     /// A runtime and a scratch directory, with no relay yet: for tests that run the relay as
     /// a process, and set `port` and `fingerprint` from it.
@@ -68,7 +78,7 @@ impl TestEnv {
 
     /// Starts a relay only.
     pub fn relay() -> TestEnv {
-        TestEnv::relay_with(Limits::default())
+        TestEnv::relay_with(test_limits())
     }
 
     /// Starts a relay only, with its own limits.
@@ -79,6 +89,7 @@ impl TestEnv {
             public_host: "127.0.0.1".into(),
             public_port: None,
             host_key: env.dir.path().join("relay_key"),
+            host_keys: None,
             limits,
         };
         let relay = env.rt.block_on(Relay::bind(cfg)).expect("relay binds");
@@ -109,6 +120,7 @@ impl TestEnv {
                 addr: format!("127.0.0.1:{dial}"),
                 fingerprint: Some(self.fingerprint.clone()),
                 known_relays: self.dir.path().join("known_relays"),
+                identity: None,
             }),
             cmd: CommandSpec {
                 argv: argv.iter().map(|s| s.to_string()).collect(),

@@ -108,13 +108,18 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
             let _ = tx.close().await;
         }
     };
+    if let Some(msg) = shared.per_ip.lookup_refusal(setup.addr) {
+        say_goodbye(msg, true).await;
+        return;
+    }
     let Some(Entry { room, access }) = shared.registry.lookup(&setup.token) else {
         info!(
             "guest from {} asked for an unknown session",
             fmt_peer(setup.addr)
         );
-        let msg = "cotty: no such session; check the link you were given\r\n";
-        say_goodbye(msg.into(), true).await;
+        let msg = shared.per_ip.count_failed_lookup(setup.addr);
+        let msg = msg.unwrap_or("cotty: no such session; check the link you were given\r\n".into());
+        say_goodbye(msg, true).await;
         return;
     };
     let Some(term) = setup.size else {

@@ -60,6 +60,35 @@ impl Default for Limits {
     }
 }
 
+/// File descriptors kept back from connections: the listener, stdio, the runtime's own,
+/// key and log files, and room to accept and refuse a connection cleanly when full.
+const FD_RESERVE: u64 = 128;
+
+/// File descriptors one connection may hold: its socket, and a second handle on it while it
+/// logs in, so the login grace can cut it off (see `conn.rs`).
+const FDS_PER_CONNECTION: u64 = 2;
+
+/// The open-file limit (the soft `RLIMIT_NOFILE`), or `None` when it is unlimited or cannot
+/// be read.
+pub fn open_file_limit() -> Option<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct it is given, which lives on this stack.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+    // rlim_t is u64 on Linux but not on every target.
+    #[allow(clippy::unnecessary_cast)]
+    let soft = lim.rlim_cur as u64;
+    (rc == 0 && lim.rlim_cur != libc::RLIM_INFINITY).then_some(soft)
+}
+
+/// How many connections fit in `open_files` descriptors, once the reserve is kept back.
+pub fn connections_for_open_files(open_files: u64) -> usize {
+    let n = open_files.saturating_sub(FD_RESERVE) / FDS_PER_CONNECTION;
+    usize::try_from(n).unwrap_or(usize::MAX).max(1)
+}
+
 impl Limits {
     /// Keeps a host-announced or guest-reported size within [`Limits::max_pane`].
     pub fn clamp(&self, size: Size) -> Size {
@@ -81,5 +110,22 @@ mod tests {
         assert_eq!(l.clamp(Size::new(1000, 1000)), Size::new(500, 250));
         assert_eq!(l.clamp(Size::new(80, 24)), Size::new(80, 24));
         assert_eq!(l.clamp(Size::new(0, 0)), Size::new(1, 1));
+    }
+
+    #[test]
+    fn connections_leave_a_reserve_of_descriptors() {
+        assert_eq!(connections_for_open_files(32768), 16320);
+        assert_eq!(connections_for_open_files(1024), 448);
+        assert_eq!(connections_for_open_files(256), 64);
+        // Even a tiny limit lets one connection in rather than none.
+        assert_eq!(connections_for_open_files(10), 1);
+    }
+
+    #[test]
+    fn the_open_file_limit_can_be_read() {
+        // Test runners always have some limit; "unlimited" is the only other answer.
+        if let Some(n) = open_file_limit() {
+            assert!(n >= 3, "{n}");
+        }
     }
 }

@@ -1,9 +1,12 @@
 //! The relay: an ssh server that hosts dial out to and guests join with a plain `ssh`.
 
+pub mod conn;
 pub mod guest;
+pub mod hostkeys;
 pub mod hostlink;
 pub mod limits;
 pub mod pacer;
+pub mod perip;
 pub mod registry;
 pub mod resume;
 pub mod room;

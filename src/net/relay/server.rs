@@ -1,13 +1,15 @@
 //! The relay's listener: host key, limits, one task per connection, and clean shutdown.
 
+use crate::net::keyfile;
+use crate::net::relay::conn::{self, Holds};
+use crate::net::relay::hostkeys::HostKeys;
 use crate::net::relay::hostlink;
 pub use crate::net::relay::limits::Limits;
+use crate::net::relay::perip::{LogGate, PerIp};
 use crate::net::relay::registry::Registry;
 use crate::net::relay::resume::ResumeKey;
-use crate::net::relay::ssh::SshHandler;
 use crate::ui::theme::Theme;
 use anyhow::{Context, Result};
-use russh::keys::ssh_key::private::Ed25519Keypair;
 use russh::keys::{HashAlg, PrivateKey};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -18,6 +20,9 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
+
+/// How often the per-address tables forget addresses that have used nothing up.
+const TIDY_EVERY: Duration = Duration::from_secs(60);
 
 /// How a relay is set up.
 #[derive(Debug, Clone)]
@@ -30,7 +35,10 @@ pub struct RelayConfig {
     pub public_port: Option<u16>,
     /// The ssh host key; created if missing.
     pub host_key: PathBuf,
-    /// Limits.
+    /// The authorized_keys file of the keys that may host (`--host-keys`); anyone may host
+    /// when unset.
+    pub host_keys: Option<PathBuf>,
+    /// What one host, guest or address may take.
     pub limits: Limits,
 }
 
@@ -42,11 +50,17 @@ pub struct Shared {
     pub public_host: String,
     /// The port in links.
     pub public_port: u16,
-    /// Limits.
+    /// What one host, guest or address may take.
     pub limits: Limits,
     /// Signs and checks resume secrets; derived from the host key file, so it survives a
     /// restart.
     pub resume_key: ResumeKey,
+    /// What each source address has open and has used up.
+    pub per_ip: PerIp,
+    /// The keys that may host; `None` lets anyone host.
+    pub host_keys: Option<HostKeys>,
+    /// Log lines about refused and timed-out connections, so a flood cannot flood the log.
+    pub door_log: LogGate,
     /// How guests' status lines look.
     pub theme: Theme,
     /// Cancelled when the relay shuts down.
@@ -63,6 +77,9 @@ impl Shared {
             registry: Registry::default(),
             public_host: "127.0.0.1".into(),
             public_port: 2222,
+            per_ip: PerIp::new(&limits),
+            host_keys: None,
+            door_log: LogGate::new(),
             limits,
             resume_key: ResumeKey::derive(b"test key"),
             theme: Theme::default_dark(),
@@ -109,6 +126,10 @@ impl Relay {
     pub fn with_listener(cfg: RelayConfig, listener: TcpListener) -> Result<Relay> {
         let key = load_or_create_key(&cfg.host_key)?;
         let resume_key = ResumeKey::from_key_file(&cfg.host_key)?;
+        let host_keys = cfg.host_keys.as_deref().map(HostKeys::load).transpose()?;
+        if host_keys.as_ref().is_some_and(HostKeys::is_empty) {
+            warn!("the --host-keys file lists no keys: no host can register");
+        }
         let fingerprint = key.public_key().fingerprint(HashAlg::Sha256).to_string();
         let local = listener
             .local_addr()
@@ -129,6 +150,9 @@ impl Relay {
             public_port: cfg.public_port.unwrap_or(local.port()),
             limits: cfg.limits,
             resume_key,
+            per_ip: PerIp::new(&cfg.limits),
+            host_keys,
+            door_log: LogGate::new(),
             theme: Theme::default_dark(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
@@ -161,11 +185,21 @@ impl Relay {
     }
 
     /// Accepts connections until `shutdown` is cancelled, then closes them all.
+    ///
+    /// A connection over `--max-connections` or a per-address limit is closed at once, with
+    /// a line in the log: before the ssh banner there is no way to tell the client why.
     pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
-        let permits = Arc::new(Semaphore::new(self.shared.limits.connections));
+        let max = self.shared.limits.connections;
+        let permits = Arc::new(Semaphore::new(max));
+        let mut tidy = tokio::time::interval(TIDY_EVERY);
+        tidy.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             let (socket, peer) = tokio::select! {
                 _ = shutdown.cancelled() => break,
+                _ = tidy.tick() => {
+                    self.shared.per_ip.tidy();
+                    continue;
+                }
                 r = self.listener.accept() => match r {
                     Ok(x) => x,
                     Err(e) => {
@@ -177,37 +211,26 @@ impl Relay {
                 },
             };
             let Ok(permit) = permits.clone().try_acquire_owned() else {
-                warn!(
-                    "connection from {peer} refused: {} connections open",
-                    self.shared.limits.connections
-                );
+                self.shared.door_log.warn(|| {
+                    format!(
+                        "connection from {peer} refused: {max} connections open (--max-connections)"
+                    )
+                });
                 continue;
             };
-            let _ = socket.set_nodelay(true);
-            let shared = self.shared.clone();
-            let cfg = self.ssh.clone();
-            self.shared.tasks.spawn(async move {
-                let handler = SshHandler::new(shared.clone(), Some(peer));
-                match russh::server::run_stream(cfg, socket, handler).await {
-                    Ok(session) => {
-                        let handle = session.handle();
-                        tokio::select! {
-                            r = session => if let Err(e) = r {
-                                debug!("connection from {peer} ended: {e:#}");
-                            },
-                            _ = shared.shutdown.cancelled() => {
-                                // Give guest tasks a moment to say goodbye first.
-                                tokio::time::sleep(Duration::from_millis(200)).await;
-                                let _ = handle
-                                    .disconnect(russh::Disconnect::ByApplication, crate::net::relay::room::RELAY_RESTARTING.into(), "en".into())
-                                    .await;
-                            }
-                        }
-                    }
-                    Err(e) => debug!("handshake with {peer} failed: {e:#}"),
+            let slot = match self.shared.per_ip.admit(peer.ip()) {
+                Ok(slot) => slot,
+                Err(why) => {
+                    self.shared
+                        .door_log
+                        .warn(|| format!("connection from {peer} refused: {why}"));
+                    continue;
                 }
-                drop(permit);
-            });
+            };
+            let _ = socket.set_nodelay(true);
+            let holds = Holds { permit, slot };
+            let task = conn::serve(socket, peer, self.shared.clone(), self.ssh.clone(), holds);
+            self.shared.tasks.spawn(task);
         }
         info!("relay shutting down");
         self.shared.shutdown.cancel();
@@ -249,23 +272,5 @@ impl LocalRelay {
 
 /// Reads the relay's host key, or creates an Ed25519 key with mode 0600 if there is none.
 pub fn load_or_create_key(path: &Path) -> Result<PrivateKey> {
-    if path.exists() {
-        return russh::keys::load_secret_key(path, None).with_context(|| {
-            format!(
-                "failed to read the relay host key {}; fix the file or remove it to create a new key",
-                path.display()
-            )
-        });
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("failed to create the directory {}", dir.display()))?;
-    }
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no OS random source: {e}"))?;
-    let key = PrivateKey::from(Ed25519Keypair::from_seed(&seed));
-    key.write_openssh_file(path, russh::keys::ssh_key::LineEnding::LF)
-        .with_context(|| format!("failed to write the relay host key {}", path.display()))?;
-    info!("created relay host key {}", path.display());
-    Ok(key)
+    keyfile::load_or_create(path, "relay host key", "cotty relay")
 }

@@ -2,19 +2,23 @@
 //!
 //! A host logs in as [`HOST_USER`] and opens the [`UPLINK_SUBSYSTEM`]; a guest logs in with
 //! its token as the user name and asks for a PTY and a shell. Everything else a guest might
-//! ask for (exec, subsystems, forwarding, agent, X11) is refused.
+//! ask for (exec, subsystems, forwarding, agent, X11) is refused. With `--host-keys`, a host
+//! must log in with a listed public key; without, with "none".
 
 use crate::core::types::{Size, Via};
 use crate::net::proto::{HOST_USER, UPLINK_SUBSYSTEM};
 use crate::net::relay::guest::{self, GuestSetup};
+use crate::net::relay::hostkeys::fingerprint;
 use crate::net::relay::hostlink;
 use crate::net::relay::server::Shared;
 use russh::keys::HashAlg;
-use russh::server::{Auth, ChannelOpenHandle, Msg, Session};
+use russh::keys::PublicKey;
+use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session};
 use russh::{Channel, ChannelId, MethodKind, MethodSet};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
 /// One ssh connection's handler. It holds ids and handles only; the work is done by the guest
@@ -32,11 +36,13 @@ pub struct SshHandler {
     channels: HashMap<ChannelId, Channel<Msg>>,
     /// Terminal sizes from PTY requests, by channel.
     sizes: HashMap<ChannelId, Size>,
+    /// Cancelled once a shell or the uplink has started, which ends the login grace.
+    login: CancellationToken,
 }
 
 impl SshHandler {
-    /// A handler for a new connection.
-    pub fn new(shared: Arc<Shared>, peer: Option<SocketAddr>) -> Self {
+    /// A handler for a new connection; it cancels `login` once the client is in.
+    pub fn new(shared: Arc<Shared>, peer: Option<SocketAddr>, login: CancellationToken) -> Self {
         SshHandler {
             shared,
             peer,
@@ -44,7 +50,28 @@ impl SshHandler {
             fingerprint: None,
             channels: HashMap::new(),
             sizes: HashMap::new(),
+            login,
         }
+    }
+
+    /// Whether `key` may host: any key without `--host-keys`, else a listed one. A refusal
+    /// is logged with the key, so the operator can add it.
+    fn may_host(&self, key: &PublicKey) -> bool {
+        let Some(keys) = &self.shared.host_keys else {
+            return true;
+        };
+        if keys.allows(key) {
+            return true;
+        }
+        self.shared.door_log.warn(|| {
+            format!(
+                "host login from {} refused: key {} is not in the --host-keys file {}",
+                fmt_peer(self.peer),
+                fingerprint(key),
+                keys.path().display()
+            )
+        });
+        false
     }
 
     fn is_host(&self) -> bool {
@@ -61,6 +88,12 @@ impl russh::server::Handler for SshHandler {
 
     async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
         if user == HOST_USER {
+            if self.shared.host_keys.is_some() {
+                return Ok(Auth::Reject {
+                    proceed_with_methods: Some(MethodSet::from(&[MethodKind::PublicKey][..])),
+                    partial_success: false,
+                });
+            }
             self.user = user.to_string();
             return Ok(Auth::Accept);
         }
@@ -71,11 +104,25 @@ impl russh::server::Handler for SshHandler {
         })
     }
 
+    async fn auth_publickey_offered(
+        &mut self,
+        user: &str,
+        offer: PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        if user == HOST_USER && !self.may_host(offer.public_key) {
+            return Ok(Auth::reject());
+        }
+        Ok(Auth::Accept)
+    }
+
     async fn auth_publickey(
         &mut self,
         user: &str,
         key: russh::server::VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
+        if user == HOST_USER && !self.may_host(key.public_key) {
+            return Ok(Auth::reject());
+        }
         self.user = user.to_string();
         self.fingerprint = Some(key.public_key.fingerprint(HashAlg::Sha256).to_string());
         Ok(Auth::Accept)
@@ -87,6 +134,10 @@ impl russh::server::Handler for SshHandler {
         _submethods: &str,
         _response: Option<russh::server::Response<'a>>,
     ) -> Result<Auth, Self::Error> {
+        // Hosts prove themselves with a key or not at all, never with this.
+        if user == HOST_USER {
+            return Ok(Auth::reject());
+        }
         // No questions: the token in the user name is the secret.
         self.user = user.to_string();
         Ok(Auth::Accept)
@@ -137,6 +188,7 @@ impl russh::server::Handler for SshHandler {
             return Ok(());
         };
         session.channel_success(channel)?;
+        self.login.cancel();
         let setup = GuestSetup {
             token: self.user.clone(),
             fingerprint: self.fingerprint.clone(),
@@ -165,6 +217,7 @@ impl russh::server::Handler for SshHandler {
             return Ok(());
         };
         session.channel_success(channel)?;
+        self.login.cancel();
         let shared = self.shared.clone();
         let peer = self.peer;
         self.shared.tasks.spawn(async move {

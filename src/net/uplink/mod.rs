@@ -26,6 +26,9 @@ pub struct RelayTarget {
     pub fingerprint: Option<String>,
     /// The known-relays file for trust on first use.
     pub known_relays: PathBuf,
+    /// The private key offered when the relay refuses a host without one (its
+    /// `--host-keys`); created if missing. `None` offers no key.
+    pub identity: Option<PathBuf>,
 }
 
 /// The relay connection's state, as front ends draw it.
