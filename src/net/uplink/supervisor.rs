@@ -12,7 +12,7 @@ use crate::net::relay::server::LocalRelay;
 use crate::net::uplink::link::{self, LinkEnd};
 use crate::net::uplink::ssh::{SshUplink, connect_ssh};
 use crate::net::uplink::{Fatal, LinkState, RelayTarget, UplinkEvent};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -22,6 +22,8 @@ use tracing::info;
 const FIRST_PAUSE: Duration = Duration::from_millis(500);
 /// The longest pause between tries.
 const MAX_PAUSE: Duration = Duration::from_secs(30);
+/// A link lost within this long of the last loss waits a little before it is redialled.
+const QUICK_LOSS: Duration = Duration::from_secs(1);
 /// How long the ssh connection to a remote relay may take, handshake included.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -104,6 +106,9 @@ impl Supervisor {
         self.state(LinkState::Connecting).await;
         // Failed tries since the link was last up.
         let mut attempt: u32 = 0;
+        // When a link that was up was last lost, so a relay that keeps accepting and
+        // dropping the host is not redialled in a tight loop.
+        let mut last_lost: Option<Instant> = None;
         loop {
             let end = tokio::select! {
                 end = self.connect_once() => end,
@@ -128,8 +133,12 @@ impl Supervisor {
                     why
                 }
                 LinkEnd::Lost(why) => {
-                    // The link was up: the first try comes at once.
-                    attempt = 1;
+                    // The link was up: the first try comes at once, unless the last loss was
+                    // within a second; then after a short pause.
+                    let now = Instant::now();
+                    let again = last_lost.is_some_and(|t| now - t < QUICK_LOSS);
+                    attempt = if again { 2 } else { 1 };
+                    last_lost = Some(now);
                     why
                 }
                 LinkEnd::Failed(why) => {
