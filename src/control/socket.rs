@@ -59,10 +59,12 @@ fn default_path_in(runtime_dir: Option<std::ffi::OsString>, uid: Option<u32>) ->
 
 /// Binds the control socket at `path` with mode 0600.
 ///
-/// Creates the parent directory (mode 0700) if only it is missing. Refuses a parent directory
-/// that another user (not root) owns, or that others can write to unless it is sticky like
-/// `/tmp`, since whoever can replace the socket can stand in for this cotty. A socket file nobody answers on is left over from
-/// a cotty that died, and is replaced; one that answers is another cotty, and is an error.
+/// Creates the parent directory (mode 0700) if only it is missing. Refuses a parent that is
+/// a symbolic link, that another user (not root) owns, or that others can write to unless it
+/// is sticky like `/tmp`, since whoever can replace the socket can stand in for this cotty;
+/// the socket is then bound in the directory that was checked (`trust::CheckedDir`). A socket
+/// file nobody answers on is left over from a cotty that died, and is replaced; one that
+/// answers is another cotty, and is an error.
 pub fn bind(path: &Path) -> Result<ControlSocket> {
     let (dir, name) = split_socket_path(path)?;
     let uid = current_uid();

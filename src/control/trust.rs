@@ -114,9 +114,13 @@ impl CheckedDir {
     pub(super) fn entry(&self, name: &OsStr) -> PathBuf {
         use std::os::fd::AsRawFd;
         let via_fd = PathBuf::from(format!("/proc/self/fd/{}", self.file.as_raw_fd()));
+        let entry = via_fd.join(name);
+        // A socket address holds at most 107 bytes of path, and a short directory such as
+        // /tmp can leave more room for a long name than the descriptor's path does.
+        let fits = entry.as_os_str().len() < 108;
         // The descriptor's entry must lead to the directory we hold, not merely exist.
         match (std::fs::metadata(&via_fd), self.file.metadata()) {
-            (Ok(a), Ok(b)) if same_file(&a, &b) => via_fd.join(name),
+            (Ok(a), Ok(b)) if fits && same_file(&a, &b) => entry,
             _ => self.path.join(name),
         }
     }
