@@ -1,10 +1,13 @@
 //! `cargo bench --bench e2e`: the real relay, host and stock ssh guests on loopback.
 //!
-//! Steps: echo latency, output burst, join times, and relay scale. Flags pick steps and
+//! Steps: echo latency, output burst, join times, relay scale, and faults (uplink cuts, and
+//! the relay's memory under garbage connections). Flags pick steps and
 //! sizes; see `cargo bench --bench e2e -- --help`. The results are a Markdown table.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "e2e/faults.rs"]
+mod faults;
 #[path = "e2e/scale.rs"]
 mod scale;
 #[path = "e2e/steps.rs"]
@@ -16,11 +19,12 @@ use std::time::Duration;
 use steps::Row;
 
 const USAGE: &str = "\
-usage: cargo bench --bench e2e -- [--only echo,burst,join,scale] [--keys N] [--bytes N]
-                                  [--runs N] [--sessions N,N,...] [--scale-size COLSxROWS]
-                                  [--scale-limit SECS]
+usage: cargo bench --bench e2e -- [--only echo,burst,join,scale,faults] [--keys N]
+                                  [--bytes N] [--runs N] [--sessions N,N,...]
+                                  [--scale-size COLSxROWS] [--scale-limit SECS] [--cuts N]
+                                  [--garbage N]
 defaults: all steps, --keys 300, --bytes 20000000, --runs 3, --sessions 100,1000,10000,
-          --scale-size 120x40, --scale-limit 600;
+          --scale-size 120x40, --scale-limit 600, --cuts 100, --garbage 10000;
 a quick run: --only echo,burst,join --keys 100 --bytes 5000000";
 
 /// What to run.
@@ -39,11 +43,15 @@ struct Args {
     scale_size: cotty::core::types::Size,
     /// The most time one scale size may take.
     scale_limit: Duration,
+    /// Uplink cuts in the faults step.
+    cuts: usize,
+    /// Garbage connections in the faults step.
+    garbage: usize,
 }
 
 fn parse() -> Result<Args, String> {
     let mut a = Args {
-        only: ["echo", "burst", "join", "scale"]
+        only: ["echo", "burst", "join", "scale", "faults"]
             .map(String::from)
             .to_vec(),
         keys: 300,
@@ -52,6 +60,8 @@ fn parse() -> Result<Args, String> {
         sessions: vec![100, 1000, 10_000],
         scale_size: cotty::core::types::Size::new(120, 40),
         scale_limit: Duration::from_secs(600),
+        cuts: 100,
+        garbage: 10_000,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -78,12 +88,14 @@ fn parse() -> Result<Args, String> {
                 a.scale_limit =
                     Duration::from_secs(num(value("--scale-limit")?, "--scale-limit")? as u64)
             }
+            "--cuts" => a.cuts = num(value("--cuts")?, "--cuts")?.max(1),
+            "--garbage" => a.garbage = num(value("--garbage")?, "--garbage")?,
             "--help" | "-h" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown flag {other}\n{USAGE}")),
         }
     }
     for s in &a.only {
-        if !["echo", "burst", "join", "scale"].contains(&s.as_str()) {
+        if !["echo", "burst", "join", "scale", "faults"].contains(&s.as_str()) {
             return Err(format!("--only: unknown step {s}\n{USAGE}"));
         }
     }
@@ -124,5 +136,9 @@ fn main() {
             args.scale_size,
             args.scale_limit,
         ));
+    }
+    if want("faults") {
+        show(faults::faults(args.cuts));
+        show(faults::garbage(args.garbage));
     }
 }

@@ -1,5 +1,7 @@
 //! `cotty -S PATH COMMAND`: send one request to a running cotty and print the reply.
 
+use super::socket::split_socket_path;
+use super::trust::{CheckedDir, Role, current_uid};
 use super::wire::{self, Envelope, MAX_REPLY, PROTOCOL_VERSION};
 use super::{Reply, Request};
 use anyhow::{Context, Result, anyhow};
@@ -30,9 +32,22 @@ pub async fn call(path: &Path, request: Request, timeout: Duration) -> Result<Re
 /// Connects. `wait-ready` keeps trying while nobody listens yet, since a script may start
 /// cotty and wait for it at once (the socket file even exists a moment before it listens);
 /// [`call`]'s timeout bounds the tries.
+///
+/// Before each try the socket's directory and file are checked as [`CheckedDir`] does, and
+/// the connection goes through the checked directory: a reply could be another user's fake
+/// links, so a socket that someone else could have put there is refused, not asked.
 async fn connect(path: &Path, waiting: bool) -> Result<UnixStream> {
+    let (dir, name) = split_socket_path(path)?;
+    let uid = current_uid();
     loop {
-        match UnixStream::connect(path).await {
+        let attempt = match CheckedDir::open(dir, uid, Role::Connect)? {
+            Some(checked) if checked.check_socket(name, path, uid)? => {
+                // `checked` lives across the connect, so its entry stays valid.
+                UnixStream::connect(checked.entry(name)).await
+            }
+            _ => Err(std::io::Error::from_raw_os_error(libc::ENOENT)),
+        };
+        match attempt {
             Ok(stream) => return Ok(stream),
             Err(e)
                 if waiting
@@ -282,6 +297,63 @@ mod tests {
             .expect("the client task");
         assert_eq!(reply.expect("a reply"), Reply::ok(""));
         stop.cancel();
+    }
+
+    /// A request that reaches the front end fails the test: it must be refused before.
+    fn assert_not_asked(server: &mut TestServer) {
+        let rx = server.rx.as_mut().expect("a server that answers by hand");
+        assert!(rx.try_recv().is_err(), "the request reached the cotty");
+    }
+
+    #[tokio::test]
+    async fn a_socket_reached_through_a_link_is_refused() {
+        let mut server = TestServer::start(None);
+        let real_dir = server.path.parent().expect("a directory").to_path_buf();
+        let base = real_dir.parent().expect("the temporary directory");
+        // A linked directory, as a planted /tmp/cotty-UID would be.
+        let linked_dir = base.join("linked");
+        std::os::unix::fs::symlink(&real_dir, &linked_dir).unwrap();
+        // A linked socket file.
+        let linked_sock = base.join("sock-link");
+        std::os::unix::fs::symlink(&server.path, &linked_sock).unwrap();
+        for path in [linked_dir.join("default"), linked_sock] {
+            for request in [Request::ListGuests, Request::WaitReady] {
+                let err = call(&path, request, PATIENCE).await.unwrap_err();
+                let text = format!("{err:#}");
+                assert!(text.contains("it is a symbolic link"), "{text}");
+            }
+        }
+        assert_not_asked(&mut server);
+    }
+
+    #[tokio::test]
+    async fn a_socket_or_directory_of_another_user_is_refused() {
+        let mut server = TestServer::start(None);
+        let display = Request::Display {
+            format: "#{ssh}".into(),
+            print: true,
+        };
+        let give_away = |path: &Path| {
+            std::os::unix::fs::chown(path, Some(65534), None)
+                .expect("chown to another uid (the tests run as root)");
+        };
+        give_away(&server.path);
+        let err = call(&server.path, display.clone(), PATIENCE)
+            .await
+            .unwrap_err();
+        let want = format!(
+            "refusing to use the control socket {}: it belongs to uid 65534",
+            server.path.display()
+        );
+        assert!(err.to_string().starts_with(&want), "{err}");
+        give_away(server.path.parent().expect("a directory"));
+        let err = call(&server.path, display, PATIENCE).await.unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("it belongs to uid 65534, not to you"),
+            "{err}"
+        );
+        assert_not_asked(&mut server);
     }
 
     #[tokio::test]

@@ -4,6 +4,7 @@ pub mod client;
 pub mod format;
 pub mod server;
 pub mod socket;
+mod trust;
 pub mod wire;
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Where the control socket lives and binding it safely: a private directory, no clobbering
 //! of a live cotty's socket, a stale one replaced, and the file removed when we are done.
 
+use super::trust::{CheckedDir, Role, current_uid};
 use anyhow::{Context, Result, bail};
 use std::io::ErrorKind;
 use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
@@ -56,28 +57,29 @@ fn default_path_in(runtime_dir: Option<std::ffi::OsString>, uid: Option<u32>) ->
     Path::new("/tmp").join(name).join("default")
 }
 
-/// Our user id, without libc: the owner of `/proc/self`, or of the home directory elsewhere.
-fn current_uid() -> Option<u32> {
-    std::fs::metadata("/proc/self")
-        .or_else(|_| std::fs::metadata(dirs::home_dir().unwrap_or_default()))
-        .ok()
-        .map(|m| m.uid())
-}
-
 /// Binds the control socket at `path` with mode 0600.
 ///
-/// Creates the parent directory (mode 0700) if only it is missing. Refuses a parent directory
-/// that another user (not root) owns, or that others can write to unless it is sticky like
-/// `/tmp`, since whoever can replace the socket can stand in for this cotty. A socket file nobody answers on is left over from
-/// a cotty that died, and is replaced; one that answers is another cotty, and is an error.
+/// Creates the parent directory (mode 0700) if only it is missing. Refuses a parent that is
+/// a symbolic link, that another user (not root) owns, or that others can write to unless it
+/// is sticky like `/tmp`, since whoever can replace the socket can stand in for this cotty;
+/// the socket is then bound in the directory that was checked (`trust::CheckedDir`). A socket
+/// file nobody answers on is left over from a cotty that died, and is replaced; one that
+/// answers is another cotty, and is an error.
 pub fn bind(path: &Path) -> Result<ControlSocket> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    prepare_dir(dir, current_uid())?;
-    clear_stale(path)?;
-    let listener = StdUnixListener::bind(path).map_err(|e| {
+    let (dir, name) = split_socket_path(path)?;
+    let uid = current_uid();
+    create_dir(dir)?;
+    let dir = CheckedDir::open(dir, uid, Role::Bind)?.with_context(|| {
+        format!(
+            "{} vanished as cotty created it; check who else uses it, or pass -S PATH in a \
+             directory of your own",
+            dir.display()
+        )
+    })?;
+    // From here on the socket is reached through the checked directory itself.
+    let at = dir.entry(name);
+    clear_stale(&at, path)?;
+    let listener = StdUnixListener::bind(&at).map_err(|e| {
         if e.kind() == ErrorKind::AddrInUse {
             // Another cotty bound it between our check and our bind.
             anyhow::anyhow!("{}", already_listening(path))
@@ -90,12 +92,12 @@ pub fn bind(path: &Path) -> Result<ControlSocket> {
     })?;
     // Nobody accepts before `serve`, and connecting needs write permission on the socket,
     // which the usual umask (022) already denies to others; this closes the rest.
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+    std::fs::set_permissions(&at, std::fs::Permissions::from_mode(0o600))
         .with_context(|| format!("failed to make {} private (mode 0600)", path.display()))?;
     listener
         .set_nonblocking(true)
         .context("failed to make the control socket non-blocking")?;
-    let meta = std::fs::symlink_metadata(path)
+    let meta = std::fs::symlink_metadata(&at)
         .with_context(|| format!("failed to read {} after binding it", path.display()))?;
     Ok(ControlSocket {
         path: path.to_path_buf(),
@@ -105,64 +107,37 @@ pub fn bind(path: &Path) -> Result<ControlSocket> {
     })
 }
 
-/// Makes sure `dir` exists and is safe to hold the socket, creating it if only it is missing.
-fn prepare_dir(dir: &Path, uid: Option<u32>) -> Result<()> {
+/// The directory a socket path is in, and the socket's name in it.
+pub(super) fn split_socket_path(path: &Path) -> Result<(&Path, &std::ffi::OsStr)> {
+    let Some(name) = path.file_name() else {
+        bail!(
+            "{} does not name a socket file; pass -S PATH ending in a file name, such as \
+             /tmp/pair",
+            path.display()
+        );
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    Ok((dir, name))
+}
+
+/// Creates `dir` (mode 0700) if only it is missing. An existing one is left for
+/// [`CheckedDir::open`] to check like any other.
+fn create_dir(dir: &Path) -> Result<()> {
+    // mkdir never follows a link in the last component: a planted link is left for the check.
     match std::fs::DirBuilder::new().mode(0o700).create(dir) {
-        Ok(()) => {}
-        // Not ours to trust yet: checked below like any other existing directory.
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
         Err(e) if e.kind() == ErrorKind::NotFound => bail!(
             "cannot create {} for the control socket: its parent directory does not exist; \
              create it or pass -S PATH in an existing directory",
             dir.display()
         ),
-        Err(e) => {
-            return Err(e).with_context(|| {
-                format!("failed to create {} for the control socket", dir.display())
-            });
-        }
+        Err(e) => Err(e)
+            .with_context(|| format!("failed to create {} for the control socket", dir.display())),
     }
-    let meta = std::fs::metadata(dir)
-        .with_context(|| format!("failed to read {} for the control socket", dir.display()))?;
-    if !meta.is_dir() {
-        bail!(
-            "{} is not a directory; pass -S PATH with a path inside a directory",
-            dir.display()
-        );
-    }
-    check_dir(dir, meta.uid(), meta.mode(), uid)
-}
-
-/// Refuses a directory, owned by `owner` with `mode`, where someone else could replace the
-/// socket; `uid` is ours.
-fn check_dir(dir: &Path, owner: u32, mode: u32, uid: Option<u32>) -> Result<()> {
-    // Root owns shared directories such as /tmp; anyone else who owns the directory could
-    // swap the socket for one of their own.
-    if let Some(uid) = uid
-        && owner != uid
-        && owner != 0
-    {
-        bail!(
-            "refusing to put the control socket in {}: it belongs to uid {}, not to you \
-             (uid {uid}), and its owner could swap the socket for their own; remove it or \
-             pass -S PATH in a directory of your own",
-            dir.display(),
-            owner
-        );
-    }
-    let mode = mode & 0o7777;
-    // In a sticky directory such as /tmp, others cannot remove or rename our socket.
-    let sticky = mode & 0o1000 != 0;
-    if !sticky && mode & 0o022 != 0 {
-        bail!(
-            "refusing to put the control socket in {}: others can write to it (mode {mode:04o}) \
-             and could replace the socket; run `chmod go-w {}` or pass -S PATH in a private \
-             directory",
-            dir.display(),
-            dir.display()
-        );
-    }
-    Ok(())
 }
 
 /// The error for a path where a live cotty answers.
@@ -174,8 +149,9 @@ fn already_listening(path: &Path) -> String {
 }
 
 /// Removes a socket file left by a cotty that died; refuses a live one or a non-socket.
-fn clear_stale(path: &Path) -> Result<()> {
-    let meta = match std::fs::symlink_metadata(path) {
+/// `at` reaches the file through the checked directory; `path` is how the user named it.
+fn clear_stale(at: &Path, path: &Path) -> Result<()> {
+    let meta = match std::fs::symlink_metadata(at) {
         Ok(meta) => meta,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
         Err(e) => {
@@ -191,11 +167,11 @@ fn clear_stale(path: &Path) -> Result<()> {
     // A blocking connect is enough: the kernel queues it at once while a listener exists, and
     // refuses it at once when none does. Only a cotty that stopped accepting long enough to
     // fill its backlog could make it wait.
-    match StdUnixStream::connect(path) {
+    match StdUnixStream::connect(at) {
         Ok(_) => bail!("{}", already_listening(path)),
         Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
             debug!("removing stale control socket {}", path.display());
-            match std::fs::remove_file(path) {
+            match std::fs::remove_file(at) {
                 Ok(()) => Ok(()),
                 Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
                 Err(e) => Err(e).with_context(|| {
@@ -261,15 +237,6 @@ mod tests {
     }
 
     #[test]
-    fn current_uid_owns_a_new_file() {
-        let dir = tempfile::tempdir().unwrap();
-        assert_eq!(
-            current_uid(),
-            Some(std::fs::metadata(dir.path()).unwrap().uid())
-        );
-    }
-
-    #[test]
     fn bind_makes_a_private_dir_and_socket_and_drop_removes_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cotty").join("default");
@@ -329,35 +296,44 @@ mod tests {
     }
 
     #[test]
-    fn check_dir_wants_the_directory_ours_or_roots() {
-        let d = Path::new("/tmp/cotty-1000");
-        assert!(check_dir(d, 1000, 0o40700, Some(1000)).is_ok());
-        let err = check_dir(d, 1001, 0o40700, Some(1000))
-            .unwrap_err()
-            .to_string();
-        assert_eq!(
-            err,
-            "refusing to put the control socket in /tmp/cotty-1000: it belongs to uid 1001, \
-             not to you (uid 1000), and its owner could swap the socket for their own; remove \
-             it or pass -S PATH in a directory of your own"
+    fn bind_refuses_a_planted_link_where_its_directory_goes() {
+        // Another user made /tmp/cotty-UID a link to a directory of theirs before we started.
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        let planted = dir.path().join("cotty-0");
+        std::os::unix::fs::symlink(&elsewhere, &planted).unwrap();
+        let err = bind(&planted.join("default")).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!(
+                "refusing to put the control socket in {}: it is a symbolic link",
+                planted.display()
+            )),
+            "{err}"
         );
-        // Its owner can remove our socket from a sticky directory too.
-        assert!(check_dir(d, 1001, 0o41777, Some(1000)).is_err());
-        // /tmp itself.
-        assert!(check_dir(Path::new("/tmp"), 0, 0o41777, Some(1000)).is_ok());
+        assert!(
+            !elsewhere.join("default").exists(),
+            "bound through the link"
+        );
     }
 
     #[test]
-    fn check_dir_allows_others_to_write_only_when_sticky() {
-        let d = Path::new("/srv/team");
-        for mode in [0o40770, 0o40777, 0o40757] {
-            let err = check_dir(d, 1000, mode, Some(1000))
-                .unwrap_err()
-                .to_string();
-            assert!(err.contains("others can write to it (mode 0"), "{err}");
-        }
-        assert!(check_dir(d, 1000, 0o41777, Some(1000)).is_ok());
-        assert!(check_dir(d, 0, 0o40755, Some(1000)).is_ok());
+    fn bind_refuses_a_directory_of_another_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let theirs = dir.path().join("cotty-0");
+        std::fs::create_dir(&theirs).unwrap();
+        std::os::unix::fs::chown(&theirs, Some(65534), None)
+            .expect("chown to another uid (the tests run as root)");
+        let err = bind(&theirs.join("default")).unwrap_err().to_string();
+        assert!(err.contains("it belongs to uid 65534, not to you"), "{err}");
+        assert!(err.contains("remove it or pass -S PATH"), "{err}");
+        assert!(!theirs.join("default").exists());
+    }
+
+    #[test]
+    fn bind_refuses_a_path_without_a_file_name() {
+        let err = bind(Path::new("/tmp/..")).unwrap_err().to_string();
+        assert!(err.contains("does not name a socket file"), "{err}");
     }
 
     #[test]

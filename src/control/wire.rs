@@ -285,4 +285,66 @@ mod tests {
         .unwrap();
         assert!(matches!(decode_request(&body), Err(WireError::Decode(_))));
     }
+
+    /// Random requests and replies through the frame writer and reader, in random pieces.
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn request() -> impl Strategy<Value = Request> {
+            prop_oneof![
+                ("\\PC{0,40}", any::<bool>())
+                    .prop_map(|(format, print)| Request::Display { format, print }),
+                Just(Request::ShowMessages),
+                Just(Request::ListGuests),
+                "\\PC{0,20}".prop_map(|guest| Request::Kick { guest }),
+                Just(Request::KillSession),
+                Just(Request::WaitReady),
+            ]
+        }
+
+        fn reply() -> impl Strategy<Value = Reply> {
+            (any::<bool>(), "\\PC{0,200}").prop_map(|(ok, text)| Reply { ok, text })
+        }
+
+        /// Writes `value` as a frame into a pipe that passes `piece` bytes at a time.
+        fn through_a_pipe<T: Serialize>(value: &T, piece: usize) -> Vec<u8> {
+            // A duplex pipe needs no runtime, only an executor that polls both ends.
+            futures::executor::block_on(async {
+                let (mut a, mut b) = tokio::io::duplex(piece);
+                let write = async move { write_frame(&mut a, value).await.expect("write") };
+                let read = async move { read_frame(&mut b, MAX_REPLY).await.expect("read") };
+                tokio::join!(write, read).1
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn any_request_round_trips(request in request(), piece in 1usize..64) {
+                let envelope = Envelope { version: PROTOCOL_VERSION, request: request.clone() };
+                let body = through_a_pipe(&envelope, piece);
+                prop_assert!(body.len() <= MAX_REQUEST);
+                prop_assert_eq!(decode_request(&body).expect("decodes"), request);
+            }
+
+            #[test]
+            fn any_reply_round_trips(reply in reply(), piece in 1usize..64) {
+                let body = through_a_pipe(&reply, piece);
+                prop_assert_eq!(decode_reply(&body).expect("decodes"), reply);
+            }
+
+            #[test]
+            fn any_other_version_is_named(version in any::<u32>(), request in request()) {
+                prop_assume!(version != PROTOCOL_VERSION);
+                let body = rmp_serde::to_vec_named(&Envelope { version, request }).expect("encode");
+                let err = decode_request(&body).expect_err("another version");
+                prop_assert!(
+                    matches!(err, WireError::Version { client, .. } if client == version),
+                    "{:?}", err
+                );
+            }
+        }
+    }
 }
