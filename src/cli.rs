@@ -128,7 +128,8 @@ pub enum Command {
         cmd: Vec<String>,
     },
     /// Show a message built from FORMAT, like tmux: `cotty -S SOCK display -p '#{ssh}'`.
-    /// Variables: #{ssh}, #{ssh_ro}, #{web}, #{web_ro}, #{session}, #{guests}, #{locked}
+    /// Variables: #{ssh}, #{ssh_ro}, #{web}, #{web_ro}, #{session}, #{guests}, #{locked},
+    /// #{relay_state}
     /// (tmate's #{tmate_ssh} and #{tmate_ssh_ro} work too).
     #[command(name = "display-message", visible_alias = "display")]
     Display {

@@ -72,6 +72,7 @@ fn every_control_command_against_a_headless_host() {
         )),
         format!("rw={link} ro={ro}")
     );
+    assert_eq!(out(&ctl(&sock, &["display", "-p", "#{relay_state}"])), "up");
     let bad = ctl(&sock, &["display", "-p", "#{sshh}"]);
     assert!(!bad.status.success());
     assert!(

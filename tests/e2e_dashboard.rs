@@ -9,6 +9,7 @@ use common::tmux::Tmux;
 use common::wait::wait_until;
 use std::path::Path;
 use std::process::{Command, Output};
+use std::time::Duration;
 
 fn cotty(args: &[&str], runtime: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cotty"))
@@ -228,4 +229,65 @@ fn prefix_q_ends_the_session_for_guests_and_an_error_leaves_a_clean_terminal() {
         .expect("the guest is told why");
     tmux.wait_for("cotty's exit", WAIT, |p| p.contains("cotty exited 0"));
     assert_eq!(tmux.format("#{alternate_on}"), "0");
+}
+
+#[test]
+fn the_dashboard_outlives_its_relay_and_takes_the_old_links_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let runtime = d.join("runtime");
+    let key = d.join("relay_key").display().to_string();
+    let mut relay = common::proc::Proc::relay(&key, &[], None);
+    let (port, fp) = relay.relay_address(WAIT);
+    let tmux = Tmux::start(d, 120, 40, "set -g status off\nset -g escape-time 0\n");
+    tmux.wait_for("the outer prompt", WAIT, |s| {
+        s.lines().any(|l| l.trim_end() == "$")
+    });
+    let sock = d.join("r.sock");
+    let s = sock.display().to_string();
+    tmux.type_str(&format!(
+        "{} --relay 127.0.0.1:{port} --relay-fingerprint {fp} -S {s} new-session bash --norc --noprofile; echo \"cotty exited $?\"",
+        env!("CARGO_BIN_EXE_cotty"),
+    ));
+    tmux.keys(&["Enter"]);
+    let ready = cotty(&["-S", &s, "wait-ready", "--timeout", "20"], &runtime);
+    assert!(ready.status.success(), "wait-ready: {ready:?}");
+    let link = stdout(&cotty(&["-S", &s, "display", "-p", "#{ssh}"], &runtime));
+    tmux.wait_for("relay up", WAIT, |p| p.contains("relay: up"));
+
+    // The relay dies: the dashboard keeps the shell and says it is reconnecting.
+    relay.signal("-KILL");
+    assert!(relay.wait_exit().is_some());
+    tmux.wait_for("the reconnecting status", WAIT, |p| {
+        p.contains("relay: reconnecting (attempt")
+    });
+    let state = stdout(&cotty(
+        &["-S", &s, "display", "-p", "#{relay_state}"],
+        &runtime,
+    ));
+    assert_eq!(state, "reconnecting");
+    tmux.type_str("echo still-$((20+22))");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the shell still answers", WAIT, |p| p.contains("still-42"));
+
+    // The relay is back on its port with its key: the same link works.
+    let _relay = common::proc::Proc::relay_on(&format!("127.0.0.1:{port}"), &key, &[], None);
+    tmux.wait_for("relay up again", Duration::from_secs(40), |p| {
+        p.contains("relay: up")
+    });
+    assert_eq!(
+        stdout(&cotty(&["-S", &s, "display", "-p", "#{ssh}"], &runtime)),
+        link
+    );
+    let g = SshGuest::spawn(port_of(&link), &token(&link), GuestOptions::default());
+    wait_prompt(&g);
+
+    // Quitting works as ever: no panic, exit 0.
+    tmux.keys(&["C-b", "q"]);
+    tmux.wait_for("the quit confirmation", WAIT, |p| {
+        p.contains("End the session?")
+    });
+    tmux.keys(&["y"]);
+    tmux.wait_for("cotty's exit", WAIT, |p| p.contains("cotty exited 0"));
+    assert!(!tmux.capture().contains("panicked"), "{}", tmux.capture());
 }

@@ -8,13 +8,13 @@ use crate::core::session::Notice;
 use crate::core::types::{Access, GuestInfo, Size, Via};
 use crate::host::state::HostState;
 use crate::net::proto::Links;
-use crate::net::uplink::UplinkEvent;
+use crate::net::uplink::{LinkState, UplinkEvent};
 use crate::ui::dashboard::app::{App, Focus, Overlay, Section};
 use crate::ui::dashboard::view::pane_image;
 use crate::ui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A shell that has run `ls --color` and waits at its prompt.
 const SHELL: &[u8] = b"\x1b[1;32mana@devbox\x1b[0m:\x1b[1;34m~/src/cotty\x1b[0m$ ls\r\n\
@@ -117,6 +117,20 @@ fn lock_on() {
     two_guests(&mut app);
     app.host.on_notice(&Notice::Locked(true));
     insta::assert_snapshot!(draw(&mut app, 120, 40).backend());
+}
+
+#[test]
+fn the_relay_away_shows_reconnecting_and_waiting_guests() {
+    let mut app = app();
+    two_guests(&mut app);
+    app.host
+        .on_uplink(UplinkEvent::State(LinkState::Reconnecting {
+            attempt: 3,
+            next_in: Duration::from_secs(4),
+            why: "the relay closed the connection".into(),
+        }));
+    insta::assert_snapshot!(draw(&mut app, 120, 40).backend());
+    assert_eq!(app.host.expand("#{relay_state}"), Ok("reconnecting".into()));
 }
 
 #[test]
