@@ -28,7 +28,32 @@ type Keyed<C> =
     RateLimiter<IpAddr, HashMapStateStore<IpAddr>, C, NoOpMiddleware<<C as Clock>::Instant>>;
 
 /// Open connections by source address.
-type OpenTable = Arc<Mutex<HashMap<IpAddr, usize>>>;
+type OpenTable = IpCounts;
+
+/// How many of something (connections, hosted sessions) each source address has open now.
+/// A lookup table: its lock is held for one map operation, never across an `.await`.
+#[derive(Debug, Default, Clone)]
+pub struct IpCounts(Arc<Mutex<HashMap<IpAddr, usize>>>);
+
+impl IpCounts {
+    /// Counts one more for `ip`, unless it has `max` already: then the count it has.
+    pub fn take(&self, ip: IpAddr, max: usize) -> Result<IpSlot, usize> {
+        let mut open = lock(&self.0);
+        let n = open.entry(ip).or_insert(0);
+        if *n >= max {
+            let had = *n;
+            if had == 0 {
+                open.remove(&ip);
+            }
+            return Err(had);
+        }
+        *n += 1;
+        Ok(IpSlot {
+            ip,
+            open: self.clone(),
+        })
+    }
+}
 
 /// What each source address has open and has used up; one per relay, in [`Shared`].
 ///
@@ -88,7 +113,7 @@ pub struct IpSlot {
 
 impl Drop for IpSlot {
     fn drop(&mut self) {
-        let mut open = lock(&self.open);
+        let mut open = lock(&self.open.0);
         if let Some(n) = open.get_mut(&self.ip) {
             *n = n.saturating_sub(1);
             if *n == 0 {
@@ -126,19 +151,15 @@ impl<C: Clock + Clone> PerIp<C> {
 
     /// Counts a new connection from `ip`, or says why it may not come in.
     pub fn admit(&self, ip: IpAddr) -> Result<IpSlot, Refusal> {
-        let mut open = lock(&self.open);
-        let n = open.get(&ip).copied().unwrap_or(0);
-        if n >= self.max_open {
-            return Err(Refusal::TooManyOpen(n));
-        }
+        let slot = self
+            .open
+            .take(ip, self.max_open)
+            .map_err(Refusal::TooManyOpen)?;
         if let Err(not_until) = self.new_connections.check_key(&ip) {
+            // Dropping the slot gives the place back.
             return Err(Refusal::TooFast(not_until.wait_time_from(self.clock.now())));
         }
-        *open.entry(ip).or_insert(0) += 1;
-        Ok(IpSlot {
-            ip,
-            open: self.open.clone(),
-        })
+        Ok(slot)
     }
 
     /// Before a token lookup: the message for a guest whose address is blocked for failing

@@ -1,10 +1,11 @@
 //! Session tokens and the table that maps them to rooms.
 
 use crate::core::types::Access;
+use crate::net::relay::perip::{IpCounts, IpSlot};
 use crate::net::relay::room::RoomCmd;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use tokio::sync::mpsc;
 
 /// Characters of a token: base62, so a token is safe in an ssh user name and a URL.
@@ -74,38 +75,14 @@ pub enum RegisterError {
     InUse,
 }
 
-/// Host connections per source address, shared with the [`HostSlot`]s that count in it.
-type HostCounts = Arc<Mutex<HashMap<IpAddr, usize>>>;
-
-/// Token to room, and host connections per address. Lookup tables of handles: each lock is
-/// held only for a map operation and never across an `.await`.
+/// Token to room, and hosted sessions per address. The table is a lookup table of handles:
+/// its lock is held only for a map operation and never across an `.await`.
 #[derive(Debug, Default)]
 pub struct Registry {
     /// The table.
     rooms: Mutex<HashMap<String, Entry>>,
     /// Sessions hosted from each address now, for the per-address limit.
-    hosts: HostCounts,
-}
-
-/// One hosted session counted against its address; dropping it gives the slot back.
-#[derive(Debug)]
-pub struct HostSlot {
-    /// The table it counts in.
-    hosts: HostCounts,
-    /// The address it counts for.
-    ip: IpAddr,
-}
-
-impl Drop for HostSlot {
-    fn drop(&mut self) {
-        let mut map = lock(&self.hosts);
-        if let Some(n) = map.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                map.remove(&self.ip);
-            }
-        }
-    }
+    hosts: IpCounts,
 }
 
 impl Registry {
@@ -162,17 +139,8 @@ impl Registry {
     }
 
     /// Counts a hosted session against `ip`, unless `ip` hosts `max` already.
-    pub fn host_slot(&self, ip: IpAddr, max: usize) -> Option<HostSlot> {
-        let mut map = lock(&self.hosts);
-        let n = map.entry(ip).or_insert(0);
-        if *n >= max {
-            return None;
-        }
-        *n += 1;
-        Some(HostSlot {
-            hosts: self.hosts.clone(),
-            ip,
-        })
+    pub fn host_slot(&self, ip: IpAddr, max: usize) -> Option<IpSlot> {
+        self.hosts.take(ip, max).ok()
     }
 
     /// How many sessions are registered.

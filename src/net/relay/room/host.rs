@@ -85,7 +85,7 @@ impl Room {
         match self.away_since {
             Some(since) if self.host.is_none() && now - since >= grace => Some(format!(
                 "the host did not come back within {}; the session is over",
-                humanize(grace)
+                humantime::format_duration(grace)
             )),
             _ => None,
         }
@@ -176,17 +176,5 @@ impl Room {
             HostMsg::Pong(_) | HostMsg::PaneClosed { .. } | HostMsg::Hello(_) => {}
         }
         None
-    }
-}
-
-/// A duration as people write it: `10m`, `90s`, `2h`.
-pub fn humanize(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 && s.is_multiple_of(3600) {
-        format!("{}h", s / 3600)
-    } else if s >= 60 && s.is_multiple_of(60) {
-        format!("{}m", s / 60)
-    } else {
-        format!("{s}s")
     }
 }
