@@ -24,6 +24,8 @@ pub const MAX_CHUNK: usize = 8 << 20;
 pub const MAX_INFLATED: usize = 8 << 20;
 /// The largest single message (serialised, uncompressed).
 pub const MAX_MESSAGE: usize = 4 << 20;
+/// How much of a chunk's body is read (and allocated) at a time.
+const READ_STEP: usize = 64 << 10;
 /// A writer closes a chunk once this many uncompressed bytes are in it.
 pub const CHUNK_TARGET: usize = 256 << 10;
 
@@ -369,14 +371,20 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 max: MAX_CHUNK,
             });
         }
-        self.body.resize(len, 0);
-        self.io
-            .read_exact(&mut self.body)
-            .await
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::UnexpectedEof => CodecError::Truncated { what: "chunk" },
-                _ => CodecError::Io(e),
-            })?;
+        // The buffer grows as bytes arrive, not to the announced length at once: four bytes
+        // of header must not cost the reader megabytes before the body comes.
+        self.body.clear();
+        while self.body.len() < len {
+            let start = self.body.len();
+            self.body.resize(start + (len - start).min(READ_STEP), 0);
+            self.io
+                .read_exact(&mut self.body[start..])
+                .await
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::UnexpectedEof => CodecError::Truncated { what: "chunk" },
+                    _ => CodecError::Io(e),
+                })?;
+        }
         let msgs = self.decoder.decode(&self.body)?;
         if self.body.capacity() > CHUNK_TARGET * 4 {
             // Do not keep a burst's buffer for the life of the connection.

@@ -294,3 +294,17 @@ fn a_stored_stream_decodes_like_a_compressed_one() {
     let got: Vec<RelayMsg> = dec.decode(body(&chunk)).expect("decode");
     assert_eq!(got, vec![big]);
 }
+
+#[tokio::test]
+async fn a_large_announced_chunk_costs_only_the_bytes_that_came() {
+    let mut wire = (MAX_CHUNK as u32).to_be_bytes().to_vec();
+    wire.extend_from_slice(&[0u8; 10]);
+    let mut r = FrameReader::new(&wire[..]);
+    let err = r.next::<HostMsg>().await.expect_err("truncated");
+    assert!(matches!(err, CodecError::Truncated { .. }), "{err}");
+    assert!(
+        r.body.capacity() < 1 << 20,
+        "{} bytes allocated",
+        r.body.capacity()
+    );
+}
