@@ -1,5 +1,6 @@
 //! The relay inside `cotty`: bound on 0.0.0.0:2222 or the next free port, reached in-process.
 
+use crate::net::relay::limits::{connections_for_open_files, open_file_limit};
 use crate::net::relay::server::{Limits, LocalRelay};
 use crate::net::relay::{Relay, RelayConfig};
 use anyhow::{Context, Result, bail};
@@ -58,7 +59,13 @@ impl EmbeddedRelay {
             public_port: None,
             host_key: opts.host_key.clone(),
             host_keys: None,
-            limits: Limits::default(),
+            // As for `cotty relay`: refuse cleanly before the process runs out of descriptors.
+            limits: Limits {
+                connections: open_file_limit()
+                    .map(connections_for_open_files)
+                    .unwrap_or(Limits::default().connections),
+                ..Limits::default()
+            },
         };
         let relay = Relay::with_listener(cfg, listener)?;
         let fingerprint = relay.fingerprint().to_string();
