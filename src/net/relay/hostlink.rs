@@ -2,19 +2,17 @@
 //! from the room, with pings both ways so a silent link is found.
 
 use crate::net::codec::{FrameReader, FrameWriter, check_version};
+use crate::net::heartbeat::{Heartbeat, PING_EVERY};
 use crate::net::proto::{Hello, HostMsg, Links, RejectKind, RelayMsg, Resume};
 use crate::net::relay::registry::{RegisterError, Tokens, new_token};
 use crate::net::relay::room::{Attached, Room, RoomCmd, RoomSetup};
 use crate::net::relay::server::Shared;
 use crate::net::relay::ssh::fmt_peer;
-use crate::net::uplink::link::{DEAD_AFTER, PING_EVERY};
 use anyhow::{Context, Result, anyhow, bail};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::Instant;
 use tracing::{info, warn};
 
 /// Messages waiting for the host's connection; a host that lets more pile up is let go.
@@ -144,9 +142,7 @@ where
         guests: attached.guests,
     };
 
-    // Milliseconds since `start` at which the host was last heard from.
-    let start = Instant::now();
-    let heard = AtomicU64::new(0);
+    let heard = Heartbeat::new();
     let shutdown = shared.shutdown.clone();
     let writing = async move {
         writer.send(&welcome).await?;
@@ -182,27 +178,20 @@ where
             room_tx.send(RoomCmd::Host(epoch, msg)).await?;
         }
         while let Some(batch) = reader.next::<HostMsg>().await? {
-            heard_ref.store(start.elapsed().as_millis() as u64, Ordering::Relaxed);
+            heard_ref.stamp();
             for msg in batch {
                 room_tx.send(RoomCmd::Host(epoch, msg)).await?;
             }
         }
         anyhow::Ok(())
     };
-    let watchdog = async {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-        loop {
-            tick.tick().await;
-            let last = std::time::Duration::from_millis(heard.load(Ordering::Relaxed));
-            if start.elapsed().saturating_sub(last) >= DEAD_AFTER {
-                break;
-            }
-        }
-    };
     let result = tokio::select! {
         r = reading => r.context("host connection"),
         r = writing => r.context("host connection"),
-        _ = watchdog => Err(anyhow!("nothing heard from the host for {DEAD_AFTER:?}")),
+        silent = heard.dead() => Err(anyhow!(
+            "nothing heard from the host for {} s",
+            silent.as_secs()
+        )),
         // The room tells the host and ends itself; give the message a moment to go out.
         _ = async {
             shutdown.cancelled().await;

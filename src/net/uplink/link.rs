@@ -2,26 +2,19 @@
 //! ends it or the link goes silent.
 //!
 //! [`run`] speaks the protocol over any byte stream, so an in-process relay and a remote one
-//! share this one code path. Both sides ping every [`PING_EVERY`]; a link on which nothing
-//! arrives for [`DEAD_AFTER`] is given up, so a silent link (packets dropped, not reset) is
-//! found long before TCP would notice.
+//! share this one code path. Both sides ping; a link that falls silent is given up (see
+//! [`crate::net::heartbeat`]).
 
 use crate::core::session::{Outbound, SessionCmd, SessionHandle};
 use crate::net::codec::{FrameReader, FrameWriter};
+use crate::net::heartbeat::{Heartbeat, PING_EVERY};
 use crate::net::proto::{Hello, HostMsg, PaneGeometry, RejectKind, RelayMsg, Resume};
 use crate::net::uplink::{UPLINK_QUEUE, UplinkEvent};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 use tracing::info;
 
-/// How often each side sends a ping. Stricter than the 5 s of the design, so that guests see
-/// "host reconnecting" within 5 s of the host's last message.
-pub const PING_EVERY: Duration = Duration::from_secs(2);
-/// A link on which nothing arrived for this long is dead: found within 15 s.
-pub const DEAD_AFTER: Duration = Duration::from_secs(12);
 /// How long the relay has to answer the hello.
 const WELCOME_TIMEOUT: Duration = Duration::from_secs(10);
 /// Pongs waiting for the writer; more are dropped, the next ping asks again.
@@ -125,9 +118,7 @@ where
     if session.send(up).await.is_err() {
         return LinkEnd::SessionOver;
     }
-    // Milliseconds since `start` at which the relay was last heard from.
-    let start = Instant::now();
-    let heard = AtomicU64::new(0);
+    let heard = Heartbeat::new();
     let (pong_tx, mut pong_rx) = mpsc::channel::<u64>(PONG_QUEUE);
     let writing = async move {
         let mut ping = tokio::time::interval(PING_EVERY);
@@ -155,8 +146,6 @@ where
     };
     let heard_ref = &heard;
     let reading = async move {
-        let stamp = || heard_ref.store(start.elapsed().as_millis() as u64, Ordering::Relaxed);
-        stamp();
         for msg in rest {
             if let Some(end) = forward(session, &pong_tx, msg).await {
                 return end;
@@ -165,7 +154,7 @@ where
         loop {
             match reader.next::<RelayMsg>().await {
                 Ok(Some(batch)) => {
-                    stamp();
+                    heard_ref.stamp();
                     for msg in batch {
                         if let Some(end) = forward(session, &pong_tx, msg).await {
                             return end;
@@ -174,17 +163,6 @@ where
                 }
                 Ok(None) => return LinkEnd::Lost("the relay closed the connection".into()),
                 Err(e) => return LinkEnd::Lost(format!("reading from the relay: {e}")),
-            }
-        }
-    };
-    let watchdog = async {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        loop {
-            tick.tick().await;
-            let last = Duration::from_millis(heard.load(Ordering::Relaxed));
-            let silent = start.elapsed().saturating_sub(last);
-            if silent >= DEAD_AFTER {
-                return silent;
             }
         }
     };
@@ -201,7 +179,7 @@ where
             Err(e) => LinkEnd::Lost(format!("writing to the relay: {e:#}")),
         },
         end = &mut reading => end,
-        silent = watchdog => LinkEnd::Lost(format!(
+        silent = heard.dead() => LinkEnd::Lost(format!(
             "nothing heard from the relay for {} s",
             silent.as_secs()
         )),

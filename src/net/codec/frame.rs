@@ -453,9 +453,7 @@ impl<W: AsyncWrite + Unpin> FrameWriter<W> {
 }
 
 #[cfg(test)]
-#[path = "codec_tests.rs"]
 mod tests;
 
 #[cfg(test)]
-#[path = "codec_props.rs"]
 mod props;
