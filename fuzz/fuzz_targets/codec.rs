@@ -7,7 +7,7 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
-use cotty::net::codec::{Decoder, Encoder, FrameReader};
+use cotty::net::codec::{Decoder, Encoder, FrameReader, stored_blocks};
 use cotty::net::proto::{HostMsg, RelayMsg};
 use libfuzzer_sys::fuzz_target;
 use serde::Serialize;
@@ -103,22 +103,4 @@ where
         .decode(&chunk[4..])
         .expect("re-encoded messages decode");
     assert_eq!(again, msgs);
-}
-
-/// `raw` as zlib stored blocks, after the two-byte stream header if not yet written (as the
-/// codec's stored encoder writes them).
-fn stored_blocks(started: &mut bool, raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    if !*started {
-        out.extend_from_slice(&[0x78, 0x01]);
-        *started = true;
-    }
-    for block in raw.chunks(0xFFFF) {
-        let len = block.len() as u16;
-        out.push(0x00);
-        out.extend_from_slice(&len.to_le_bytes());
-        out.extend_from_slice(&(!len).to_le_bytes());
-        out.extend_from_slice(block);
-    }
-    out
 }

@@ -212,10 +212,11 @@ impl Encoder {
     }
 }
 
-/// `raw` as zlib stored blocks (RFC 1950/1951), after the stream header if not yet written.
+/// `raw` as zlib stored blocks (RFC 1950/1951), after the stream header if not yet written;
+/// public so the fuzz targets build valid stored streams the way the codec does.
 /// The stream is never finished, so no checksum follows; each block is complete, so the
 /// inflater hands out every byte at once.
-fn stored_blocks(started: &mut bool, raw: &[u8]) -> Vec<u8> {
+pub fn stored_blocks(started: &mut bool, raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + 2 + 5 * (raw.len() / 0xFFFF + 1));
     if !*started {
         // CMF 0x78 (deflate, 32 KiB window), FLG 0x01: (0x78 << 8 | 0x01) is a multiple of 31.
