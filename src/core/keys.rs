@@ -4,6 +4,7 @@
 //! pane's current modes (application cursor keys, bracketed paste, mouse reporting), so the
 //! bytes always match what the program asked for.
 
+use crate::core::term::Modes;
 use thiserror::Error;
 
 /// Modifier keys held with a key or mouse event.
@@ -78,33 +79,7 @@ pub struct InputModes {
     pub mouse_encoding: MouseEncoding,
 }
 
-/// Mouse reporting a program asked for (xterm modes 9, 1000, 1002, 1003).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum MouseMode {
-    /// No reports: the wheel scrolls the host's scrollback instead.
-    #[default]
-    None,
-    /// Presses only (X10, mode 9).
-    Press,
-    /// Presses and releases (mode 1000).
-    PressRelease,
-    /// Also motion while a button is held (mode 1002).
-    ButtonMotion,
-    /// All motion (mode 1003).
-    AnyMotion,
-}
-
-/// How mouse reports are encoded (xterm modes 1006 and 1005).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum MouseEncoding {
-    /// `ESC [ M` and three bytes.
-    #[default]
-    Default,
-    /// As default, with UTF-8 coordinates.
-    Utf8,
-    /// `ESC [ < b ; x ; y M/m`.
-    Sgr,
-}
+pub use crate::core::term::{MouseEncoding, MouseMode};
 
 /// A mouse button.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +138,18 @@ const ESC: u8 = 0x1b;
 const PASTE_START: &[u8] = b"\x1b[200~";
 /// Sent after a bracketed paste; a paste must never contain it.
 const PASTE_END: &[u8] = b"\x1b[201~";
+
+impl From<Modes> for InputModes {
+    /// The input side of the modes the program in a pane has set.
+    fn from(m: Modes) -> InputModes {
+        InputModes {
+            application_cursor: m.app_cursor,
+            bracketed_paste: m.bracketed_paste,
+            mouse: m.mouse,
+            mouse_encoding: m.mouse_encoding,
+        }
+    }
+}
 
 impl InputModes {
     /// Reads the modes the program in a pane has set, so input matches what it asked for.

@@ -5,4 +5,5 @@ pub mod layout;
 pub mod pane;
 pub mod pty;
 pub mod session;
+pub mod term;
 pub mod types;

@@ -27,12 +27,19 @@ impl Size {
         Size { cols, rows }
     }
 
-    /// Clamps both dimensions to at least one cell, as vt100 and PTYs require.
+    /// Clamps both dimensions to at least one cell, as emulators and PTYs require.
     pub fn at_least_one(self) -> Self {
         Size {
             cols: self.cols.max(1),
             rows: self.rows.max(1),
         }
+    }
+}
+
+impl Default for Size {
+    /// The VT100 default, 80x24.
+    fn default() -> Self {
+        Size::DEFAULT
     }
 }
 
