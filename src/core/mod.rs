@@ -2,6 +2,7 @@
 
 pub mod keys;
 pub mod layout;
+pub mod pacer;
 pub mod pane;
 pub mod pty;
 pub mod session;

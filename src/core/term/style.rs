@@ -19,7 +19,7 @@ pub enum Color {
     Rgb(u8, u8, u8),
 }
 
-/// The kind of underline (`SGR 4`, `4:2` … `4:5`, `21`).
+/// The kind of underline (`SGR 4`, `4:2` … `4:5`; the emulator reads `21` as bold off).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum Underline {
     /// No underline.
@@ -27,7 +27,7 @@ pub enum Underline {
     None,
     /// A single line (`4`, `4:1`).
     Single,
-    /// Two lines (`4:2`, `21`).
+    /// Two lines (`4:2`).
     Double,
     /// A wavy line (`4:3`), as editors draw diagnostics.
     Curly,

@@ -5,7 +5,7 @@
 //! up for it.
 
 use crate::core::types::{Access, Size, Via};
-use crate::net::relay::pacer::{self, Pacer};
+use crate::core::pacer::{self, Pacer};
 use crate::net::relay::registry::Entry;
 use crate::net::relay::room::{GuestCtl, JoinRequest, RELAY_RESTARTING, RoomCmd, RoomView};
 use crate::net::relay::server::Shared;

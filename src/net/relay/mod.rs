@@ -5,7 +5,7 @@ pub mod guest;
 pub mod hostkeys;
 pub mod hostlink;
 pub mod limits;
-pub mod pacer;
+pub use crate::core::pacer;
 pub mod perip;
 pub mod registry;
 pub mod resume;

@@ -8,7 +8,7 @@ use super::types::{GuestCtl, JoinRequest, Joined, RoomCmd, RoomView};
 use crate::core::pane::new_parser;
 use crate::core::types::{Access, GuestId, GuestInfo, PaneId, Size};
 use crate::net::proto::RelayMsg;
-use crate::net::relay::pacer::{self, Pacer};
+use crate::core::pacer::{self, Pacer};
 use crate::net::relay::registry::Tokens;
 use crate::net::relay::server::Shared;
 use std::collections::HashMap;
