@@ -1,5 +1,5 @@
-//! Shared helpers for the integration tests: a stock `ssh` guest driver, bounded waits and a
-//! fault-injecting TCP proxy.
+//! Shared helpers for the integration tests: a stock `ssh` guest driver, bounded waits, a
+//! fault-injecting TCP proxy, and terminal screens compared with tmux's.
 
 // Each test binary compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
@@ -9,5 +9,6 @@ pub mod guest;
 pub mod mirror;
 pub mod proc;
 pub mod proxy;
+pub mod term;
 pub mod tmux;
 pub mod wait;

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-/// A tmux server with one window running `bash --norc --noprofile` and `$ ` as prompt.
+/// A private tmux server with one window, by default running `bash --norc --noprofile` with
+/// `$ ` as prompt.
 pub struct Tmux {
     /// The server's socket, inside the test's directory.
     socket: PathBuf,
@@ -16,6 +17,12 @@ impl Tmux {
     /// Starts a server of `cols`x`rows` with the settings in `conf`. Its environment puts
     /// cotty's config, data and runtime directories under `dir`.
     pub fn start(dir: &Path, cols: u16, rows: u16, conf: &str) -> Tmux {
+        Tmux::start_command(dir, cols, rows, conf, &["bash", "--norc", "--noprofile"])
+    }
+
+    /// As [`Tmux::start`], with the window running `command` (program and arguments, not
+    /// through a shell) instead of bash, for tests that play bytes to tmux's terminal.
+    pub fn start_command(dir: &Path, cols: u16, rows: u16, conf: &str, command: &[&str]) -> Tmux {
         let conf_path = dir.join("tmux.conf");
         std::fs::write(&conf_path, conf).expect("tmux.conf");
         for sub in ["config", "data", "runtime"] {
@@ -35,7 +42,7 @@ impl Tmux {
                 "-y",
                 &rows.to_string(),
             ])
-            .args(["bash", "--norc", "--noprofile"])
+            .args(command)
             .env("PS1", "$ ")
             .env("HISTFILE", "/dev/null")
             .env("XDG_CONFIG_HOME", dir.join("config"))
@@ -80,6 +87,14 @@ impl Tmux {
     /// The pane's visible text.
     pub fn capture(&self) -> String {
         String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "0"]).stdout).into()
+    }
+
+    /// The pane's visible lines with their styles as SGR sequences (`capture-pane -e`), and
+    /// trailing blanks kept (`-N`), so the cells can be compared and not just the text.
+    pub fn capture_styled(&self) -> String {
+        let out = self.run(&["capture-pane", "-p", "-e", "-N", "-t", "0"]);
+        assert!(out.status.success(), "capture-pane -e failed");
+        String::from_utf8_lossy(&out.stdout).into()
     }
 
     /// The newest paste buffer, if any.
