@@ -1,8 +1,10 @@
-//! Micro-benchmarks: uplink frame codec, vt100 parsing, and the cost of one guest frame.
+//! Micro-benchmarks: uplink frame codec, terminal parsing (core::term beside the vt100 crate it
+//! replaced, for the comparison in BENCHMARKS.md), and the cost of one guest frame.
 //!
 //! Every input is generated here from a fixed seed, so two runs measure the same bytes.
 //! Run with `cargo bench --bench micro`; the numbers go into BENCHMARKS.md.
 
+use cotty::core::term::{Screen, ScreenState};
 use cotty::core::types::{Access, Size};
 use cotty::net::codec::{CHUNK_TARGET, Decoder, Encoder};
 use cotty::net::proto::HostMsg;
@@ -200,20 +202,31 @@ fn redraw_text(size: usize) -> Vec<u8> {
     out
 }
 
-/// A parser the size of the shared pane, without scrollback.
-fn pane_parser() -> vt100::Parser {
+/// A screen the size of the shared pane, without scrollback.
+fn pane_screen() -> Screen {
+    Screen::new(Size::new(COLS, ROWS), 0)
+}
+
+/// The old emulator, for the side-by-side parse figures.
+fn vt100_parser() -> vt100::Parser {
     let rows = NonZeroU16::new(ROWS).expect("ROWS is a non-zero constant");
     let cols = NonZeroU16::new(COLS).expect("COLS is a non-zero constant");
     vt100::Parser::new(rows, cols, 0)
 }
 
-/// The benchmark's output messages: 1 MiB of `sgr` text cut into 16 KiB `Output`s.
+/// The benchmark's uplink messages: the row updates a host sends while a program writes
+/// 1 MiB of `sgr` text, one update per 16 KiB read (a busy uplink; a paced one sends fewer).
 fn output_messages() -> Vec<HostMsg> {
+    let mut screen = pane_screen();
+    let mut sent: Option<ScreenState> = None;
     sgr_text(INPUT)[..INPUT]
         .chunks(PAYLOAD)
-        .map(|bytes| HostMsg::Output {
-            pane: 1,
-            bytes: bytes.to_vec(),
+        .map(|bytes| {
+            screen.feed(bytes);
+            let now = screen.export(sent.as_ref());
+            let update = now.update_from(1, sent.as_ref());
+            sent = Some(now);
+            HostMsg::Rows(update)
         })
         .collect()
 }
@@ -223,7 +236,7 @@ fn encode_stream(msgs: &[HostMsg]) -> Vec<Vec<u8>> {
     let mut encoder = Encoder::new();
     let mut chunks = Vec::new();
     for msg in msgs {
-        encoder.push(msg).expect("an Output message encodes");
+        encoder.push(msg).expect("a message encodes");
         if encoder.pending() >= CHUNK_TARGET {
             chunks.push(encoder.finish_chunk().expect("a chunk encodes"));
         }
@@ -254,7 +267,7 @@ fn encode_msgpack(msgs: &[HostMsg], out: &mut Vec<u8>) {
     for msg in msgs {
         let start = out.len();
         out.extend_from_slice(&[0; 4]);
-        rmp_serde::encode::write_named(out, msg).expect("an Output message encodes");
+        rmp_serde::encode::write_named(out, msg).expect("a message encodes");
         let len = u32::try_from(out.len() - start - 4).expect("a message is under 4 GiB");
         out[start..start + 4].copy_from_slice(&len.to_be_bytes());
     }
@@ -306,19 +319,26 @@ fn codec(c: &mut Criterion) {
     group.finish();
 }
 
-/// vt100 parse throughput of a 120x40 pane on three kinds of output.
-fn vt100_parse(c: &mut Criterion) {
+/// Parse throughput of a 120x40 pane on three kinds of output: core::term (alacritty_terminal)
+/// beside vt100 0.18, which it replaced.
+fn term_parse(c: &mut Criterion) {
     let inputs = [
         ("plain", plain_text(INPUT)),
         ("sgr", sgr_text(INPUT)),
         ("redraw", redraw_text(INPUT)),
     ];
-    let mut group = c.benchmark_group("vt100_parse");
+    let mut group = c.benchmark_group("term_parse");
     for (name, input) in &inputs {
         group.throughput(Throughput::Bytes(input.len() as u64));
         // One parser for all iterations: a pane's parser lives as long as the pane.
-        let mut parser = pane_parser();
-        group.bench_function(*name, |b| b.iter(|| parser.process(black_box(input))));
+        let mut screen = pane_screen();
+        group.bench_function(format!("core_term/{name}"), |b| {
+            b.iter(|| screen.feed(black_box(input)))
+        });
+        let mut parser = vt100_parser();
+        group.bench_function(format!("vt100/{name}"), |b| {
+            b.iter(|| parser.process(black_box(input)))
+        });
     }
     group.finish();
 }
@@ -334,17 +354,17 @@ fn guest_frame(c: &mut Criterion) {
         guests: 1,
         message: None,
     };
-    let mut parser = pane_parser();
-    parser.process(&sgr_text(INPUT));
-    let before = std::sync::Arc::new(parser.screen().clone());
+    let mut screen = pane_screen();
+    screen.feed(&sgr_text(INPUT));
+    let before = std::sync::Arc::new(screen.export(None));
     let mut line = b"\x1b[20;1H\x1b[2K".to_vec();
     styled_line(
         &mut Rng(0x853c_49e6_748f_ea9b),
         &mut line,
         usize::from(COLS),
     );
-    parser.process(&line);
-    let after = std::sync::Arc::new(parser.screen().clone());
+    screen.feed(&line);
+    let after = std::sync::Arc::new(screen.export(Some(&before)));
 
     let mut renderer = GuestRenderer::new(size);
     let full = renderer.frame(&before, &status, &theme);
@@ -387,6 +407,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = codec, vt100_parse, guest_frame
+    targets = codec, term_parse, guest_frame
 }
 criterion_main!(benches);

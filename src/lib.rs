@@ -2,11 +2,11 @@
 //!
 //! The crate is split by dependency direction:
 //!
-//! * [`crate::core`]: the terminal session itself (PTY, vt100 pane, size policy, the host
-//!   session actor). It knows nothing of the network or of drawing.
+//! * [`crate::core`]: the terminal session itself (PTY, the terminal model `core::term`, size
+//!   policy, the host session actor). It knows nothing of the network or of drawing.
 //! * [`crate::net`]: the wire protocol, the host's uplink to the relay, and the relay server.
-//! * [`crate::ui`]: the host's dashboard, and the widgets that draw a vt100 screen into a
-//!   ratatui buffer for the dashboard and for the relay's ssh guests.
+//! * [`crate::ui`]: the host's dashboard, and what draws a screen's styled rows for it and for
+//!   the relay's ssh guests.
 //! * [`crate::host`]: starts a host (session, built-in or remote relay, uplink) and keeps the
 //!   state both front ends show; the headless front end (`cotty -F`).
 //! * [`crate::control`]: the control socket that scripts a running host (`cotty -S`).

@@ -89,7 +89,7 @@ fn relay_and_headless_host_print_the_links_and_log_guests() {
     g.type_str("exit\r");
     host.line("program exited with status 0", &[]);
     host.line("program started again", &[]);
-    g.wait_for("a fresh prompt", WAIT, |s| s.contents().starts_with('$'))
+    g.wait_for("a fresh prompt", WAIT, |s| s.text().starts_with('$'))
         .expect("respawned");
 
     g.send(b"\x02d");

@@ -19,10 +19,10 @@ fn a_read_write_guest_types_and_the_host_pty_gets_it() {
         .expect("the command's output on the guest");
     // The host's own screen model shows it too: the keys reached the host's PTY.
     wait_until("output on the host", WAIT, || {
-        env.host_screen().contents().contains(&upper)
+        env.host_screen().text().contains(&upper)
     })
     .expect("host got the keys");
-    let status = g.screen().rows(0, 80).nth(24).unwrap_or_default();
+    let status = g.screen().row(24).text();
     assert!(
         status.contains("read-write") && status.contains("1 guest"),
         "{status}"
@@ -72,7 +72,14 @@ fn two_guests_see_the_same_screen_and_a_late_joiner_sees_earlier_text() {
     let b = env.guest(&env.ro(), GuestOptions::default());
     b.wait_for_text(&format!("{m}-42"), WAIT)
         .expect("a late joiner sees earlier output");
-    let pane = |g: &SshGuest| g.screen().rows(0, 80).take(24).collect::<Vec<_>>();
+    let pane = |g: &SshGuest| {
+        g.screen()
+            .rows
+            .iter()
+            .take(24)
+            .map(|r| r.text())
+            .collect::<Vec<_>>()
+    };
     if wait_until("identical panes", WAIT, || pane(&a) == pane(&b)).is_err() {
         panic!(
             "panes differ:\n--- a ---\n{}\n--- b ---\n{}",
@@ -92,9 +99,7 @@ fn a_guest_resize_changes_the_pty_size() {
         .expect("80x25 terminal less the status line");
     g.resize(100, 31);
     g.wait_for("status line at the new bottom", WAIT, |s| {
-        s.rows(0, 100)
-            .nth(30)
-            .is_some_and(|r| r.contains("C-b d detach"))
+        s.row(30).text().contains("C-b d detach")
     })
     .expect("redrawn at the new size");
     g.type_str("clear; stty size\r");
@@ -123,19 +128,17 @@ fn the_smallest_read_write_guest_sets_the_size_and_a_leave_restores_it() {
     );
     small.wait_for_text("2 guests", WAIT).expect("joined");
     wait_until("pty 60x20", WAIT, || {
-        let (r, c) = env.host_screen().size();
-        (r.get(), c.get()) == (20, 60)
+        env.host_screen().size == cotty::core::types::Size::new(60, 20)
     })
     .expect("smallest wins");
     // The large guest sees the unused area marked.
     big.wait_for("unused area marked", WAIT, |s| {
-        s.cell(0, 100).is_some_and(|c| c.contents() == "·")
+        s.row(0).columns(120)[100].is_some_and(|c| c.text == "·")
     })
     .expect("marks");
     drop(small);
     wait_until("pty 120x40", WAIT, || {
-        let (r, c) = env.host_screen().size();
-        (r.get(), c.get()) == (40, 120)
+        env.host_screen().size == cotty::core::types::Size::new(120, 40)
     })
     .expect("size restored after the small guest left");
 }
@@ -221,7 +224,7 @@ fn a_link_switched_off_refuses_new_guests_until_it_is_on_again() {
         send(SessionCmd::Lock(false));
         early
             .wait_for("the lock lifted", WAIT, |s| {
-                !s.contents().contains("locked by host")
+                !s.text().contains("locked by host")
             })
             .expect("the lock lifts");
     };
@@ -238,5 +241,5 @@ fn a_link_switched_off_refuses_new_guests_until_it_is_on_again() {
     let late = env.guest(&env.ro(), GuestOptions::default());
     late.wait_for_text("read-only", WAIT)
         .expect("the link works again");
-    assert!(early.screen().contents().contains('$'));
+    assert!(early.screen().text().contains('$'));
 }

@@ -23,8 +23,8 @@ const BASH: &[&str] = &["bash", "--norc", "--noprofile"];
 
 /// The host's pane size as (cols, rows).
 fn host_size(env: &TestEnv) -> (u16, u16) {
-    let (rows, cols) = env.host_screen().size();
-    (cols.get(), rows.get())
+    let size = env.host_screen().size;
+    (size.cols, size.rows)
 }
 
 fn opts(cols: u16, rows: u16) -> GuestOptions {
@@ -75,7 +75,7 @@ fn a_locked_read_write_guest_cannot_resize_the_program() {
     g.resize(60, 21);
     // The guest redraws at its new size; the program keeps its size.
     g.wait_for("the guest's status line on its new last row", WAIT, |s| {
-        s.rows(0, 60).nth(20).is_some_and(|r| r.contains("cotty"))
+        s.row(20).text().contains("cotty")
     })
     .expect("the guest redraws");
     let m = marker("locked");
@@ -177,7 +177,7 @@ fn a_guest_that_stays_stalled_is_dropped() {
     // The watcher's 80 columns show the part of the 300-column pane around the cursor, which
     // may cut the marker's first letters.
     if let Err(e) = watcher.wait_for_text("ll-2", Duration::from_secs(60)) {
-        let host = env.host_screen().contents();
+        let host = env.host_screen().text();
         panic!("{e}\nwatcher: {}\nhost: {host}", watcher.text());
     }
 }

@@ -88,7 +88,7 @@ fn a_black_holed_uplink_is_noticed_and_the_host_reconnects() {
     assert!(back < Duration::from_secs(20), "the host took {back:?}");
     println!("guest told after {told:?}, host back after {back:?}");
     g.wait_for("the live status line again", WAIT, |s| {
-        !s.contents().contains("host reconnecting")
+        !s.text().contains("host reconnecting")
     })
     .expect("status back");
     let m = marker("after");

@@ -21,7 +21,7 @@ fn colours_on_the_alternate_screen_arrive_cell_for_cell() {
     let g = env.guest(&env.rw(), GuestOptions::default());
     g.wait_for_text("bold-green", WAIT).expect("fixture shown");
     assert!(
-        env.host_screen().alternate_screen(),
+        env.host_screen().modes.alt_screen,
         "the host is on the alternate screen"
     );
     assert_mirrors(&env, &g);
@@ -33,7 +33,7 @@ fn wide_characters_and_an_editor_screen_arrive_cell_for_cell() {
         let script = format!("cat {}; exec sleep 600", fixture(name));
         let env = TestEnv::start(&["sh", "-c", &script]);
         let g = env.guest(&env.rw(), GuestOptions::default());
-        g.wait_for("fixture shown", WAIT, |s| !s.contents().trim().is_empty())
+        g.wait_for("fixture shown", WAIT, |s| !s.text().trim().is_empty())
             .expect("fixture");
         assert_mirrors(&env, &g);
     }
@@ -50,7 +50,7 @@ fn vim_looks_the_same_to_the_guest() {
     g.wait_for_text("indented with a tab", WAIT)
         .expect("vim shows the file");
     wait_until("vim on the alternate screen", WAIT, || {
-        env.host_screen().alternate_screen()
+        env.host_screen().modes.alt_screen
     })
     .expect("alternate screen");
     g.type_str("jA and more\x1b");
@@ -58,7 +58,7 @@ fn vim_looks_the_same_to_the_guest() {
     assert_mirrors(&env, &g);
     g.type_str(":q!\r");
     wait_until("back on the main screen", WAIT, || {
-        !env.host_screen().alternate_screen()
+        !env.host_screen().modes.alt_screen
     })
     .expect("vim quit");
     assert_mirrors(&env, &g);

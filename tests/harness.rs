@@ -83,12 +83,12 @@ fn screen_size_follows_options_and_resize() {
         ..GuestOptions::default()
     };
     let guest = SshGuest::spawn(closed_port(), "nobody", opts);
-    let (rows, cols) = guest.screen().size();
-    assert_eq!((rows.get(), cols.get()), (30, 100));
+    let size = guest.screen().size;
+    assert_eq!((size.rows, size.cols), (30, 100));
 
     guest.resize(120, 40);
-    let (rows, cols) = guest.screen().size();
-    assert_eq!((rows.get(), cols.get()), (40, 120));
+    let size = guest.screen().size;
+    assert_eq!((size.rows, size.cols), (40, 120));
 }
 
 /// `wait_until` returns as soon as its condition holds and fails, naming it, at the deadline.

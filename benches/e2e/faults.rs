@@ -53,13 +53,13 @@ pub fn faults(cuts: usize) -> Vec<Row> {
             "for i in $(seq {from} {to}); do echo tick-$i; sleep 0.01; done; echo end-{i}-$((1+1))\r"
         ));
         let started = wait_until("output to start", WAIT, || {
-            last_tick(&env.host_screen().contents()) >= from + 10
+            last_tick(&env.host_screen().text()) >= from + 10
         });
         if started.is_err() {
             eprintln!("cut {i}: the output did not start");
             continue;
         }
-        let before = last_tick(&env.host_screen().contents());
+        let before = last_tick(&env.host_screen().text());
         let reconnects = env.reconnects().0;
         let t0 = Instant::now();
         proxy.cut();

@@ -7,6 +7,7 @@
 use crate::steps::{RelayProc, Row};
 use crate::timed::{cpu_seconds, memory_kib};
 use anyhow::{Context, Result, anyhow, bail};
+use cotty::core::term::Screen;
 use cotty::core::types::Size;
 use cotty::net::codec::{FrameReader, FrameWriter};
 use cotty::net::proto::{Hello, HostMsg, PaneGeometry, RelayMsg};
@@ -55,13 +56,11 @@ async fn host(target: RelayTarget, pane: Size, tasks: &mut JoinSet<()>) -> Resul
         focus: 1,
     };
     writer.push(&layout).await?;
-    // As the real host does on connecting: the layout, then a snapshot of the screen.
+    // As the real host does on connecting: the layout, then every row of the screen.
+    let mut screen = Screen::new(pane, 0);
+    screen.feed(SCREEN);
     writer
-        .push(&HostMsg::Snapshot {
-            pane: 1,
-            size: pane,
-            bytes: SCREEN.to_vec(),
-        })
+        .push(&HostMsg::Rows(screen.export(None).update_from(1, None)))
         .await?;
     writer.flush().await?;
     let handle = link.handle;

@@ -250,7 +250,7 @@ pub fn burst(bytes: usize, runs: usize) -> Vec<Row> {
         );
         let start = guest.write(b"\r");
         let seen = guest
-            .until(Duration::from_secs(300), |s| s.contents().contains(&marker))
+            .until(Duration::from_secs(300), |s| s.text().contains(&marker))
             .expect("the marker reaches the guest");
         secs.push(seen.duration_since(start).as_secs_f64());
         guest.drain(Duration::from_millis(100), Duration::from_secs(5));

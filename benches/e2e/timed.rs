@@ -3,13 +3,14 @@
 //! The test suite's ssh driver polls every 10 ms; a latency benchmark needs the moment each
 //! chunk arrives, so a reader thread stamps chunks and the bench thread parses them itself.
 
+use cotty::core::term::{Screen, ScreenState};
+use cotty::core::types::Size;
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::io::{Read, Write};
-use std::num::NonZeroU16;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-/// A program in a PTY, read through vt100 on the caller's thread.
+/// A program in a PTY, read through cotty's terminal model on the caller's thread.
 pub struct TimedTerm {
     /// Output chunks and when they were read.
     rx: Receiver<(Instant, Vec<u8>)>,
@@ -20,7 +21,7 @@ pub struct TimedTerm {
     /// Kept so the PTY stays open.
     _master: Box<dyn MasterPty + Send>,
     /// The screen as the program drew it.
-    pub parser: vt100::Parser,
+    pub screen: Screen,
     /// Bytes received so far.
     pub received: usize,
 }
@@ -56,13 +57,13 @@ impl TimedTerm {
                 }
             }
         });
-        let parser = vt100::Parser::new(nz(rows), nz(cols), 0);
+        let screen = Screen::new(Size::new(cols, rows), 0);
         TimedTerm {
             rx,
             writer,
             child,
             _master: pair.master,
-            parser,
+            screen,
             received: 0,
         }
     }
@@ -81,7 +82,7 @@ impl TimedTerm {
     }
 
     fn take(&mut self, bytes: &[u8]) {
-        self.parser.process(bytes);
+        self.screen.feed(bytes);
         self.received += bytes.len();
     }
 
@@ -100,10 +101,10 @@ impl TimedTerm {
     pub fn until(
         &mut self,
         timeout: Duration,
-        done: impl Fn(&vt100::Screen) -> bool,
+        done: impl Fn(&ScreenState) -> bool,
     ) -> Option<Instant> {
         let deadline = Instant::now() + timeout;
-        if done(self.parser.screen()) {
+        if done(&self.screen.export(None)) {
             return Some(Instant::now());
         }
         loop {
@@ -113,7 +114,7 @@ impl TimedTerm {
             while let Ok((_, more)) = self.rx.try_recv() {
                 self.take(&more);
             }
-            if done(self.parser.screen()) {
+            if done(&self.screen.export(None)) {
                 return Some(t);
             }
         }
@@ -133,13 +134,9 @@ impl Drop for TimedTerm {
     }
 }
 
-fn nz(n: u16) -> NonZeroU16 {
-    NonZeroU16::new(n.max(1)).expect("invariant: at least 1")
-}
-
 /// Whether a row of the screen starts with the `$` prompt.
-pub fn has_prompt(s: &vt100::Screen) -> bool {
-    s.rows(0, 500).any(|r| r.starts_with('$'))
+pub fn has_prompt(s: &ScreenState) -> bool {
+    s.rows.iter().any(|r| r.text().starts_with('$'))
 }
 
 /// CPU seconds (user + system) a process has used, from /proc/PID/stat.

@@ -151,28 +151,6 @@ impl From<Modes> for InputModes {
     }
 }
 
-impl InputModes {
-    /// Reads the modes the program in a pane has set, so input matches what it asked for.
-    pub fn from_screen(screen: &vt100::Screen) -> InputModes {
-        InputModes {
-            application_cursor: screen.application_cursor(),
-            bracketed_paste: screen.bracketed_paste(),
-            mouse: match screen.mouse_protocol_mode() {
-                vt100::MouseProtocolMode::None => MouseMode::None,
-                vt100::MouseProtocolMode::Press => MouseMode::Press,
-                vt100::MouseProtocolMode::PressRelease => MouseMode::PressRelease,
-                vt100::MouseProtocolMode::ButtonMotion => MouseMode::ButtonMotion,
-                vt100::MouseProtocolMode::AnyMotion => MouseMode::AnyMotion,
-            },
-            mouse_encoding: match screen.mouse_protocol_encoding() {
-                vt100::MouseProtocolEncoding::Default => MouseEncoding::Default,
-                vt100::MouseProtocolEncoding::Utf8 => MouseEncoding::Utf8,
-                vt100::MouseProtocolEncoding::Sgr => MouseEncoding::Sgr,
-            },
-        }
-    }
-}
-
 impl Mods {
     /// The xterm modifier parameter, as in `ESC [ 1 ; m A`.
     fn xterm_param(self) -> u8 {

@@ -1,4 +1,4 @@
-//! The terminal session: PTY, vt100 pane, size policy and the host session actor.
+//! The terminal session: PTY, terminal model (`term`), pane, size policy and the host session actor.
 
 pub mod keys;
 pub mod layout;

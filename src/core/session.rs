@@ -2,13 +2,19 @@
 //!
 //! Everything reaches it as a [`SessionCmd`] and it answers through queues it owns: output and
 //! control messages for the uplink ([`Outbound`], bounded), and [`Notice`]s for the front end.
-//! When the uplink cannot keep up, output is skipped and a snapshot of the screen is sent
-//! once there is room again, so the relay's mirror converges and the PTY is never slowed.
+//!
+//! The screen goes up as styled rows, pulled rather than pushed: output only marks the screen
+//! changed, and when the uplink's queue has room and the [`Pacer`] allows (a small change at
+//! once, bulk output about 60 times a second), the rows that differ from what the relay got
+//! last are sent. The host never queues output and never falls behind: under a burst the relay
+//! gets the screen as it is, a few dozen times a second.
 
 use crate::core::keys::{Key, MouseEvent};
 use crate::core::layout::SizePolicy;
+use crate::core::pacer::Pacer;
 use crate::core::pane::Pane;
 use crate::core::pty::{CommandSpec, PtyEvent};
+use crate::core::term::{RowsUpdate, Screen, ScreenState};
 use crate::core::types::{Access, GuestId, GuestInfo, PaneId, Size};
 use anyhow::{Context, Result};
 use std::collections::{HashMap, VecDeque};
@@ -46,22 +52,9 @@ pub enum Outbound {
         /// The focused pane.
         focus: PaneId,
     },
-    /// Program output.
-    Output {
-        /// The pane.
-        pane: PaneId,
-        /// The bytes.
-        bytes: Vec<u8>,
-    },
-    /// A whole screen, replacing skipped output.
-    Snapshot {
-        /// The pane.
-        pane: PaneId,
-        /// Its size.
-        size: Size,
-        /// Escape codes that draw it.
-        bytes: Vec<u8>,
-    },
+    /// The rows of a pane's screen that changed since the last update (all of them on a new
+    /// uplink or a new size), with its cursor, modes and title.
+    Rows(RowsUpdate),
     /// A guest's access changed.
     SetAccess {
         /// The guest.
@@ -149,27 +142,27 @@ pub enum SessionCmd {
         enabled: bool,
     },
     /// Run a function on the focused pane's screen inside the session, without copying it:
-    /// the dashboard draws this way. The function must leave the scrollback offset at 0.
+    /// the dashboard draws this way.
     Visit(ScreenVisitor),
     /// The guests, in the order they joined, with the time of their last input.
     Guests(oneshot::Sender<Vec<GuestRow>>),
     /// An uplink is ready; output goes to this queue from now on. The relay's guests replace
     /// the session's (none after a relay restart), and the session sends its whole state
-    /// again: layout, snapshot, lock, links switched off and access changes.
+    /// again: layout, every row, lock, links switched off and access changes.
     UplinkUp {
         /// The uplink's queue.
         out: mpsc::Sender<Outbound>,
         /// The guests the relay has attached now.
         guests: Vec<GuestInfo>,
     },
-    /// A copy of the focused pane's screen.
-    Screen(oneshot::Sender<vt100::Screen>),
+    /// The focused pane's screen as styled rows.
+    Screen(oneshot::Sender<ScreenState>),
     /// End the session; guests see the reason.
     End(String),
 }
 
 /// A function run on the session's screen; see [`SessionCmd::Visit`].
-pub struct ScreenVisitor(pub Box<dyn FnOnce(&mut vt100::Screen) + Send>);
+pub struct ScreenVisitor(pub Box<dyn FnOnce(&Screen) + Send>);
 
 impl std::fmt::Debug for ScreenVisitor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -241,8 +234,8 @@ impl SessionHandle {
         rx.await.context("the session ended before answering")
     }
 
-    /// A copy of the focused pane's screen.
-    pub async fn screen(&self) -> Result<vt100::Screen> {
+    /// The focused pane's screen as styled rows.
+    pub async fn screen(&self) -> Result<ScreenState> {
         let (tx, rx) = oneshot::channel();
         self.send(SessionCmd::Screen(tx)).await?;
         rx.await.context("the session ended before answering")
@@ -271,10 +264,17 @@ struct Session {
     links_off: [bool; 2],
     /// The uplink's queue, once there is an uplink.
     out: Option<mpsc::Sender<Outbound>>,
-    /// Control messages waiting for room in the uplink queue; output waits behind them.
+    /// Control messages waiting for room in the uplink queue; rows wait behind them.
     pending: VecDeque<Outbound>,
-    /// Output was skipped; a layout and a snapshot must go up before more output.
-    needs_snapshot: bool,
+    /// The screen changed since the rows last went up (or the uplink is new).
+    rows_owed: bool,
+    /// The screen as the relay got it last, to send only the rows that differ; `None` sends
+    /// every row.
+    sent: Option<ScreenState>,
+    /// Paces row updates: a small change at once, bulk output at about 60 a second.
+    pacer: Pacer,
+    /// Bytes of output since the rows last went up, to tell an echo from bulk output.
+    owed_bytes: usize,
     /// When to start the program again after it exited.
     respawn_at: Option<Instant>,
     /// When the current program started, to slow down a program that keeps exiting.
@@ -307,7 +307,10 @@ pub fn spawn(
         links_off: [false; 2],
         out: None,
         pending: VecDeque::new(),
-        needs_snapshot: false,
+        rows_owed: false,
+        sent: None,
+        pacer: Pacer::new(Instant::now().into()),
+        owed_bytes: 0,
         respawn_at: None,
         started: Instant::now(),
         backoff: Duration::from_millis(100),
@@ -325,9 +328,13 @@ impl Session {
     ) -> Result<()> {
         loop {
             // Only with an uplink: without one this branch would be ready at once, forever.
-            let wants_room =
-                self.out.is_some() && (self.needs_snapshot || !self.pending.is_empty());
+            let rows_at = self.rows_due_at();
+            let now = Instant::now();
+            let wants_room = self.out.is_some()
+                && (!self.pending.is_empty() || rows_at.is_some_and(|at| at <= now));
             let room = self.out.clone().filter(|_| wants_room);
+            let wake_for_rows = rows_at.filter(|at| *at > now && self.out.is_some());
+            let sync_at = self.pane.sync_deadline();
             let respawn_at = self.respawn_at;
             tokio::select! {
                 ev = pty.recv() => match ev {
@@ -349,6 +356,12 @@ impl Session {
                     match permit {
                         Some(permit) => self.flush_one(permit),
                         None => self.uplink_lost(),
+                    }
+                }
+                _ = async { if let Some(at) = wake_for_rows { sleep_until(at.into()).await } }, if wake_for_rows.is_some() => {}
+                _ = async { if let Some(at) = sync_at { sleep_until(at.into()).await } }, if sync_at.is_some() => {
+                    if self.pane.end_overdue_sync(Instant::now()) {
+                        self.screen_changed();
                     }
                 }
                 _ = async { if let Some(at) = respawn_at { sleep_until(at.into()).await } }, if respawn_at.is_some() => {

@@ -2,6 +2,7 @@
 
 use super::{GuestRow, Notice, Outbound, Session, SessionCmd};
 use crate::core::keys::{InputModes, encode_key, encode_mouse, encode_paste};
+use crate::core::pacer;
 use crate::core::pty::PtyEvent;
 use crate::core::types::{Access, Size};
 use crate::core::types::{GuestId, GuestInfo};
@@ -9,12 +10,14 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::OwnedPermit;
-use tokio::sync::mpsc::error::TrySendError;
 
 /// The longest pause between respawns of a program that keeps exiting at once.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// A program that ran this long resets the respawn pause.
 const STABLE_RUN: Duration = Duration::from_secs(10);
+/// Output up to this many bytes since the last row update is a small change (an echo, a
+/// prompt), which the pacer lets through at once even while typing fast.
+const SMALL_UPDATE: usize = 256;
 
 impl Session {
     /// Handles PTY output and exits. Returns a reason when the session must end.
@@ -23,8 +26,8 @@ impl Session {
             PtyEvent::Output { generation, bytes } => {
                 if generation == self.pane.generation() {
                     self.pane.process(&bytes);
-                    self.changed.send_modify(|n| *n += 1);
-                    self.send_output(bytes);
+                    self.owed_bytes = self.owed_bytes.saturating_add(bytes.len());
+                    self.screen_changed();
                 }
                 None
             }
@@ -56,8 +59,8 @@ impl Session {
         match self.pane.respawn() {
             Ok(()) => {
                 self.started = Instant::now();
-                self.needs_snapshot = true;
-                self.changed.send_modify(|n| *n += 1);
+                self.owed_bytes = usize::MAX;
+                self.screen_changed();
                 self.notify(Notice::Respawned);
             }
             Err(e) => {
@@ -111,15 +114,15 @@ impl Session {
             }
             SessionCmd::HostInput(bytes) => self.write_input(bytes),
             SessionCmd::HostKey(key) => {
-                let modes = InputModes::from_screen(self.pane.screen());
+                let modes = InputModes::from(self.pane.screen().modes());
                 self.write_input(encode_key(key, &modes));
             }
             SessionCmd::HostPaste(text) => {
-                let modes = InputModes::from_screen(self.pane.screen());
+                let modes = InputModes::from(self.pane.screen().modes());
                 self.write_input(encode_paste(&text, &modes));
             }
             SessionCmd::HostMouse(ev) => {
-                let modes = InputModes::from_screen(self.pane.screen());
+                let modes = InputModes::from(self.pane.screen().modes());
                 if let Some(bytes) = encode_mouse(ev, &modes) {
                     self.write_input(bytes);
                 }
@@ -158,7 +161,7 @@ impl Session {
                 self.queue(Outbound::SetLink { access, enabled });
             }
             SessionCmd::Visit(visitor) => {
-                (visitor.0)(self.pane.screen_mut());
+                (visitor.0)(self.pane.screen());
             }
             SessionCmd::Guests(reply) => {
                 let mut rows: Vec<GuestRow> = self
@@ -182,7 +185,7 @@ impl Session {
             }
             SessionCmd::UplinkUp { out, guests } => self.uplink_up(out, guests),
             SessionCmd::Screen(reply) => {
-                let _ = reply.send(self.pane.screen().clone());
+                let _ = reply.send(self.pane.screen().export(None));
             }
             SessionCmd::End(_) => {}
         }
@@ -241,9 +244,13 @@ impl Session {
                 });
             }
         }
-        // The layout and a snapshot go up after the control messages: the relay's mirror
-        // starts from the current screen.
-        self.needs_snapshot = true;
+        // The layout and every row go up after the control messages: the relay's copy starts
+        // from the current screen.
+        self.sent = None;
+        let layout = self.layout();
+        self.pending.push_back(layout);
+        self.owed_bytes = usize::MAX;
+        self.screen_changed();
         self.apply_size();
     }
 
@@ -263,23 +270,48 @@ impl Session {
         self.notify(Notice::Ended(reason));
     }
 
-    /// Sends one waiting control message, or the layout and snapshot, using a reserved slot.
+    /// Marks the screen changed: front ends draw, and rows are owed to the uplink.
+    pub(super) fn screen_changed(&mut self) {
+        self.changed.send_modify(|n| *n += 1);
+        self.rows_owed = true;
+    }
+
+    /// What the next row update costs the pacer: little after a few bytes of output (an
+    /// echo), a whole frame otherwise.
+    fn rows_cost(&self) -> f64 {
+        if self.owed_bytes <= SMALL_UPDATE {
+            pacer::SMALL
+        } else {
+            pacer::FULL
+        }
+    }
+
+    /// When the owed rows may go up: `None` when none are owed.
+    pub(super) fn rows_due_at(&mut self) -> Option<Instant> {
+        if !self.rows_owed || self.out.is_none() {
+            return None;
+        }
+        let now = tokio::time::Instant::now();
+        let cost = self.rows_cost();
+        Some(self.pacer.ready_at(now, cost).into_std())
+    }
+
+    /// Sends one waiting control message, or else the rows that changed, using a reserved
+    /// slot.
     pub(super) fn flush_one(&mut self, permit: OwnedPermit<Outbound>) {
         if let Some(msg) = self.pending.pop_front() {
             permit.send(msg);
             return;
         }
-        if self.needs_snapshot {
-            // The layout first, so the relay sizes its mirror; the snapshot next time round.
-            let layout = self.layout();
-            let out = permit.send(layout);
-            self.needs_snapshot = false;
-            self.pending.push_back(Outbound::Snapshot {
-                pane: self.pane.id(),
-                size: self.pane.size(),
-                bytes: self.pane.snapshot(),
-            });
-            drop(out);
+        if self.rows_owed {
+            let screen = self.pane.screen().export(self.sent.as_ref());
+            let update = screen.update_from(self.pane.id(), self.sent.as_ref());
+            let cost = self.rows_cost();
+            self.pacer.take(tokio::time::Instant::now(), cost);
+            self.rows_owed = false;
+            self.owed_bytes = 0;
+            self.sent = Some(screen);
+            permit.send(Outbound::Rows(update));
         }
     }
 
@@ -290,30 +322,12 @@ impl Session {
         }
     }
 
-    /// Forwards output unless the uplink is behind; then a snapshot replaces it later.
-    fn send_output(&mut self, bytes: Vec<u8>) {
-        let Some(out) = &self.out else { return };
-        if self.needs_snapshot || !self.pending.is_empty() {
-            // Order matters: output may not overtake a layout or a snapshot still waiting.
-            self.needs_snapshot = true;
-            return;
-        }
-        let msg = Outbound::Output {
-            pane: self.pane.id(),
-            bytes,
-        };
-        match out.try_send(msg) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => self.needs_snapshot = true,
-            Err(TrySendError::Closed(_)) => self.uplink_lost(),
-        }
-    }
-
     /// The uplink's queue closed: nothing is owed to it any more.
     pub(super) fn uplink_lost(&mut self) {
         self.out = None;
         self.pending.clear();
-        self.needs_snapshot = false;
+        self.rows_owed = false;
+        self.sent = None;
     }
 
     /// Queues a control message behind any others, keeping their order.
@@ -347,7 +361,8 @@ impl Session {
         let size: Size = self.cfg.policy.compute(self.cfg.host_size, guests);
         match self.pane.resize(size) {
             Ok(true) => {
-                self.changed.send_modify(|n| *n += 1);
+                self.owed_bytes = usize::MAX;
+                self.screen_changed();
                 let layout = self.layout();
                 self.queue(layout);
                 self.notify(Notice::Resized(size));

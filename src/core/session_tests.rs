@@ -1,9 +1,9 @@
-//! Tests of the session actor: snapshot fallback and the host's own access checks.
+//! Tests of the session actor: rows pulled by a slow uplink, and the host's own access checks.
 
 use crate::core::layout::SizePolicy;
-use crate::core::pane::new_parser;
 use crate::core::pty::CommandSpec;
 use crate::core::session::{Outbound, SessionCmd, SessionConfig, SessionHandle, spawn};
+use crate::core::term::ScreenState;
 use crate::core::types::{Access, GuestInfo, Size, Via};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -22,12 +22,7 @@ fn sh(script: &str) -> SessionConfig {
 
 async fn wait_for_screen(h: &SessionHandle, needle: &str) {
     for _ in 0..1000 {
-        if h.screen()
-            .await
-            .expect("screen")
-            .contents()
-            .contains(needle)
-        {
+        if h.screen().await.expect("screen").text().contains(needle) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -48,7 +43,7 @@ fn guest(id: u32, access: Access) -> GuestInfo {
 }
 
 #[tokio::test]
-async fn a_full_uplink_gets_a_snapshot_instead_of_the_skipped_output() {
+async fn a_slow_uplink_gets_the_screen_as_it_is_not_a_backlog() {
     let (ntx, _nrx) = mpsc::channel(64);
     let script = "seq 1 20000; echo END-MARK; exec sleep 30";
     let (h, _task) = spawn(sh(script), ntx).expect("spawn");
@@ -62,35 +57,30 @@ async fn a_full_uplink_gets_a_snapshot_instead_of_the_skipped_output() {
     .expect("send");
     wait_for_screen(&h, "END-MARK").await;
 
-    let mut size = None;
-    let mut output_bytes = 0;
-    let mirror = loop {
+    let mut copy = ScreenState::blank(Size::DEFAULT);
+    let mut updates = 0;
+    loop {
         let msg = tokio::time::timeout(Duration::from_secs(5), rx.recv())
             .await
-            .expect("the session resynchronises within 5 s")
+            .expect("the relay's copy converges within 5 s")
             .expect("queue open");
         match msg {
-            Outbound::Layout { panes, .. } => size = Some(panes[0].1),
-            Outbound::Output { bytes, .. } => output_bytes += bytes.len(),
-            Outbound::Snapshot { size: s, bytes, .. } => {
-                assert_eq!(Some(s), size, "a layout precedes the snapshot");
-                let mut p = new_parser(s, 0, ());
-                p.process(&bytes);
-                if p.screen().contents().contains("END-MARK") {
-                    break p;
+            Outbound::Layout { .. } => {}
+            Outbound::Rows(update) => {
+                updates += 1;
+                copy.apply(update).expect("the host's rows apply");
+                if copy.text().contains("END-MARK") {
+                    break;
                 }
             }
             other => panic!("unexpected {other:?}"),
         }
-    };
-    // Most of the ~110 KB of output was skipped, not queued.
-    assert!(
-        output_bytes < 50_000,
-        "{output_bytes} bytes of output were queued"
-    );
+    }
+    // ~110 KB of output, but only the queue's two slots and the newest screen went up.
+    assert!(updates <= 4, "{updates} row updates for one burst");
     let host = h.screen().await.expect("screen");
-    assert_eq!(mirror.screen().contents(), host.contents());
-    assert_eq!(mirror.screen().cursor_position(), host.cursor_position());
+    assert_eq!(copy.text(), host.text());
+    assert_eq!(copy.cursor, host.cursor);
 }
 
 #[tokio::test]
@@ -148,11 +138,7 @@ async fn the_host_drops_input_from_read_only_and_locked_guests() {
 async fn the_pty_follows_the_smallest_read_write_guest() {
     let (ntx, _nrx) = mpsc::channel(64);
     let (h, _task) = spawn(sh("exec sleep 30"), ntx).expect("spawn");
-    let size = |h: SessionHandle| async move {
-        let s = h.screen().await.expect("screen");
-        let (r, c) = s.size();
-        Size::new(c.get(), r.get())
-    };
+    let size = |h: SessionHandle| async move { h.screen().await.expect("screen").size };
     assert_eq!(size(h.clone()).await, Size::DEFAULT);
     let mut g = guest(1, Access::ReadWrite);
     g.size = Size::new(100, 30);
@@ -196,12 +182,11 @@ async fn a_fixed_size_ignores_the_guests() {
     g.size = Size::new(40, 10);
     h.send(SessionCmd::GuestJoined(g)).await.expect("join");
     let s = h.screen().await.expect("screen");
-    let (r, c) = s.size();
-    assert_eq!((c.get(), r.get()), (132, 43));
+    assert_eq!(s.size, Size::new(132, 43));
 }
 
 #[tokio::test]
-async fn losing_the_uplink_with_a_snapshot_owed_does_not_spin() {
+async fn losing_the_uplink_with_rows_owed_does_not_spin() {
     let (ntx, _nrx) = mpsc::channel(64);
     let (h, task) = spawn(sh("exec sleep 30"), ntx).expect("spawn");
     let (tx, rx) = mpsc::channel(1);
@@ -272,9 +257,9 @@ async fn a_new_uplink_gets_the_whole_state_and_the_relays_guest_list() {
     .expect("send");
     let mut got = Vec::new();
     while let Ok(Some(m)) = tokio::time::timeout(Duration::from_secs(2), rx.recv()).await {
-        let snapshot = matches!(m, Outbound::Snapshot { .. });
+        let rows = matches!(m, Outbound::Rows(_));
         got.push(m);
-        if snapshot {
+        if rows {
             break;
         }
     }
@@ -287,8 +272,9 @@ async fn a_new_uplink_gets_the_whole_state_and_the_relays_guest_list() {
         access: Access::ReadOnly,
         enabled: false
     }));
+    // Every row goes up last, after the control messages.
     assert!(
-        matches!(got.last(), Some(Outbound::Snapshot { .. })),
+        matches!(got.last(), Some(Outbound::Rows(u)) if u.rows.len() == 24),
         "{got:?}"
     );
     let ids: Vec<u32> = h

@@ -4,12 +4,13 @@
 //! what can be said. Every message is serialised as a msgpack map, so fields can be added
 //! later without breaking older peers that ignore them.
 
+use crate::core::term::RowsUpdate;
 use crate::core::types::{Access, GuestId, GuestInfo, PaneId, Size};
 use serde::{Deserialize, Serialize};
 
 /// The protocol version this build speaks. A peer with another version is rejected with a
 /// message that says which side to upgrade.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The ssh user name a host logs in to the relay with. It cannot be a session token,
 /// since tokens are base62 only.
@@ -105,31 +106,16 @@ pub struct Links {
 pub enum HostMsg {
     /// Opens the conversation; must come first and only once.
     Hello(Hello),
-    /// The panes and their sizes; sent before any output at a new size.
+    /// The panes and their sizes.
     Layout {
         /// Every pane, in display order.
         panes: Vec<PaneGeometry>,
         /// The pane that has the focus.
         focus: PaneId,
     },
-    /// Bytes a program wrote, in order.
-    Output {
-        /// The pane that wrote them.
-        pane: PaneId,
-        /// The bytes.
-        #[serde(with = "serde_bytes")]
-        bytes: Vec<u8>,
-    },
-    /// The whole screen of a pane, replacing the relay's mirror (after output was skipped).
-    Snapshot {
-        /// The pane.
-        pane: PaneId,
-        /// Its size.
-        size: Size,
-        /// Escape codes that draw the screen on a blank terminal of that size.
-        #[serde(with = "serde_bytes")]
-        bytes: Vec<u8>,
-    },
+    /// The rows of a pane's screen that changed (all of them after a connect, a resume or a
+    /// new size), with its cursor, modes and title. The host renders; the relay keeps these.
+    Rows(RowsUpdate),
     /// A pane is gone.
     PaneClosed {
         /// The pane.

@@ -1,5 +1,5 @@
-//! The terminal front ends: the host's dashboard, what an ssh guest sees, the widget that
-//! draws a vt100 screen for both, themes, and terminal input.
+//! The terminal front ends: the host's dashboard with the widget that draws its pane, the ssh
+//! guest renderer, themes, and terminal input.
 
 pub mod dashboard;
 pub mod guest_view;

@@ -1,9 +1,13 @@
-//! A widget that draws a vt100 screen into a ratatui buffer, cell for cell.
+//! A widget that draws a [`ScreenState`] into a ratatui buffer, cell for cell: the host's
+//! dashboard pane.
 //!
-//! The host's dashboard and the relay's guest view both use it, so every viewer sees the same
-//! cells. A view smaller than the screen shows the part at `offset`; a larger one marks the
-//! cells the screen does not cover.
+//! A view smaller than the screen shows the part at `offset`; a larger one marks the cells the
+//! screen does not cover. ratatui has one kind of underline, so double, curly, dotted and
+//! dashed underlines are drawn as a plain one here (ssh guests get the real kind); the
+//! underline colour, strikethrough and hidden text are kept.
 
+use crate::core::term::Underline;
+use crate::core::term::{Attrs, CellRef, Color as TermColor, ScreenState, Style as TermStyle};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -12,7 +16,7 @@ use ratatui::widgets::Widget;
 /// Draws `screen` into an area.
 pub struct ScreenView<'a> {
     /// The screen to draw.
-    screen: &'a vt100::Screen,
+    screen: &'a ScreenState,
     /// The (row, col) of the screen cell drawn at the area's top-left corner.
     offset: (u16, u16),
     /// What fills the part of the area the screen does not cover.
@@ -21,7 +25,7 @@ pub struct ScreenView<'a> {
 
 impl<'a> ScreenView<'a> {
     /// A view of `screen` from its top-left corner, with unused cells left blank.
-    pub fn new(screen: &'a vt100::Screen) -> Self {
+    pub fn new(screen: &'a ScreenState) -> Self {
         ScreenView {
             screen,
             offset: (0, 0),
@@ -43,101 +47,91 @@ impl<'a> ScreenView<'a> {
 
     /// Where the cursor is in `area`, if it is shown and inside it.
     pub fn cursor(&self, area: Rect) -> Option<(u16, u16)> {
-        if self.screen.hide_cursor() {
+        let c = self.screen.cursor;
+        if !c.visible {
             return None;
         }
-        let (row, col) = cursor_position(self.screen);
-        let y = row.checked_sub(self.offset.0)?;
-        let x = col.checked_sub(self.offset.1)?;
+        let y = c.row.checked_sub(self.offset.0)?;
+        let x = c.col.checked_sub(self.offset.1)?;
         (x < area.width && y < area.height).then(|| (area.x + x, area.y + y))
     }
 }
 
 impl Widget for ScreenView<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
-        let (rows, cols) = self.screen.size();
-        let (rows, cols) = (rows.get(), cols.get());
+        let size = self.screen.size;
         let area = area.intersection(buf.area);
         for y in 0..area.height {
             let row = self.offset.0.saturating_add(y);
+            let cells = (row < size.rows).then(|| self.screen.row(row).columns(size.cols));
             for x in 0..area.width {
                 let col = self.offset.1.saturating_add(x);
                 let Some(out) = buf.cell_mut((area.x + x, area.y + y)) else {
                     continue;
                 };
-                if row >= rows || col >= cols {
-                    out.reset();
-                    out.set_symbol(self.unused.0).set_style(self.unused.1);
-                    continue;
-                }
-                match self.screen.cell(row, col) {
-                    Some(cell) => draw_cell(cell, out, x + 1 == area.width),
+                let cell = cells.as_ref().and_then(|c| c.get(usize::from(col)));
+                match cell {
                     None => {
                         out.reset();
+                        out.set_symbol(self.unused.0).set_style(self.unused.1);
                     }
+                    Some(cell) => draw_cell(*cell, out, x + 1 == area.width),
                 }
             }
         }
     }
 }
 
-/// The cursor's (row, col), kept on the screen: vt100 reports the column past the last one
-/// while a line wrap is pending.
-pub fn cursor_position(screen: &vt100::Screen) -> (u16, u16) {
-    let (rows, cols) = screen.size();
-    let (row, col) = screen.cursor_position();
-    (row.min(rows.get() - 1), col.min(cols.get() - 1))
-}
-
-/// Copies one vt100 cell into a ratatui cell; `last_column` blanks a wide character that
-/// does not fit.
-pub fn draw_cell(cell: &vt100::Cell, out: &mut ratatui::buffer::Cell, last_column: bool) {
+/// Copies one cell (`None`: the right half of a wide one) into a ratatui cell;
+/// `last_column` blanks a wide character that does not fit.
+pub fn draw_cell(cell: Option<CellRef<'_>>, out: &mut ratatui::buffer::Cell, last_column: bool) {
     out.reset();
-    out.set_style(cell_style(cell));
-    if cell.is_wide_continuation() {
+    let Some(cell) = cell else {
         // The wide character to the left covers this cell; ratatui skips it when diffing.
         return;
-    }
-    if cell.is_wide() && last_column {
+    };
+    out.set_style(style(cell.style));
+    if cell.wide && last_column {
         // Half a wide character does not fit; show a blank as tmux does.
         return;
     }
-    let text = cell.contents();
-    if !text.is_empty() {
-        out.set_symbol(text);
-    }
+    out.set_symbol(cell.text);
 }
 
-/// The ratatui style of a vt100 cell.
-pub fn cell_style(cell: &vt100::Cell) -> Style {
+/// The ratatui style of a cell's style.
+pub fn style(s: &TermStyle) -> Style {
     let mut m = Modifier::empty();
-    if cell.bold() {
-        m |= Modifier::BOLD;
+    for (attr, modifier) in [
+        (Attrs::BOLD, Modifier::BOLD),
+        (Attrs::DIM, Modifier::DIM),
+        (Attrs::ITALIC, Modifier::ITALIC),
+        (Attrs::INVERSE, Modifier::REVERSED),
+        (Attrs::HIDDEN, Modifier::HIDDEN),
+        (Attrs::STRIKE, Modifier::CROSSED_OUT),
+    ] {
+        if s.attrs.contains(attr) {
+            m |= modifier;
+        }
     }
-    if cell.dim() {
-        m |= Modifier::DIM;
-    }
-    if cell.italic() {
-        m |= Modifier::ITALIC;
-    }
-    if cell.underline() {
+    if s.underline != Underline::None {
         m |= Modifier::UNDERLINED;
     }
-    if cell.inverse() {
-        m |= Modifier::REVERSED;
+    let mut out = Style::default()
+        .fg(color(s.fg))
+        .bg(color(s.bg))
+        .add_modifier(m);
+    if s.underline_color != TermColor::Default {
+        out = out.underline_color(color(s.underline_color));
     }
-    Style::default()
-        .fg(color(cell.fgcolor()))
-        .bg(color(cell.bgcolor()))
-        .add_modifier(m)
+    out
 }
 
-/// The ratatui colour of a vt100 colour.
-pub fn color(c: vt100::Color) -> Color {
+/// The ratatui colour of a cell colour.
+pub fn color(c: TermColor) -> Color {
     match c {
-        vt100::Color::Default => Color::Reset,
-        vt100::Color::Idx(i) => Color::Indexed(i),
-        vt100::Color::Rgb(r, g, b) => Color::Rgb(r, g, b),
+        TermColor::Default => Color::Reset,
+        TermColor::Indexed(i) => Color::Indexed(i),
+        TermColor::Rgb(r, g, b) => Color::Rgb(r, g, b),
     }
 }
 

@@ -193,7 +193,7 @@ impl TestEnv {
         self.host_type(&format!("echo {m}=$$\r"));
         let mut pid = None;
         let res = wait_until("the shell's PID on the host's screen", WAIT, || {
-            let text = self.host_screen().contents();
+            let text = self.host_screen().text();
             pid = text
                 .lines()
                 .find_map(|l| l.strip_prefix(&format!("{m}=")))
@@ -224,8 +224,8 @@ impl TestEnv {
         SshGuest::spawn(self.port, token, opts)
     }
 
-    /// The host's own vt100 screen of the shared pane.
-    pub fn host_screen(&self) -> vt100::Screen {
+    /// The host's own screen of the shared pane.
+    pub fn host_screen(&self) -> cotty::core::term::ScreenState {
         let host = self.host.as_ref().expect("a host is running");
         self.rt
             .block_on(host.session.screen())
@@ -247,7 +247,7 @@ impl Drop for TestEnv {
 /// Waits until the guest shows a shell prompt (`$` at the start of a row).
 pub fn wait_prompt(g: &SshGuest) {
     g.wait_for("a prompt", WAIT, |s| {
-        s.rows(0, 500).any(|r| r.starts_with('$'))
+        s.rows.iter().any(|r| r.text().starts_with('$'))
     })
     .expect("prompt on the guest's screen");
 }

@@ -1,18 +1,20 @@
-//! Drives a stock OpenSSH `ssh` client inside a pseudo-terminal and reads its screen through vt100.
+//! Drives a stock OpenSSH `ssh` client inside a pseudo-terminal and reads its screen through
+//! cotty's own terminal model (`core::term`), the emulator the host uses.
 
 use std::io::{ErrorKind, Read, Write};
-use std::num::NonZeroU16;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
 
+use cotty::core::term::{Screen, ScreenState};
+use cotty::core::types::Size;
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
 use super::wait::wait_until;
 
-/// Lines of scrollback the guest's vt100 model keeps, enough to read back a short session.
+/// Lines of scrollback the guest's terminal model keeps, enough to read back a short session.
 const SCROLLBACK: usize = 1000;
 
 /// How the guest's terminal and `ssh` command line are set up.
@@ -42,12 +44,12 @@ impl Default for GuestOptions {
 
 /// A stock `ssh` client running in a PTY, as a person at a terminal would run it.
 ///
-/// A reader thread feeds everything `ssh` writes into a vt100 model, so tests assert on the
+/// A reader thread feeds everything `ssh` writes into a terminal model, so tests assert on the
 /// screen the guest would see. Dropping the guest kills `ssh`.
 pub struct SshGuest {
     /// The guest's screen; shared with the reader thread, which is the only writer of bytes.
     /// Held only for one parse or one look, never while waiting.
-    parser: Arc<Mutex<vt100::Parser>>,
+    parser: Arc<Mutex<Screen>>,
     /// Bytes read from the PTY so far, so a test can tell that nothing more arrived.
     raw_len: Arc<AtomicUsize>,
     /// The PTY master's input side: what the guest types. `take_writer` works only once.
@@ -120,9 +122,8 @@ impl SshGuest {
             .take_writer()
             .expect("failed to take the PTY writer");
 
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(
-            non_zero(opts.rows),
-            non_zero(opts.cols),
+        let parser = Arc::new(Mutex::new(Screen::new(
+            Size::new(opts.cols, opts.rows),
             SCROLLBACK,
         )));
         let raw_len = Arc::new(AtomicUsize::new(0));
@@ -146,13 +147,13 @@ impl SshGuest {
     }
 
     /// Returns a copy of the guest's screen as it is now.
-    pub fn screen(&self) -> vt100::Screen {
-        self.parser().screen().clone()
+    pub fn screen(&self) -> ScreenState {
+        self.parser().export(None)
     }
 
     /// Returns the text on the guest's screen, rows separated by newlines.
     pub fn text(&self) -> String {
-        self.parser().screen().contents()
+        self.parser().export(None).text()
     }
 
     /// Returns how many bytes `ssh` has written to its terminal so far.
@@ -176,9 +177,9 @@ impl SshGuest {
 
     /// Resizes the guest's terminal; `ssh` sees SIGWINCH and sends a window-change request.
     ///
-    /// The vt100 model is resized first, so output drawn for the new size is parsed at it.
+    /// The terminal model is resized first, so output drawn for the new size is parsed at it.
     pub fn resize(&self, cols: u16, rows: u16) {
-        self.parser().set_size(non_zero(rows), non_zero(cols));
+        self.parser().resize(Size::new(cols, rows));
         self.master
             .lock()
             .expect("PTY master lock poisoned")
@@ -191,20 +192,20 @@ impl SshGuest {
     /// The error holds the screen as it was at the deadline, for the failure message.
     pub fn wait_for_text(&self, needle: &str, timeout: Duration) -> Result<(), String> {
         self.wait_for(&format!("{needle:?} on the screen"), timeout, |screen| {
-            screen.contents().contains(needle)
+            screen.text().contains(needle)
         })
     }
 
     /// Waits until `f` holds for the guest's screen; `what` names the condition in the error.
     ///
     /// The error holds the screen as it was at the deadline, for the failure message.
-    pub fn wait_for<F: Fn(&vt100::Screen) -> bool>(
+    pub fn wait_for<F: Fn(&ScreenState) -> bool>(
         &self,
         what: &str,
         timeout: Duration,
         f: F,
     ) -> Result<(), String> {
-        wait_until(what, timeout, || f(self.parser().screen())).map_err(|err| {
+        wait_until(what, timeout, || f(&self.screen())).map_err(|err| {
             format!(
                 "{err}\n--- guest screen ({} bytes received) ---\n{}\n---",
                 self.raw_output_len(),
@@ -238,9 +239,9 @@ impl SshGuest {
         self.exit_code.is_none()
     }
 
-    /// Locks the vt100 model. A panic in the reader thread must not hide the screen from
+    /// Locks the terminal model. A panic in the reader thread must not hide the screen from
     /// the failure message, so a poisoned lock is still used.
-    fn parser(&self) -> MutexGuard<'_, vt100::Parser> {
+    fn parser(&self) -> MutexGuard<'_, Screen> {
         self.parser.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -256,15 +257,11 @@ impl Drop for SshGuest {
     }
 }
 
-/// Feeds everything `ssh` writes into the vt100 model until the PTY closes.
+/// Feeds everything `ssh` writes into the terminal model until the PTY closes.
 ///
 /// On Linux a read from the master fails with EIO once the child has exited and the last
 /// slave descriptor is closed; that, like EOF, ends the loop.
-fn read_loop(
-    mut reader: Box<dyn Read + Send>,
-    parser: &Mutex<vt100::Parser>,
-    raw_len: &AtomicUsize,
-) {
+fn read_loop(mut reader: Box<dyn Read + Send>, parser: &Mutex<Screen>, raw_len: &AtomicUsize) {
     let mut buf = [0u8; 8192];
     loop {
         match reader.read(&mut buf) {
@@ -273,7 +270,7 @@ fn read_loop(
                 parser
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .process(&buf[..n]);
+                    .feed(&buf[..n]);
                 // Counted after parsing, so a test that sees the count also sees the text.
                 raw_len.fetch_add(n, Ordering::SeqCst);
             }
@@ -291,9 +288,4 @@ fn pty_size(cols: u16, rows: u16) -> PtySize {
         pixel_width: 0,
         pixel_height: 0,
     }
-}
-
-/// Converts a terminal dimension for vt100, which rejects zero.
-fn non_zero(n: u16) -> NonZeroU16 {
-    NonZeroU16::new(n).expect("terminal dimensions must be at least 1")
 }

@@ -3,35 +3,21 @@
 use super::env::{TestEnv, WAIT};
 use super::guest::SshGuest;
 use super::wait::wait_until;
+use cotty::core::term::ScreenState;
 
-/// Differences between the guest's pane area and the host's screen, as readable lines.
-pub fn differences(host: &vt100::Screen, guest: &vt100::Screen) -> Vec<String> {
-    let text = |c: &vt100::Cell| {
-        if c.contents().is_empty() {
-            " ".to_string()
-        } else {
-            c.contents().to_string()
-        }
-    };
-    let (rows, cols) = host.size();
+/// Differences between the guest's pane area and the host's screen, as readable lines: text,
+/// width and every part of the style (colours, underline kind and colour, attributes).
+pub fn differences(host: &ScreenState, guest: &ScreenState) -> Vec<String> {
+    let cols = host.size.cols;
     let mut out = Vec::new();
-    for r in 0..rows.get() {
-        for c in 0..cols.get() {
-            let (Some(h), Some(g)) = (host.cell(r, c), guest.cell(r, c)) else {
-                out.push(format!("{r},{c}: missing cell"));
-                continue;
-            };
-            if h.is_wide_continuation() {
-                continue;
-            }
-            let same = text(h) == text(g)
-                && h.fgcolor() == g.fgcolor()
-                && h.bgcolor() == g.bgcolor()
-                && h.bold() == g.bold()
-                && h.italic() == g.italic()
-                && h.underline() == g.underline()
-                && h.inverse() == g.inverse();
-            if !same {
+    for r in 0..host.size.rows {
+        if r >= guest.size.rows {
+            out.push(format!("row {r}: missing on the guest"));
+            continue;
+        }
+        let (h, g) = (host.row(r).columns(cols), guest.row(r).columns(cols));
+        for (c, (h, g)) in h.iter().zip(&g).enumerate() {
+            if h != g {
                 out.push(format!("{r},{c}: host {h:?} guest {g:?}"));
             }
         }
@@ -47,11 +33,11 @@ pub fn assert_mirrors(env: &TestEnv, g: &SshGuest) {
         let guest = g.screen();
         last = differences(&host, &guest);
         // A hidden cursor may sit anywhere; a shown one must be where the host's is.
-        let cursor = if host.hide_cursor() {
-            guest.hide_cursor()
+        let (hc, gc) = (host.cursor, guest.cursor);
+        let cursor = if hc.visible {
+            gc.visible && (hc.row, hc.col) == (gc.row, gc.col)
         } else {
-            !guest.hide_cursor()
-                && cotty::ui::screen_view::cursor_position(&host) == guest.cursor_position()
+            !gc.visible
         };
         last.is_empty() && cursor
     });

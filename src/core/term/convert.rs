@@ -30,36 +30,44 @@ fn named(n: NamedColor) -> Color {
     }
     // The dim variants are what a renderer makes of `SGR 2`; they are not stored by SGR, but
     // map them to their base colour should one appear.
-    let dim = [
-        NamedColor::DimBlack,
-        NamedColor::DimRed,
-        NamedColor::DimGreen,
-        NamedColor::DimYellow,
-        NamedColor::DimBlue,
-        NamedColor::DimMagenta,
-        NamedColor::DimCyan,
-        NamedColor::DimWhite,
-    ];
-    match dim.iter().position(|d| *d == n) {
-        Some(base) => Color::Indexed(base as u8),
-        None => Color::Default,
+    match n {
+        NamedColor::DimBlack => Color::Indexed(0),
+        NamedColor::DimRed => Color::Indexed(1),
+        NamedColor::DimGreen => Color::Indexed(2),
+        NamedColor::DimYellow => Color::Indexed(3),
+        NamedColor::DimBlue => Color::Indexed(4),
+        NamedColor::DimMagenta => Color::Indexed(5),
+        NamedColor::DimCyan => Color::Indexed(6),
+        NamedColor::DimWhite => Color::Indexed(7),
+        _ => Color::Default,
     }
 }
 
-/// The style of a cell.
+/// The cell flags that make up a style (the rest say how wide a cell is, or that it wraps).
+const STYLE_FLAGS: Flags = Flags::BOLD
+    .union(Flags::DIM)
+    .union(Flags::ITALIC)
+    .union(Flags::INVERSE)
+    .union(Flags::HIDDEN)
+    .union(Flags::STRIKEOUT)
+    .union(Flags::ALL_UNDERLINES);
+
+/// The style of a cell. Called for every cell of every exported row, so the common case (a
+/// plain cell) returns at once.
 pub fn style(cell: &Cell) -> Style {
-    let f = cell.flags;
-    let mut attrs = Attrs::empty();
-    for (flag, attr) in [
-        (Flags::BOLD, Attrs::BOLD),
-        (Flags::DIM, Attrs::DIM),
-        (Flags::ITALIC, Attrs::ITALIC),
-        (Flags::INVERSE, Attrs::INVERSE),
-        (Flags::HIDDEN, Attrs::HIDDEN),
-        (Flags::STRIKEOUT, Attrs::STRIKE),
-    ] {
-        attrs.set(attr, f.contains(flag));
+    let f = cell.flags.intersection(STYLE_FLAGS);
+    let plain = matches!(cell.fg, ansi::Color::Named(NamedColor::Foreground))
+        && matches!(cell.bg, ansi::Color::Named(NamedColor::Background));
+    if plain && f.is_empty() && cell.extra.is_none() {
+        return Style::default();
     }
+    let mut attrs = Attrs::empty();
+    attrs.set(Attrs::BOLD, f.contains(Flags::BOLD));
+    attrs.set(Attrs::DIM, f.contains(Flags::DIM));
+    attrs.set(Attrs::ITALIC, f.contains(Flags::ITALIC));
+    attrs.set(Attrs::INVERSE, f.contains(Flags::INVERSE));
+    attrs.set(Attrs::HIDDEN, f.contains(Flags::HIDDEN));
+    attrs.set(Attrs::STRIKE, f.contains(Flags::STRIKEOUT));
     let underline = if f.contains(Flags::UNDERCURL) {
         Underline::Curly
     } else if f.contains(Flags::DOUBLE_UNDERLINE) {

@@ -9,11 +9,13 @@ pub mod row;
 pub mod screen;
 pub mod state;
 pub mod style;
+pub mod update;
 
 pub use row::{CellRef, Row, RowBuilder, Run, RunKind};
 pub use screen::{Feedback, Screen};
 pub use state::{Cursor, CursorShape, Modes, MouseEncoding, MouseMode, ScreenState};
 pub use style::{Attrs, Color, Style, Underline};
+pub use update::{RowsUpdate, UpdateError};
 
 #[cfg(test)]
 mod tests;

@@ -79,8 +79,9 @@ impl TryFrom<RunWire> for Run {
     }
 }
 
-/// One line of a screen.
+/// One line of a screen. On the wire it is an array (styles, runs, wrapped), not a map.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(from = "RowWire", into = "RowWire")]
 pub struct Row {
     /// The styles the runs refer to; the first is not necessarily the default.
     pub styles: Vec<Style>,
@@ -89,6 +90,26 @@ pub struct Row {
     /// Whether the line continues on the next one (it was wrapped, not ended), so copied text
     /// joins them.
     pub wrapped: bool,
+}
+
+/// A row on the wire.
+#[derive(Serialize, Deserialize)]
+struct RowWire(Vec<Style>, Vec<Run>, bool);
+
+impl From<Row> for RowWire {
+    fn from(r: Row) -> RowWire {
+        RowWire(r.styles, r.runs, r.wrapped)
+    }
+}
+
+impl From<RowWire> for Row {
+    fn from(w: RowWire) -> Row {
+        Row {
+            styles: w.0,
+            runs: w.1,
+            wrapped: w.2,
+        }
+    }
 }
 
 /// One cell of a row, borrowed.
@@ -193,7 +214,11 @@ pub struct RowBuilder {
 impl RowBuilder {
     /// Appends a cell: `base` with the zero-width characters that follow it.
     pub fn push(&mut self, base: char, zerowidth: &[char], style: Style, wide: bool) {
-        let style = self.style_id(style);
+        // Most cells have the style of the cell before them.
+        let style = match self.row.runs.last() {
+            Some(last) if self.row.styles[usize::from(last.style)] == style => last.style,
+            _ => self.style_id(style),
+        };
         let cluster = !zerowidth.is_empty();
         let kind = match (cluster, wide) {
             (true, wide) => RunKind::Cluster { wide },

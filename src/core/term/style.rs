@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// A colour as a program set it: the terminal's default, one of the 256 indexed colours, or
 /// direct RGB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(from = "u32", into = "u32")]
 pub enum Color {
     /// The terminal's default foreground or background (`SGR 39`/`49`).
     #[default]
@@ -17,6 +18,32 @@ pub enum Color {
     Indexed(u8),
     /// A direct colour (`38;2;R;G;B` or `38:2::R:G:B`).
     Rgb(u8, u8, u8),
+}
+
+/// On the wire a colour is one integer, so a style costs a few bytes: 0 is the default,
+/// 1–256 an indexed colour plus one, and `0x100_0000 | RGB` a direct colour. Other values read
+/// as the default.
+impl From<Color> for u32 {
+    fn from(c: Color) -> u32 {
+        match c {
+            Color::Default => 0,
+            Color::Indexed(i) => 1 + u32::from(i),
+            Color::Rgb(r, g, b) => RGB_TAG | u32::from(r) << 16 | u32::from(g) << 8 | u32::from(b),
+        }
+    }
+}
+
+/// Marks a direct colour in its wire form.
+const RGB_TAG: u32 = 0x100_0000;
+
+impl From<u32> for Color {
+    fn from(v: u32) -> Color {
+        match v {
+            1..=256 => Color::Indexed((v - 1) as u8),
+            v if v & !0xFF_FFFF == RGB_TAG => Color::Rgb((v >> 16) as u8, (v >> 8) as u8, v as u8),
+            _ => Color::Default,
+        }
+    }
 }
 
 /// The kind of underline (`SGR 4`, `4:2` … `4:5`; the emulator reads `21` as bold off).
@@ -96,6 +123,7 @@ impl Attrs {
 
 /// Everything about how a cell looks apart from its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(from = "StyleWire", into = "StyleWire")]
 pub struct Style {
     /// The text colour.
     pub fg: Color,
@@ -108,6 +136,40 @@ pub struct Style {
     /// Bold, dim, italic, inverse, hidden and strikethrough.
     pub attrs: Attrs,
 }
+
+/// A style on the wire: an array of three colours, the underline kind and the attribute
+/// bits, rather than a map with names, since every row carries its style table.
+#[derive(Serialize, Deserialize)]
+struct StyleWire(Color, Color, Color, u8, u8);
+
+impl From<Style> for StyleWire {
+    fn from(s: Style) -> StyleWire {
+        StyleWire(s.fg, s.bg, s.underline_color, s.underline.sgr(), s.attrs.0)
+    }
+}
+
+impl From<StyleWire> for Style {
+    fn from(w: StyleWire) -> Style {
+        let underline = match w.3 {
+            1 => Underline::Single,
+            2 => Underline::Double,
+            3 => Underline::Curly,
+            4 => Underline::Dotted,
+            5 => Underline::Dashed,
+            _ => Underline::None,
+        };
+        Style {
+            fg: w.0,
+            bg: w.1,
+            underline_color: w.2,
+            underline,
+            attrs: Attrs(w.4 & ALL_ATTRS),
+        }
+    }
+}
+
+/// Every attribute bit that has a meaning.
+const ALL_ATTRS: u8 = 0b11_1111;
 
 impl Style {
     /// Whether this is the style of a blank, freshly erased cell.

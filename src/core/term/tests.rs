@@ -248,3 +248,37 @@ fn sgr_recreates_the_style() {
     let s = screen(5, 1, format!("{sgr}x").as_bytes());
     assert_eq!(style_at(&s, 0, 0), style);
 }
+
+#[test]
+fn updates_carry_changed_rows_and_apply_to_a_copy() {
+    let mut s = Screen::new(Size::new(20, 3), 0);
+    s.feed(b"one\r\ntwo\x1b]2;t\x07");
+    let a = s.export(None);
+    let full = a.update_from(1, None);
+    assert_eq!(full.rows.len(), 3);
+    assert_eq!(full.title.as_deref(), Some("t"));
+    let mut copy = ScreenState::blank(Size::new(5, 5));
+    copy.apply(full).expect("a full update applies");
+    assert_eq!(copy, a);
+    s.feed(b"\r\nthree");
+    let b = s.export(Some(&a));
+    let part = b.update_from(1, Some(&a));
+    assert_eq!(part.rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![2]);
+    assert_eq!(part.title, None);
+    copy.apply(part).expect("a partial update applies");
+    assert_eq!(copy, b);
+    // Rows outside the screen, or wider than it, are refused and change nothing.
+    let mut bad = b.update_from(1, None);
+    bad.size = Size::new(3, 3);
+    assert!(matches!(
+        copy.apply(bad),
+        Err(UpdateError::BadRow { row: 2, .. })
+    ));
+    let mut bad = b.update_from(1, None);
+    bad.rows[0].0 = 7;
+    assert!(matches!(
+        copy.apply(bad),
+        Err(UpdateError::RowOutside { row: 7, .. })
+    ));
+    assert_eq!(copy, b);
+}

@@ -4,8 +4,8 @@
 //! then looks at the room's latest view, so a slow guest gets fewer frames and nothing queues
 //! up for it.
 
-use crate::core::types::{Access, Size, Via};
 use crate::core::pacer::{self, Pacer};
+use crate::core::types::{Access, Size, Via};
 use crate::net::relay::registry::Entry;
 use crate::net::relay::room::{GuestCtl, JoinRequest, RELAY_RESTARTING, RoomCmd, RoomView};
 use crate::net::relay::server::Shared;

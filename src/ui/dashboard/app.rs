@@ -103,6 +103,8 @@ pub struct PaneImage {
     pub modes: InputModes,
     /// Rows scrolled back into history (0: the live screen).
     pub scrolled: usize,
+    /// The window title the program set (OSC 0/2), shown in the status bar.
+    pub title: String,
 }
 
 impl Default for PaneImage {
@@ -112,6 +114,7 @@ impl Default for PaneImage {
             cursor: None,
             modes: InputModes::default(),
             scrolled: 0,
+            title: String::new(),
         }
     }
 }

@@ -72,7 +72,7 @@ async fn fetch_pane(
     unused: (String, ratatui::style::Style),
 ) -> Option<PaneImage> {
     let (tx, rx) = oneshot::channel();
-    let visit = ScreenVisitor(Box::new(move |screen: &mut vt100::Screen| {
+    let visit = ScreenVisitor(Box::new(move |screen: &crate::core::term::Screen| {
         let _ = tx.send(pane_image(screen, size, scroll, (&unused.0, unused.1)));
     }));
     session.send(SessionCmd::Visit(visit)).await.ok()?;

@@ -78,9 +78,9 @@ fn draw(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
     let area = ratatui::layout::Rect::new(0, 0, w, h);
     let pane = super::view::areas(app, area).pane;
     let size = Size::new(pane.width, pane.height);
-    let mut parser = crate::core::pane::new_parser(size, 100, ());
-    parser.process(SHELL);
-    app.pane = pane_image(parser.screen_mut(), size, 0, ("·", app.theme.unused));
+    let mut screen = crate::core::term::Screen::new(size, 100);
+    screen.feed(SHELL);
+    app.pane = pane_image(&screen, size, 0, ("·", app.theme.unused));
     term.draw(|f| f.render_widget(&*app, f.area()))
         .expect("draw");
     term
@@ -198,16 +198,11 @@ fn theme_high_contrast() {
 
 #[test]
 fn the_pane_image_shows_scrollback_and_hides_the_cursor_there() {
-    let mut parser = crate::core::pane::new_parser(Size::new(20, 3), 100, ());
+    let mut screen = crate::core::term::Screen::new(Size::new(20, 3), 100);
     for i in 0..10 {
-        parser.process(format!("line {i}\r\n").as_bytes());
+        screen.feed(format!("line {i}\r\n").as_bytes());
     }
-    let live = pane_image(
-        parser.screen_mut(),
-        Size::new(20, 3),
-        0,
-        ("·", Default::default()),
-    );
+    let live = pane_image(&screen, Size::new(20, 3), 0, ("·", Default::default()));
     assert!(live.cursor.is_some());
     let row = |img: &crate::ui::dashboard::PaneImage, y: u16| -> String {
         (0..6)
@@ -215,23 +210,12 @@ fn the_pane_image_shows_scrollback_and_hides_the_cursor_there() {
             .collect()
     };
     assert_eq!(row(&live, 0), "line 8");
-    let back = pane_image(
-        parser.screen_mut(),
-        Size::new(20, 3),
-        4,
-        ("·", Default::default()),
-    );
+    let back = pane_image(&screen, Size::new(20, 3), 4, ("·", Default::default()));
     assert_eq!(back.scrolled, 4);
     assert_eq!(row(&back, 0), "line 4");
     assert_eq!(back.cursor, None);
-    // Scrolling past the history stops at its start, and the screen is left live.
-    let top = pane_image(
-        parser.screen_mut(),
-        Size::new(20, 3),
-        1000,
-        ("·", Default::default()),
-    );
+    // Scrolling past the history stops at its start.
+    let top = pane_image(&screen, Size::new(20, 3), 1000, ("·", Default::default()));
     assert_eq!(top.scrolled, 8);
     assert_eq!(row(&top, 0), "line 0");
-    assert_eq!(parser.screen().scrollback(), 0);
 }

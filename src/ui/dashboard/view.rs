@@ -176,41 +176,36 @@ fn draw_status(app: &App, a: &Areas, buf: &mut Buffer) {
 }
 
 /// Draws the pane's screen at `size`, `scroll` rows back in its history, into a
-/// [`PaneImage`]; the session runs this on its own screen, and tests on a parser's.
+/// [`PaneImage`]; the session runs this on its own screen, and tests on theirs.
 pub fn pane_image(
-    screen: &mut vt100::Screen,
+    screen: &crate::core::term::Screen,
     size: crate::core::types::Size,
     scroll: usize,
     unused: (&str, Style),
 ) -> crate::ui::dashboard::PaneImage {
     use crate::core::keys::InputModes;
     use crate::core::layout::follow_cursor;
-    use crate::core::pane::screen_size;
-    use crate::ui::screen_view::{ScreenView, cursor_position};
-    screen.set_scrollback(scroll);
-    let scrolled = screen.scrollback();
+    use crate::ui::screen_view::ScreenView;
+    let scrolled = scroll.min(screen.history_len());
+    let state = screen.export_view(scrolled, None);
     let area = Rect::new(0, 0, size.cols, size.rows);
     let mut buffer = Buffer::empty(area);
     let offset = if scrolled == 0 {
-        follow_cursor(screen_size(screen), size, cursor_position(screen))
+        let c = state.cursor;
+        follow_cursor(state.size, size, (c.row, c.col))
     } else {
         (0, 0)
     };
-    let view = ScreenView::new(screen)
+    let view = ScreenView::new(&state)
         .offset(offset)
         .unused(unused.0, unused.1);
-    let cursor = if scrolled == 0 {
-        view.cursor(area).map(|(x, y)| Position::new(x, y))
-    } else {
-        None
-    };
+    let cursor = view.cursor(area).map(|(x, y)| Position::new(x, y));
     view.render(area, &mut buffer);
-    let modes = InputModes::from_screen(screen);
-    screen.set_scrollback(0);
     crate::ui::dashboard::PaneImage {
         buffer,
         cursor,
-        modes,
+        modes: InputModes::from(state.modes),
         scrolled,
+        title: state.title,
     }
 }

@@ -2,6 +2,7 @@
 //! random pieces, come back equal.
 
 use super::*;
+use crate::core::term::Screen;
 use crate::core::types::{Access, GuestInfo, Size, Via};
 use crate::net::proto::{Hello, HostMsg, Links, PaneGeometry, RejectKind, RelayMsg, Resume};
 use proptest::collection::vec;
@@ -76,11 +77,11 @@ fn host_msg() -> impl Strategy<Value = HostMsg> {
     prop_oneof![
         hello().prop_map(HostMsg::Hello),
         (pane, any::<u32>()).prop_map(|(panes, focus)| HostMsg::Layout { panes, focus }),
-        (any::<u32>(), bytes()).prop_map(|(pane, bytes)| HostMsg::Output { pane, bytes }),
-        (any::<u32>(), size(), bytes()).prop_map(|(pane, size, bytes)| HostMsg::Snapshot {
-            pane,
-            size,
-            bytes
+        (any::<u32>(), 1..40u16, 1..12u16, bytes()).prop_map(|(pane, c, r, bytes)| {
+            // Any bytes a program may write, drawn by the real emulator.
+            let mut screen = Screen::new(Size::new(c, r), 0);
+            screen.feed(&bytes);
+            HostMsg::Rows(screen.export(None).update_from(pane, None))
         }),
         any::<u32>().prop_map(|pane| HostMsg::PaneClosed { pane }),
         (any::<u32>(), access()).prop_map(|(guest, access)| HostMsg::SetAccess { guest, access }),

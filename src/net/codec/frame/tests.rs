@@ -1,6 +1,7 @@
 //! Unit tests of the codec: round trips of every message and refusal of hostile input.
 
 use super::*;
+use crate::core::term::{RowsUpdate, Screen};
 use crate::core::types::{Access, GuestInfo, Size, Via};
 use crate::net::proto::{HostMsg, Links, PaneGeometry, RejectKind, RelayMsg, Resume};
 
@@ -17,15 +18,9 @@ fn all_host_msgs() -> Vec<HostMsg> {
             }],
             focus: 1,
         },
-        HostMsg::Output {
-            pane: 1,
-            bytes: b"\x1b[31mhello\x00\xff".to_vec(),
-        },
-        HostMsg::Snapshot {
-            pane: 1,
-            size: Size::new(10, 2),
-            bytes: vec![b'x'; 100],
-        },
+        HostMsg::Rows(rows_of(
+            b"\x1b[31;4:3mhello\x1b[0m \xe4\xb8\xad\r\ne\xcc\x81\x1b]2;t\x07",
+        )),
         HostMsg::PaneClosed { pane: 1 },
         HostMsg::SetAccess {
             guest: 3,
@@ -123,16 +118,21 @@ fn every_message_round_trips_one_per_chunk_and_batched() {
     assert_eq!(got, relay);
 }
 
+/// The rows of a 120x40 screen after `bytes`.
+fn rows_of(bytes: &[u8]) -> RowsUpdate {
+    let mut screen = Screen::new(Size::new(120, 40), 0);
+    screen.feed(bytes);
+    screen.export(None).update_from(1, None)
+}
+
 #[test]
-fn output_bytes_are_carried_as_binary_not_arrays() {
+fn rows_are_carried_compactly() {
+    // 40 lines of 100 characters: runs are arrays of (style, kind, text), not maps per cell.
+    let line = format!("{}\r\n", "x".repeat(100));
+    let msg = HostMsg::Rows(rows_of(line.repeat(39).as_bytes()));
     let mut enc = Encoder::new();
-    let msg = HostMsg::Output {
-        pane: 1,
-        bytes: vec![0xAB; 10_000],
-    };
     enc.push(&msg).expect("push");
-    // A msgpack bin of 10,000 bytes plus a few bytes of map; an array would be ~20,000.
-    assert!(enc.pending() < 10_100, "pending {}", enc.pending());
+    assert!(enc.pending() < 5_500, "pending {}", enc.pending());
 }
 
 #[tokio::test]
@@ -208,10 +208,7 @@ async fn oversized_chunks_and_messages_are_refused() {
     assert!(matches!(err, CodecError::MessageTooLarge { .. }), "{err}");
 
     let mut enc = Encoder::new();
-    let huge = HostMsg::Output {
-        pane: 1,
-        bytes: vec![0; MAX_MESSAGE + 1],
-    };
+    let huge = HostMsg::Notice("x".repeat(MAX_MESSAGE + 1));
     assert!(matches!(
         enc.push(&huge),
         Err(CodecError::MessageTooLarge { .. })

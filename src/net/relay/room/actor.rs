@@ -1,14 +1,16 @@
 //! The room's task: its state, its loop, and what guests ask of it.
 //!
-//! The host's messages update a vt100 mirror, so a late joiner sees the current screen at once.
-//! Guests do not get every byte: the room publishes the latest view on a watch channel, paced
-//! by a [`Pacer`], and each guest task draws whatever is newest when it is ready to send.
+//! The room runs no emulator: the host renders, and the room keeps the latest styled rows it
+//! sent, so a late joiner sees the current screen at once. Rows are shared (`Arc`) between the
+//! room's copy, the published view and what each guest drew last, so an unchanged row is
+//! stored once. Guests do not get every update: the room publishes the latest view on a watch
+//! channel, paced by a [`Pacer`], and each guest task draws whatever is newest when it is ready.
 
 use super::types::{GuestCtl, JoinRequest, Joined, RoomCmd, RoomView};
-use crate::core::pane::new_parser;
+use crate::core::pacer::{self, Pacer};
+use crate::core::term::ScreenState;
 use crate::core::types::{Access, GuestId, GuestInfo, PaneId, Size};
 use crate::net::proto::RelayMsg;
-use crate::core::pacer::{self, Pacer};
 use crate::net::relay::registry::Tokens;
 use crate::net::relay::server::Shared;
 use std::collections::HashMap;
@@ -18,8 +20,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{Instant, sleep_until};
 use tracing::info;
 
-/// Output bytes up to which a change counts as small (an echo, a prompt).
-pub(super) const SMALL_UPDATE: usize = 256;
+/// Changed rows up to which an update counts as small (an echo, a prompt).
+const SMALL_UPDATE: usize = 2;
 /// Commands handled in one go before the room looks at publishing again.
 const DRAIN: usize = 64;
 /// Control messages a guest's queue holds.
@@ -59,8 +61,8 @@ pub struct Room {
     pub(super) shared: Arc<Shared>,
     /// The room's own queue, to remove only its own registry entries.
     me: mpsc::WeakSender<RoomCmd>,
-    /// The mirror of the focused pane.
-    pub(super) mirror: vt100::Parser,
+    /// The focused pane's screen, as the host last sent it.
+    pub(super) screen: ScreenState,
     /// The focused pane's id.
     pub(super) focus: PaneId,
     /// Attached guests.
@@ -89,16 +91,16 @@ pub struct Room {
     pub(super) dirty: bool,
     /// Paces publishing: at once after a quiet spell, about 60 a second under load.
     pacer: Pacer,
-    /// Output bytes since the last view; a screen's worth counts as a full frame.
-    pub(super) changed_bytes: usize,
+    /// Rows changed since the last view; more than a couple count as a full frame.
+    pub(super) changed_rows: usize,
 }
 
 impl Room {
     /// A room with no host yet; the host attaches with [`RoomCmd::Attach`].
     pub fn new(setup: RoomSetup) -> Room {
-        let mirror = new_parser(Size::DEFAULT, 0, ());
+        let screen = ScreenState::blank(Size::DEFAULT);
         let view = RoomView {
-            screen: Arc::new(mirror.screen().clone()),
+            screen: Arc::new(screen.clone()),
             guests: 0,
             locked: false,
             notice: None,
@@ -111,7 +113,7 @@ impl Room {
             tokens: setup.tokens,
             shared: setup.shared,
             me: setup.me,
-            mirror,
+            screen,
             focus: 1,
             guests: HashMap::new(),
             next_id: 1,
@@ -126,7 +128,7 @@ impl Room {
             view: watch::Sender::new(Arc::new(view)),
             dirty: false,
             pacer: Pacer::new(now),
-            changed_bytes: 0,
+            changed_rows: 0,
         }
     }
 
@@ -292,7 +294,7 @@ impl Room {
 
     /// What the next view costs the pacer.
     fn cost(&self) -> f64 {
-        if self.changed_bytes <= SMALL_UPDATE {
+        if self.changed_rows <= SMALL_UPDATE {
             pacer::SMALL
         } else {
             pacer::FULL
@@ -303,13 +305,13 @@ impl Room {
     pub(super) fn publish(&mut self) {
         let cost = self.cost();
         self.dirty = false;
-        self.changed_bytes = 0;
+        self.changed_rows = 0;
         self.pacer.take(Instant::now(), cost);
         if self.view.receiver_count() == 0 && self.guests.is_empty() {
             return;
         }
         self.view.send_replace(Arc::new(RoomView {
-            screen: Arc::new(self.mirror.screen().clone()),
+            screen: Arc::new(self.screen.clone()),
             guests: self.guests.len(),
             locked: self.locked,
             notice: self.notice.clone(),

@@ -1,9 +1,8 @@
 //! The room's side of its host: attaching and taking over, the host's messages, silence, and
 //! the resume grace while the host is away.
 
-use super::actor::{Room, SMALL_UPDATE};
+use super::actor::Room;
 use super::types::{Attached, GuestCtl};
-use crate::core::pane::{new_parser, resize_parser};
 use crate::core::types::{Access, GuestInfo};
 use crate::net::proto::{HostMsg, RelayMsg};
 use std::time::Duration;
@@ -112,27 +111,20 @@ impl Room {
     pub(super) fn on_host(&mut self, msg: HostMsg) -> Option<String> {
         let limits = self.shared.limits;
         match msg {
-            HostMsg::Output { pane, bytes } => {
-                if pane == self.focus {
-                    self.mirror.process(&bytes);
-                    self.changed_bytes += bytes.len();
-                    self.dirty = true;
+            HostMsg::Rows(mut update) => {
+                if update.pane == self.focus {
+                    // A host may not make the relay keep or draw more than its pane cap.
+                    update.clamp_to(limits.clamp(update.size));
+                    self.changed_rows += update.rows.len();
+                    match self.screen.apply(update) {
+                        Ok(()) => self.dirty = true,
+                        Err(e) => warn!("session {}: rows dropped: {e}", self.label),
+                    }
                 }
             }
-            HostMsg::Snapshot { pane, size, bytes } => {
-                if pane == self.focus {
-                    self.changed_bytes += SMALL_UPDATE + 1;
-                    self.mirror = new_parser(limits.clamp(size), 0, ());
-                    self.mirror.process(&bytes);
-                    self.dirty = true;
-                }
-            }
-            HostMsg::Layout { panes, focus } => {
+            HostMsg::Layout { focus, .. } => {
+                // The rows carry their size; the layout only says which pane guests see.
                 self.focus = focus;
-                if let Some(p) = panes.iter().find(|p| p.id == focus) {
-                    resize_parser(&mut self.mirror, limits.clamp(p.size));
-                    self.dirty = true;
-                }
             }
             HostMsg::SetAccess { guest, access } => {
                 if let Some(g) = self.guests.get_mut(&guest) {

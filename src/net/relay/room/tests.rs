@@ -89,21 +89,33 @@ async fn a_huge_pane_is_clamped_to_the_cap() {
         size: Size::new(1000, 1000),
     }];
     room.host(epoch, HostMsg::Layout { panes, focus: 1 }).await;
+    // A hostile host's rows: 1000 rows, each 1000 columns wide.
+    let wide = format!("\x1b[44m{}", "x".repeat(999)).repeat(1000);
+    let mut screen = crate::core::term::Screen::new(Size::new(1000, 1000), 0);
+    screen.feed(wide.as_bytes());
+    let rows = screen.export(None).update_from(1, None);
+    room.host(epoch, HostMsg::Rows(rows)).await;
     let mut g = room
         .join(Access::ReadOnly, Size::new(80, 24))
         .await
         .expect("join");
     let ok = tokio::time::timeout(Duration::from_secs(2), async {
         loop {
-            let (rows, cols) = g.view.borrow_and_update().screen.size();
-            if (cols.get(), rows.get()) == (500, 250) {
+            let view = g.view.borrow_and_update().clone();
+            let rows_fit = view.screen.rows.iter().all(|r| r.width() <= 500);
+            if view.screen.size == Size::new(500, 250) && view.screen.rows.len() == 250 && rows_fit
+            {
                 return;
             }
             g.view.changed().await.expect("view");
         }
     })
     .await;
-    assert!(ok.is_ok(), "mirror is {:?}", g.view.borrow().screen.size());
+    assert!(
+        ok.is_ok(),
+        "the room's screen is {}",
+        g.view.borrow().screen.size
+    );
 }
 
 #[tokio::test]

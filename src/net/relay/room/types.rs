@@ -1,15 +1,16 @@
 //! The messages into and out of a room, and the view that guests draw.
 
+use crate::core::term::ScreenState;
 use crate::core::types::{Access, GuestId, GuestInfo, Size, Via};
 use crate::net::proto::{HostMsg, RelayMsg};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
 
-/// What guests draw: a copy of the mirror and the room's state.
+/// What guests draw: the room's rows and its state.
 #[derive(Debug, Clone)]
 pub struct RoomView {
     /// The focused pane's screen; guests keep the one they drew last, so it is shared.
-    pub screen: Arc<vt100::Screen>,
+    pub screen: Arc<ScreenState>,
     /// Guests attached.
     pub guests: usize,
     /// Whether the host locked every guest's input.
