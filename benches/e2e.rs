@@ -1,6 +1,7 @@
 //! `cargo bench --bench e2e`: the real relay, host and stock ssh guests on loopback.
 //!
-//! Steps: echo latency, output burst, join times, relay scale, and faults (uplink cuts, and
+//! Steps: echo latency (a guest's own, the host's in the dashboard, one guest's keys on
+//! another's screen), output burst, join times, relay scale, and faults (uplink cuts, and
 //! the relay's memory under garbage connections). Flags pick steps and
 //! sizes; see `cargo bench --bench e2e -- --help`. The results are a Markdown table.
 
@@ -10,6 +11,8 @@ mod common;
 mod faults;
 #[path = "e2e/scale.rs"]
 mod scale;
+#[path = "e2e/seen.rs"]
+mod seen;
 #[path = "e2e/steps.rs"]
 mod steps;
 #[path = "e2e/timed.rs"]
@@ -19,19 +22,30 @@ use std::time::Duration;
 use steps::Row;
 
 const USAGE: &str = "\
-usage: cargo bench --bench e2e -- [--only echo,burst,join,scale,faults] [--keys N]
-                                  [--bytes N] [--runs N] [--sessions N,N,...]
-                                  [--scale-size COLSxROWS] [--scale-limit SECS] [--cuts N]
-                                  [--garbage N]
+usage: cargo bench --bench e2e -- [--only STEP,STEP,...] [--keys N] [--bytes N] [--runs N]
+                                  [--sessions N,N,...] [--scale-size COLSxROWS] [--scale-limit SECS]
+                                  [--cuts N] [--garbage N]
+steps: echo, dashboard-echo, guest-to-guest, burst, join, scale, faults
 defaults: all steps, --keys 300, --bytes 20000000, --runs 3, --sessions 100,1000,10000,
           --scale-size 120x40, --scale-limit 600, --cuts 100, --garbage 10000;
 a quick run: --only echo,burst,join --keys 100 --bytes 5000000";
+
+/// Every step, in the order they run.
+const STEPS: [&str; 7] = [
+    "echo",
+    "dashboard-echo",
+    "guest-to-guest",
+    "burst",
+    "join",
+    "scale",
+    "faults",
+];
 
 /// What to run.
 struct Args {
     /// Steps to run.
     only: Vec<String>,
-    /// Keys in the echo step.
+    /// Keys in each echo step.
     keys: usize,
     /// Bytes in the burst step.
     bytes: usize,
@@ -51,9 +65,7 @@ struct Args {
 
 fn parse() -> Result<Args, String> {
     let mut a = Args {
-        only: ["echo", "burst", "join", "scale", "faults"]
-            .map(String::from)
-            .to_vec(),
+        only: STEPS.map(String::from).to_vec(),
         keys: 300,
         bytes: 20_000_000,
         runs: 3,
@@ -95,7 +107,7 @@ fn parse() -> Result<Args, String> {
         }
     }
     for s in &a.only {
-        if !["echo", "burst", "join", "scale", "faults"].contains(&s.as_str()) {
+        if !STEPS.contains(&s.as_str()) {
             return Err(format!("--only: unknown step {s}\n{USAGE}"));
         }
     }
@@ -123,6 +135,12 @@ fn main() {
     let want = |s: &str| args.only.iter().any(|o| o == s);
     if want("echo") {
         show(steps::echo(args.keys));
+    }
+    if want("dashboard-echo") {
+        show(seen::dashboard_echo(args.keys));
+    }
+    if want("guest-to-guest") {
+        show(seen::guest_to_guest(args.keys));
     }
     if want("burst") {
         show(steps::burst(args.bytes, args.runs));

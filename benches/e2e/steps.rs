@@ -1,7 +1,7 @@
 //! The echo, burst and join steps: real relay and host processes, stock ssh guests.
 
 use crate::common::proc::Proc;
-use crate::timed::{TimedTerm, cpu_seconds, has_prompt, median, read_bytes, spread};
+use crate::timed::{TimedTerm, cpu_seconds, has_prompt, median, percentile, read_bytes, spread};
 use cotty::core::pty::{CommandSpec, Pty, PtyEvent};
 use cotty::core::types::Size;
 use std::io::{BufRead, BufReader};
@@ -126,7 +126,8 @@ pub struct Row {
     pub value: String,
 }
 
-fn row(name: impl Into<String>, value: impl Into<String>) -> Row {
+/// A row of the results table.
+pub fn row(name: impl Into<String>, value: impl Into<String>) -> Row {
     Row {
         name: name.into(),
         value: value.into(),
@@ -153,10 +154,12 @@ fn echo_through(term: &mut TimedTerm, keys: usize) -> Vec<Duration> {
     out
 }
 
-fn fmt_spread(mut v: Vec<Duration>) -> String {
+/// Echo times as a table cell: minimum, median, 90th and 99th percentile.
+pub fn fmt_spread(mut v: Vec<Duration>) -> String {
     let n = v.len();
     let (min, med, p99) = spread(&mut v);
-    format!("min {min:.3} ms, median {med:.3} ms, p99 {p99:.3} ms ({n} keys)")
+    let p90 = percentile(&v, 0.90);
+    format!("min {min:.3} ms, median {med:.3} ms, p90 {p90:.3} ms, p99 {p99:.3} ms ({n} keys)")
 }
 
 /// Whether output arrives from the PTY within `wait`.

@@ -97,11 +97,31 @@ impl TimedTerm {
         }
     }
 
-    /// Reads until `done(screen)` holds; the instant of the chunk that made it so.
+    /// Reads until `done(screen)` holds; the instant of the chunk that made it so. Chunks
+    /// already waiting are taken together before looking, so the check runs once per batch.
     pub fn until(
         &mut self,
         timeout: Duration,
         done: impl Fn(&ScreenState) -> bool,
+    ) -> Option<Instant> {
+        self.read_until(timeout, done, true)
+    }
+
+    /// Like [`TimedTerm::until`], but looks after every chunk, so the instant is that of the
+    /// very chunk that made `done` hold: for latencies, where a batch would blur it.
+    pub fn until_each(
+        &mut self,
+        timeout: Duration,
+        done: impl Fn(&vt100::Screen) -> bool,
+    ) -> Option<Instant> {
+        self.read_until(timeout, done, false)
+    }
+
+    fn read_until(
+        &mut self,
+        timeout: Duration,
+        done: impl Fn(&vt100::Screen) -> bool,
+        batch: bool,
     ) -> Option<Instant> {
         let deadline = Instant::now() + timeout;
         if done(&self.screen.export(None)) {
@@ -110,8 +130,7 @@ impl TimedTerm {
         loop {
             let left = deadline.checked_duration_since(Instant::now())?;
             let t = self.next_chunk(left)?;
-            // Take everything already waiting before looking, so the check runs once per batch.
-            while let Ok((_, more)) = self.rx.try_recv() {
+            while batch && let Ok((_, more)) = self.rx.try_recv() {
                 self.take(&more);
             }
             if done(&self.screen.export(None)) {
@@ -179,15 +198,27 @@ fn proc_field(path: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Minimum, median and 99th percentile, in milliseconds.
+/// Minimum, median and 99th percentile, in milliseconds; sorts `samples`.
 pub fn spread(samples: &mut [Duration]) -> (f64, f64, f64) {
     if samples.is_empty() {
         return (f64::NAN, f64::NAN, f64::NAN);
     }
     samples.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let p99 = samples[((samples.len() as f64 * 0.99).ceil() as usize).clamp(1, samples.len()) - 1];
-    (ms(samples[0]), ms(samples[samples.len() / 2]), ms(p99))
+    (
+        ms(samples[0]),
+        ms(samples[samples.len() / 2]),
+        percentile(samples, 0.99),
+    )
+}
+
+/// The `q` quantile (nearest rank) of sorted samples, in milliseconds.
+pub fn percentile(sorted: &[Duration], q: f64) -> f64 {
+    let rank = (sorted.len() as f64 * q).ceil() as usize;
+    match sorted.get(rank.clamp(1, sorted.len().max(1)) - 1) {
+        Some(d) => d.as_secs_f64() * 1000.0,
+        None => f64::NAN,
+    }
 }
 
 /// The median of some numbers.

@@ -5,6 +5,9 @@
 //! come faster than frames. A token bucket lets a short burst through at once, and a small
 //! update (an echo, a cursor move) costs a fifth of a frame, so typing is never held back
 //! while a flood of output is still capped.
+//!
+//! The relay paces its room's views and each guest's frames with it, and the host's dashboard
+//! its own frames (`ui::dashboard::frames`).
 
 use std::time::Duration;
 use tokio::time::Instant;

@@ -119,6 +119,29 @@ impl Default for PaneImage {
     }
 }
 
+/// The dashboard's own state that shows on screen, taken before an input event and compared
+/// after it: a key that changed none of it needs no frame of its own, since what the program
+/// makes of it comes back as output and is drawn then.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Looks {
+    /// Who has the keys: the focus and its highlight.
+    focus: Focus,
+    /// The overlay, if one is open.
+    overlay: Option<Overlay>,
+    /// The prefix hint in the status bar.
+    prefix_armed: bool,
+    /// The pane's scrollback position: typing brings it back to the live screen.
+    pane_scroll: usize,
+    /// Whether the sidebar shows.
+    sidebar_shown: bool,
+    /// The highlighted link.
+    link_selected: Access,
+    /// The highlighted guest.
+    guest_selected: usize,
+    /// How far the log is scrolled.
+    log_scroll: usize,
+}
+
 /// The dashboard's state.
 pub struct App {
     /// Links, guests, log, lock and uplink, shared with the control socket's answers.
@@ -192,6 +215,30 @@ impl App {
         if self.narrow {
             self.focus = Focus::Pane;
         }
+    }
+
+    /// What of the dashboard's own state is on screen; see [`Looks`].
+    pub fn looks(&self) -> Looks {
+        Looks {
+            focus: self.focus,
+            overlay: self.overlay.clone(),
+            prefix_armed: self.prefix_armed,
+            pane_scroll: self.pane_scroll,
+            sidebar_shown: self.sidebar_shown,
+            link_selected: self.link_selected,
+            guest_selected: self.guest_selected,
+            log_scroll: self.log_scroll,
+        }
+    }
+
+    /// Whether an input event that turned `before` into the present state and asked for
+    /// `actions` changed what the dashboard shows. Keys, pastes and mouse events handed to the
+    /// program change nothing by themselves; anything else, and input that asked for nothing
+    /// (a mouse move, a key that closed an overlay or wrote to the log), is drawn.
+    pub fn input_changed_view(&self, before: &Looks, actions: &[Action]) -> bool {
+        let to_program =
+            |a: &Action| matches!(a, Action::Key(_) | Action::Paste(_) | Action::Mouse(_));
+        actions.is_empty() || !actions.iter().all(to_program) || self.looks() != *before
     }
 
     /// Keeps the guest selection inside the list after guests come and go.

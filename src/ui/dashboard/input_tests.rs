@@ -1,4 +1,5 @@
-//! Key handling of the dashboard: the prefix, the sidebar, overlays and confirmations.
+//! Key handling of the dashboard: the prefix, the sidebar, overlays, confirmations, and which
+//! keys need a frame of their own.
 
 use crate::config::Settings;
 use crate::core::keys::{Key, KeyCode, Mods};
@@ -271,4 +272,30 @@ fn a_narrow_terminal_takes_the_focus_back_and_keeps_the_sidebar_shut() {
     a.on_key(ctrl('b'));
     a.on_key(ch('s'));
     assert_eq!(a.focus, Focus::Sidebar(Section::Links));
+}
+
+/// Whether `key` on `app` asks for a frame of its own (see `App::input_changed_view`).
+fn key_needs_a_frame(app: &mut App, key: Key) -> bool {
+    let before = app.looks();
+    let actions = app.on_key(key);
+    app.input_changed_view(&before, &actions)
+}
+
+#[test]
+fn a_key_for_the_shell_needs_no_frame_but_one_that_changes_the_dashboard_does() {
+    let mut a = app();
+    // Its echo is drawn when it comes back from the shell.
+    assert!(!key_needs_a_frame(&mut a, ch('x')));
+    // The prefix shows its hint; the key after it closes the hint, even when it goes on to
+    // the shell (the prefix twice).
+    assert!(key_needs_a_frame(&mut a, ctrl('b')));
+    assert!(key_needs_a_frame(&mut a, ctrl('b')));
+    // A key while the pane is scrolled back returns it to the live screen.
+    a.pane_scroll = 3;
+    assert!(key_needs_a_frame(&mut a, ch('x')));
+    assert!(!key_needs_a_frame(&mut a, ch('y')));
+    // A key that only moves the sidebar's highlight asks the program for nothing.
+    assert!(key_needs_a_frame(&mut a, ctrl('b')));
+    assert!(key_needs_a_frame(&mut a, ch('s')));
+    assert!(key_needs_a_frame(&mut a, code(KeyCode::Down)));
 }

@@ -7,6 +7,7 @@ use crate::host::headless::{CONTROL_QUEUE, ENDED_BY_HOST, KICKED, apply_effect, 
 use crate::host::{Host, HostOptions};
 use crate::ui::dashboard::app::{Action, App, PaneImage};
 use crate::ui::dashboard::clipboard::Clipboard;
+use crate::ui::dashboard::frames::{Frames, changed_cells};
 use crate::ui::dashboard::view::{self, pane_image};
 use crate::ui::term_input::key_from_crossterm;
 use anyhow::{Context, Result};
@@ -23,8 +24,6 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// The shortest time between two frames (about 60 a second).
-const FRAME: Duration = Duration::from_millis(16);
 /// How often the guest list is refreshed for idle times.
 const GUEST_REFRESH: Duration = Duration::from_secs(1);
 
@@ -113,11 +112,15 @@ pub async fn run(
     let mut clipboard = Clipboard::default();
     let mut refresh = tokio::time::interval(GUEST_REFRESH);
     let mut pane_dirty = true;
-    let mut dirty = true;
-    let mut next_frame = Instant::now();
+    let mut frames = Frames::new(Instant::now());
     let mut last_size = pane_size(&app, area);
     let result: Result<()> = loop {
-        if dirty && Instant::now() >= next_frame {
+        // Drawn without a timer when it may go out now: a tokio sleep rounds up to the next
+        // millisecond tick.
+        let now = Instant::now();
+        let mut due = frames.due(now);
+        if due.is_some_and(|at| at <= now) {
+            let mut cells = 0;
             let size = pane_size(&app, area);
             if size != last_size {
                 last_size = size;
@@ -130,6 +133,7 @@ pub async fn run(
             {
                 let unused = (app.theme.unused_symbol.clone(), app.theme.unused);
                 if let Some(img) = fetch_pane(&host.session, size, app.pane_scroll, unused).await {
+                    cells = changed_cells(&app.pane.buffer, &img.buffer);
                     app.pane_scroll = img.scrolled;
                     app.pane = img;
                 }
@@ -145,23 +149,33 @@ pub async fn run(
                     }
                 })
                 .context("failed to draw")?;
-            dirty = false;
-            next_frame = Instant::now() + FRAME;
+            frames.drawn(Instant::now(), cells);
+            due = None;
         }
         let mut actions = Vec::new();
+        let looks = app.looks();
+        let mut input_came = false;
         tokio::select! {
             ev = input.next() => match ev {
                 Some(Ok(Event::Key(k))) => {
                     if let Some(key) = key_from_crossterm(&k) {
+                        input_came = true;
                         actions = app.on_key(key);
                     }
                 }
-                Some(Ok(Event::Mouse(m))) => actions = app.on_mouse(m, area),
-                Some(Ok(Event::Paste(text))) => actions = app.on_paste(text),
+                Some(Ok(Event::Mouse(m))) => {
+                    input_came = true;
+                    actions = app.on_mouse(m, area);
+                }
+                Some(Ok(Event::Paste(text))) => {
+                    input_came = true;
+                    actions = app.on_paste(text);
+                }
                 Some(Ok(Event::Resize(w, h))) => {
                     area = Rect::new(0, 0, w, h);
                     app.set_width(w);
                     pane_dirty = true;
+                    frames.mark();
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => break Err(anyhow::anyhow!("failed to read the terminal: {e}")),
@@ -172,16 +186,22 @@ pub async fn run(
                     break Ok(());
                 }
                 pane_dirty = true;
+                frames.mark();
             }
             n = host.notices.recv() => {
                 let Some(n) = n else { break Ok(()) };
                 app.host.on_notice(&n);
+                frames.mark();
                 if matches!(n, Notice::Ended(_)) {
                     break Ok(());
                 }
             }
-            Some(ev) = host.events.recv() => app.host.on_uplink(ev),
+            Some(ev) = host.events.recv() => {
+                app.host.on_uplink(ev);
+                frames.mark();
+            }
             Some(msg) = ctl_rx.recv() => {
+                frames.mark();
                 if let Some(effect) = app.host.answer(msg.request, msg.reply)
                     && apply_effect(&host, effect).await
                 {
@@ -191,12 +211,15 @@ pub async fn run(
             _ = refresh.tick() => {
                 if let Ok(rows) = host.session.guests().await {
                     app.host.set_guests(rows);
+                    frames.mark();
                 }
             }
-            _ = tokio::time::sleep_until(next_frame), if dirty => {}
+            _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {}
             _ = shutdown.cancelled() => break Ok(()),
         }
-        dirty = true;
+        if input_came && app.input_changed_view(&looks, &actions) {
+            frames.mark();
+        }
         for action in actions {
             if act(&mut app, &host, &mut clipboard, action).await {
                 stop.cancel();

@@ -1,0 +1,117 @@
+//! Echo steps timed on a screen: the dashboard's own pane, and one guest's keys on another
+//! guest's screen.
+//!
+//! The plain echo step times the first output chunk after a key, which is right when the only
+//! output is the echo. The dashboard also redraws its sidebar and status line, and a watching
+//! guest gets frames that are not about the key; so here each key is timed until the emulated
+//! screen (vt100, fed chunk by chunk) shows the typed line with that key at its end.
+
+use crate::steps::{COLS, ROWS, RelayProc, Row, fmt_spread, row};
+use crate::timed::{TimedTerm, has_prompt};
+use std::time::Duration;
+
+/// Keys typed on one line before it is cleared with Ctrl-U, so the line never wraps in the
+/// dashboard's pane (which is narrower than the terminal, next to the sidebar).
+const LINE: usize = 40;
+const WAIT: Duration = Duration::from_secs(30);
+
+/// Whether some row of the screen shows `text`.
+fn shows(screen: &vt100::Screen, text: &str) -> bool {
+    screen.rows(0, COLS).any(|r| r.contains(text))
+}
+
+/// Types `keys` keys into `typist` one at a time. Each is timed from the write until the chunk
+/// after which `watcher`'s screen (the typist's own when `None`) shows the prompt followed by
+/// every key typed on the line so far. The next key goes after both screens were quiet 3 ms.
+fn typed_until_seen(
+    typist: &mut TimedTerm,
+    mut watcher: Option<&mut TimedTerm>,
+    keys: usize,
+) -> Vec<Duration> {
+    let mut out = Vec::with_capacity(keys);
+    let mut line = String::from("$ ");
+    for i in 0..keys {
+        if i % LINE == 0 {
+            typist.write(b"\x15"); // Ctrl-U: a fresh line.
+            line.truncate(2);
+            let w = watcher.as_deref_mut().unwrap_or(&mut *typist);
+            w.drain(Duration::from_millis(50), Duration::from_secs(2));
+            typist.drain(Duration::ZERO, Duration::from_secs(2));
+        }
+        let key = b'a' + (i % 26) as u8;
+        line.push(key as char);
+        let sent = typist.write(&[key]);
+        let w = watcher.as_deref_mut().unwrap_or(&mut *typist);
+        match w.until_each(Duration::from_secs(5), |s| shows(s, &line)) {
+            Some(t) => out.push(t.duration_since(sent)),
+            None => break,
+        }
+        w.drain(Duration::from_millis(3), Duration::from_millis(200));
+        // The typist's own output, when it is not the one watched, is read without waiting.
+        typist.drain(Duration::ZERO, Duration::from_millis(200));
+    }
+    out
+}
+
+/// The host's own echo in the dashboard: `cotty` with its built-in relay in a 120x40 PTY.
+pub fn dashboard_echo(keys: usize) -> Vec<Row> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().display().to_string();
+    let sub = |name: &str| {
+        let p = dir.path().join(name);
+        std::fs::create_dir_all(&p).expect("xdg dir");
+        p.display().to_string()
+    };
+    let (config, data, runtime) = (sub("config"), sub("data"), sub("runtime"));
+    let mut dash = TimedTerm::spawn(
+        &[
+            env!("CARGO_BIN_EXE_cotty"),
+            "--listen",
+            "127.0.0.1:0",
+            "--public-host",
+            "127.0.0.1",
+            "new-session",
+            "bash",
+            "--norc",
+            "--noprofile",
+        ],
+        COLS,
+        ROWS,
+        &[
+            ("PS1", "$ "),
+            ("HISTFILE", "/dev/null"),
+            ("HOME", &home),
+            ("XDG_CONFIG_HOME", &config),
+            ("XDG_DATA_HOME", &data),
+            ("XDG_RUNTIME_DIR", &runtime),
+        ],
+    );
+    dash.until(WAIT, |s| has_prompt(s) && s.contents().contains("Links"))
+        .expect("the dashboard with the prompt in its pane");
+    dash.drain(Duration::from_millis(200), Duration::from_secs(5));
+    let through_dashboard = typed_until_seen(&mut dash, None, keys);
+    vec![row(
+        "echo: host typing in the dashboard, seen in its pane",
+        fmt_spread(through_dashboard),
+    )]
+}
+
+/// One guest types, another watches: the key goes guest A → relay → host → PTY, and the
+/// echo host → relay → guest B.
+pub fn guest_to_guest(keys: usize) -> Vec<Row> {
+    let relay = RelayProc::start();
+    let (_host, token) = relay.host();
+    let mut a = relay.guest(&token);
+    let mut b = relay.guest(&token);
+    for g in [&mut a, &mut b] {
+        g.until(WAIT, has_prompt).expect("guest prompt");
+    }
+    for g in [&mut a, &mut b] {
+        g.drain(Duration::from_millis(50), Duration::from_secs(2));
+    }
+    let seen = typed_until_seen(&mut a, Some(&mut b), keys);
+    vec![row(
+        "echo: ssh guest A types, guest B sees it",
+        fmt_spread(seen),
+    )]
+}
