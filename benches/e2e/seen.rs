@@ -4,10 +4,11 @@
 //! The plain echo step times the first output chunk after a key, which is right when the only
 //! output is the echo. The dashboard also redraws its sidebar and status line, and a watching
 //! guest gets frames that are not about the key; so here each key is timed until the emulated
-//! screen (vt100, fed chunk by chunk) shows the typed line with that key at its end.
+//! screen (core::term, fed chunk by chunk) shows the typed line with that key at its end.
 
 use crate::steps::{COLS, ROWS, RelayProc, Row, fmt_spread, row};
 use crate::timed::{TimedTerm, has_prompt};
+use cotty::core::term::ScreenState;
 use std::time::Duration;
 
 /// Keys typed on one line before it is cleared with Ctrl-U, so the line never wraps in the
@@ -16,8 +17,8 @@ const LINE: usize = 40;
 const WAIT: Duration = Duration::from_secs(30);
 
 /// Whether some row of the screen shows `text`.
-fn shows(screen: &vt100::Screen, text: &str) -> bool {
-    screen.rows(0, COLS).any(|r| r.contains(text))
+fn shows(screen: &ScreenState, text: &str) -> bool {
+    screen.rows.iter().any(|r| r.text().contains(text))
 }
 
 /// Types `keys` keys into `typist` one at a time. Each is timed from the write until the chunk
@@ -86,7 +87,7 @@ pub fn dashboard_echo(keys: usize) -> Vec<Row> {
             ("XDG_RUNTIME_DIR", &runtime),
         ],
     );
-    dash.until(WAIT, |s| has_prompt(s) && s.contents().contains("Links"))
+    dash.until(WAIT, |s| has_prompt(s) && s.text().contains("Links"))
         .expect("the dashboard with the prompt in its pane");
     dash.drain(Duration::from_millis(200), Duration::from_secs(5));
     let through_dashboard = typed_until_seen(&mut dash, None, keys);

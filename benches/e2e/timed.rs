@@ -112,7 +112,7 @@ impl TimedTerm {
     pub fn until_each(
         &mut self,
         timeout: Duration,
-        done: impl Fn(&vt100::Screen) -> bool,
+        done: impl Fn(&ScreenState) -> bool,
     ) -> Option<Instant> {
         self.read_until(timeout, done, false)
     }
@@ -120,7 +120,7 @@ impl TimedTerm {
     fn read_until(
         &mut self,
         timeout: Duration,
-        done: impl Fn(&vt100::Screen) -> bool,
+        done: impl Fn(&ScreenState) -> bool,
         batch: bool,
     ) -> Option<Instant> {
         let deadline = Instant::now() + timeout;

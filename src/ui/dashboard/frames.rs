@@ -11,7 +11,7 @@
 //! What a frame will cost is only known once the pane is drawn, so the pacer is asked with the
 //! cost of the last frame: bulk output goes on being bulk, and typing goes on being small.
 
-use crate::net::relay::pacer::{self, Pacer};
+use crate::core::pacer::{self, Pacer};
 use ratatui::buffer::Buffer;
 use tokio::time::Instant;
 
