@@ -1,20 +1,19 @@
-//! What an ssh guest sees: the shared pane above one status line, sent as screen diffs.
+//! What an ssh guest sees: the shared pane above one status line, sent as screen diffs, with
+//! the guest's terminal kept in the modes the shared program set.
 //!
-//! [`GuestRenderer`] keeps the screen it drew last and turns each new one into the escape codes
-//! that change one into the other, so a frame after a small change is a few bytes.
+//! [`GuestRenderer`] keeps the screen it drew last and writes the escape sequences that change
+//! one into the next, so a frame after a small change is a few bytes. It writes them itself
+//! (see [`crate::ui::guest_escape`]) rather than through a ratatui buffer, so that every
+//! attribute of a cell reaches the guest: underline kinds and colours, strikethrough, hidden,
+//! bold with dim, and colours exactly as the program chose them.
 
 use crate::core::layout::follow_cursor;
-use crate::core::term::ScreenState;
+use crate::core::term::{CellRef, Color, ScreenState, Style, Underline};
 use crate::core::types::{Access, Size};
-use crate::ui::screen_view::{ScreenView, draw_cell};
+use crate::ui::guest_escape::{
+    DEFAULT_MODES, Look, Pen, clean_title, fit_line, is_plain_ascii, theme_style, write_title,
+};
 use crate::ui::theme::Theme;
-use crossterm::{cursor, queue, terminal};
-use ratatui::backend::{Backend, CrosstermBackend};
-use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::Widget;
-use std::io::Write;
 use std::sync::Arc;
 
 /// What the status line says.
@@ -56,52 +55,76 @@ impl GuestStatus<'_> {
     }
 }
 
-/// Where the pane's top-left corner falls in the screen for a view of `view`: the part
-/// around the cursor when the screen is larger.
-fn pane_offset(screen: &ScreenState, view: Size) -> (u16, u16) {
-    follow_cursor(screen.size, view, (screen.cursor.row, screen.cursor.col))
-}
+/// The style of a blank cell, which a cleared terminal shows everywhere.
+static BLANK_STYLE: Style = Style {
+    fg: Color::Default,
+    bg: Color::Default,
+    underline_color: Color::Default,
+    underline: Underline::None,
+    attrs: crate::core::term::Attrs::empty(),
+};
 
-/// Draws the status line into `buf`, a one-row buffer.
-fn draw_status(buf: &mut Buffer, status: &GuestStatus<'_>, theme: &Theme) {
-    let style = if status.locked || status.access == Access::ReadOnly {
-        theme.status_readonly
-    } else {
-        theme.status
-    };
-    let bar = buf.area;
-    buf.set_style(bar, style);
-    Line::from(Span::styled(status.text(), style)).render(bar, buf);
-}
+/// A blank cell as a cleared terminal shows it.
+const BLANK: CellRef<'static> = CellRef {
+    text: " ",
+    style: &BLANK_STYLE,
+    wide: false,
+};
 
-/// What the guest's terminal shows now.
+/// Above this many bytes of drawing, the cursor is hidden while drawing, so the guest does not
+/// see it run across the screen; an echo is drawn where the cursor is, and hiding it would
+/// cost more than the echo.
+const HIDE_WHILE_DRAWING: usize = 64;
+
+/// Skipped cells up to this many columns are written again rather than skipped with a cursor
+/// move, when that is shorter: the space between two words costs one byte, not three.
+const MAX_REWRITE: u16 = 3;
+
+/// What the guest's terminal shows now, to draw the next frame as a diff against.
 struct Shown {
     /// The screen drawn last: the room's published copy, shared, so keeping it is free.
     screen: Arc<ScreenState>,
     /// The pane's offset into that screen.
     offset: (u16, u16),
-    /// The status line drawn last.
-    status: Buffer,
+    /// The pane's size then.
+    view: Size,
+    /// The symbol and style the unused area was filled with.
+    unused: (String, Style),
+    /// The status line as drawn (the whole row, padded) and its style.
+    status: (String, Style),
 }
 
 /// Turns frames into the bytes that update a guest's terminal.
 ///
-/// It keeps the screen it drew last (shared with the room, not copied) and compares vt100
-/// cells, so a frame after a small change costs a pass of 32-byte compares, and a guest costs
-/// the relay no screen buffer of its own.
+/// It keeps the screen it drew last (shared with the room, not copied): rows that did not
+/// change share their `Arc` and are skipped with a pointer compare, and only the cells that
+/// differ in the others are written. A guest costs the relay no screen buffer of its own.
 pub struct GuestRenderer {
     /// The guest's terminal size.
     size: Size,
     /// What the terminal shows; `None` forces a full redraw.
     shown: Option<Shown>,
+    /// The SGR and cursor position the guest's terminal has, so neither is sent again.
+    pen: Pen,
+    /// The modes and cursor look the guest's terminal is in, so only changes are sent.
+    look: Look,
+    /// The window title last sent, already cleaned; empty until a program sets one.
+    title: String,
+    /// Whether the guest's cursor is visible now.
+    cursor_shown: bool,
 }
 
 impl GuestRenderer {
     /// A renderer for a terminal of `size`.
     pub fn new(size: Size) -> Self {
+        let size = size.at_least_one();
         GuestRenderer {
-            size: size.at_least_one(),
+            size,
             shown: None,
+            pen: Pen::new(size.cols),
+            look: Look::default(),
+            title: String::new(),
+            cursor_shown: true,
         }
     }
 
@@ -110,143 +133,277 @@ impl GuestRenderer {
         Size::new(self.size.cols, self.size.rows.saturating_sub(1)).at_least_one()
     }
 
-    /// Bytes that prepare the guest's terminal: the alternate screen, cleared.
+    /// Bytes that prepare the guest's terminal: the alternate screen, cleared, the window
+    /// title saved (`finish` restores it), and every mode the renderer may change in its
+    /// default state, whatever the guest's terminal was left in before.
     pub fn start(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
-        let _ = queue!(
-            out,
-            terminal::EnterAlternateScreen,
-            terminal::Clear(terminal::ClearType::All)
-        );
+        out.extend_from_slice(b"\x1b[?1049h\x1b[22;0t\x1b[0m\x1b[H\x1b[2J");
+        out.extend_from_slice(DEFAULT_MODES.as_bytes());
+        self.pen.was_reset();
+        self.pen.was_moved(0, 0);
+        self.look = Look::default();
+        self.cursor_shown = true;
         out
     }
 
     /// The guest's terminal changed size; the next frame is drawn in full.
     pub fn resize(&mut self, size: Size) {
         self.size = size.at_least_one();
+        self.pen.resize(self.size.cols);
         self.shown = None;
     }
 
-    /// The bytes that bring the guest's terminal from the last frame to this one.
+    /// The bytes that bring the guest's terminal from the last frame to this one: the modes,
+    /// cursor look and title when they changed, the cells that changed, the status line when
+    /// it changed, and the cursor. An unchanged frame is empty.
     pub fn frame(
         &mut self,
         screen: &Arc<ScreenState>,
         status: &GuestStatus<'_>,
         theme: &Theme,
     ) -> Vec<u8> {
-        let (cols, rows) = (self.size.cols, self.size.rows);
-        let pane = Rect::new(0, 0, cols, rows.saturating_sub(1));
-        let offset = pane_offset(screen, Size::new(pane.width, pane.height));
-        let mut bar = Buffer::empty(Rect::new(0, rows.saturating_sub(1), cols, 1));
-        draw_status(&mut bar, status, theme);
+        let mut out = Vec::new();
+        let look = Look::of(screen);
+        if look != self.look {
+            self.look.write_change(&look, &mut out);
+            self.look = look;
+        }
+        let title = clean_title(&screen.title);
+        if title != self.title {
+            write_title(&mut out, &title);
+            self.title = title;
+        }
 
-        let mut bytes = Vec::new();
-        let mut out = CrosstermBackend::new(&mut bytes);
-        let _ = out.hide_cursor();
-        let same_frame = self
-            .shown
+        let view = Size::new(self.size.cols, self.size.rows.saturating_sub(1));
+        let cursor = (screen.cursor.row, screen.cursor.col);
+        let offset = follow_cursor(screen.size, view, cursor);
+        let unused_style = theme_style(theme.unused);
+        let bar_style = theme_style(if status.locked || status.access == Access::ReadOnly {
+            theme.status_readonly
+        } else {
+            theme.status
+        });
+        let bar = fit_line(&status.text(), self.size.cols);
+
+        let mut draw = Vec::new();
+        let same = self.shown.take().filter(|s| {
+            s.offset == offset
+                && s.view == view
+                && s.screen.size == screen.size
+                && s.unused.0 == theme.unused_symbol
+                && s.unused.1 == unused_style
+        });
+        match &same {
+            Some(shown) => self.draw_changes(&mut draw, &shown.screen, screen, offset, view),
+            None => {
+                self.pen.set_style(&mut draw, &BLANK_STYLE);
+                draw.extend_from_slice(b"\x1b[2J");
+                self.draw_all(
+                    &mut draw,
+                    screen,
+                    offset,
+                    view,
+                    &theme.unused_symbol,
+                    &unused_style,
+                );
+            }
+        }
+        let bar_changed = same
             .as_ref()
-            .filter(|s| s.offset == offset && s.screen.size == screen.size);
-        match same_frame {
-            Some(shown) => {
-                let cells = changed_cells(&shown.screen, screen, offset, pane);
-                let status_diff = shown.status.diff(&bar);
-                if !cells.is_empty() || !status_diff.is_empty() {
-                    let pane_cells = cells.iter().map(|(x, y, c)| (*x, *y, c));
-                    let _ = out.draw(pane_cells.chain(status_diff));
+            .is_none_or(|s| s.status.0 != bar || s.status.1 != bar_style);
+        if bar_changed {
+            self.pen.move_to(&mut draw, 0, view.rows);
+            self.pen.set_style(&mut draw, &bar_style);
+            self.pen.text(&mut draw, &bar, self.size.cols);
+        }
+
+        if draw.len() > HIDE_WHILE_DRAWING && self.cursor_shown {
+            out.extend_from_slice(b"\x1b[?25l");
+            self.cursor_shown = false;
+        }
+        out.extend_from_slice(&draw);
+        let in_view = || {
+            let y = cursor.0.checked_sub(offset.0)?;
+            let x = cursor.1.checked_sub(offset.1)?;
+            (x < view.cols && y < view.rows).then_some((x, y))
+        };
+        match in_view().filter(|_| screen.cursor.visible) {
+            Some((x, y)) => {
+                self.pen.move_to(&mut out, x, y);
+                if !self.cursor_shown {
+                    out.extend_from_slice(b"\x1b[?25h");
+                    self.cursor_shown = true;
                 }
             }
-            None => {
-                let _ = queue!(
-                    out,
-                    crossterm::style::SetAttribute(crossterm::style::Attribute::Reset),
-                    terminal::Clear(terminal::ClearType::All)
-                );
-                let mut full = Buffer::empty(pane);
-                ScreenView::new(screen)
-                    .offset(offset)
-                    .unused(&theme.unused_symbol, theme.unused)
-                    .render(pane, &mut full);
-                let (blank_pane, blank_bar) = (Buffer::empty(pane), Buffer::empty(bar.area));
-                let _ = out.draw(
-                    blank_pane
-                        .diff(&full)
-                        .into_iter()
-                        .chain(blank_bar.diff(&bar)),
-                );
+            None if self.cursor_shown => {
+                out.extend_from_slice(b"\x1b[?25l");
+                self.cursor_shown = false;
             }
+            None => {}
         }
-        let cursor = ScreenView::new(screen).offset(offset).cursor(pane);
-        if let Some((x, y)) = cursor {
-            let _ = queue!(out, cursor::MoveTo(x, y), cursor::Show);
-        }
-        let _ = Write::flush(&mut out);
         self.shown = Some(Shown {
             screen: screen.clone(),
             offset,
-            status: bar,
+            view,
+            unused: (theme.unused_symbol.clone(), unused_style),
+            status: (bar, bar_style),
         });
-        bytes
+        out
     }
 
-    /// Bytes that give the guest its own screen back and print `message` on it.
-    pub fn finish(&mut self, message: &str) -> Vec<u8> {
-        let mut w = Vec::new();
-        let _ = queue!(
-            w,
-            crossterm::style::SetAttribute(crossterm::style::Attribute::Reset),
-            cursor::Show,
-            terminal::LeaveAlternateScreen
-        );
-        if !message.is_empty() {
-            let _ = write!(w, "{message}\r\n");
+    /// Draws a whole frame onto a cleared terminal: the screen's cells that are not blank,
+    /// and the unused area right of and below the screen.
+    fn draw_all(
+        &mut self,
+        out: &mut Vec<u8>,
+        screen: &ScreenState,
+        offset: (u16, u16),
+        view: Size,
+        symbol: &str,
+        unused: &Style,
+    ) {
+        let width = view.cols.min(screen.size.cols.saturating_sub(offset.1));
+        let mark = CellRef {
+            text: symbol,
+            style: unused,
+            wide: false,
+        };
+        for y in 0..view.rows {
+            let row = offset.0.saturating_add(y);
+            let from = if row < screen.size.rows {
+                let cells = screen.row(row).columns(screen.size.cols);
+                self.draw_row(out, y, None, &cells, offset.1, width);
+                width
+            } else {
+                0
+            };
+            for x in from..view.cols {
+                self.pen.put(out, x, y, mark);
+            }
         }
-        w
+    }
+
+    /// Draws what changed between two screens of one size seen from one offset. Rows that
+    /// share their `Arc` are skipped without looking at their cells.
+    fn draw_changes(
+        &mut self,
+        out: &mut Vec<u8>,
+        old: &ScreenState,
+        new: &ScreenState,
+        offset: (u16, u16),
+        view: Size,
+    ) {
+        let size = new.size;
+        let width = view.cols.min(size.cols.saturating_sub(offset.1));
+        for y in 0..view.rows {
+            let row = offset.0.saturating_add(y);
+            if row >= size.rows {
+                break;
+            }
+            let (Some(a), Some(b)) = (
+                old.rows.get(usize::from(row)),
+                new.rows.get(usize::from(row)),
+            ) else {
+                continue;
+            };
+            if Arc::ptr_eq(a, b) || a == b {
+                continue;
+            }
+            let (before, after) = (a.columns(size.cols), b.columns(size.cols));
+            self.draw_row(out, y, Some(&before), &after, offset.1, width);
+        }
+    }
+
+    /// Draws pane row `y`: the cells of `new` from column `from` on, `width` of them, that
+    /// differ from those of `old` (`None`: the row is blank on the guest's terminal).
+    fn draw_row(
+        &mut self,
+        out: &mut Vec<u8>,
+        y: u16,
+        old: Option<&[Option<CellRef<'_>>]>,
+        new: &[Option<CellRef<'_>>],
+        from: u16,
+        width: u16,
+    ) {
+        for x in 0..width {
+            let Some(cell) = drawn(new, from, x, width) else {
+                continue;
+            };
+            let before = old.map_or(Some(BLANK), |o| drawn(o, from, x, width));
+            if before == Some(cell) {
+                continue;
+            }
+            // A short run of unchanged cells in the style in force is written again: that is
+            // shorter than the cursor move that would skip it.
+            if let Some((ax, ay)) = self.pen.at()
+                && ay == y
+                && ax < x
+                && x - ax <= MAX_REWRITE
+            {
+                let gap: Option<Vec<CellRef<'_>>> = (ax..x)
+                    .map(|gx| {
+                        drawn(new, from, gx, width).filter(|c| {
+                            !c.wide && is_plain_ascii(c.text) && self.pen.style() == Some(c.style)
+                        })
+                    })
+                    .collect();
+                for (gx, c) in (ax..).zip(gap.into_iter().flatten()) {
+                    self.pen.put(out, gx, y, c);
+                }
+            }
+            self.pen.put(out, x, y, cell);
+        }
+    }
+
+    /// Bytes that give the guest its own screen back and print `message` on it: the modes
+    /// and cursor as the renderer found them, the main screen and the saved title.
+    pub fn finish(&mut self, message: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(b"\x1b[0m");
+        out.extend_from_slice(DEFAULT_MODES.as_bytes());
+        out.extend_from_slice(b"\x1b[?1049l\x1b[23;0t");
+        self.pen = Pen::new(self.size.cols);
+        self.look = Look::default();
+        self.cursor_shown = true;
+        self.shown = None;
+        if !message.is_empty() {
+            out.extend_from_slice(message.as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out
     }
 }
 
-/// The pane cells that differ between two screens of one size, seen at `offset`, as the
-/// ratatui cells to draw. Rows that did not change share their `Arc` and are skipped.
-fn changed_cells(
-    old: &ScreenState,
-    new: &ScreenState,
-    offset: (u16, u16),
-    pane: Rect,
-) -> Vec<(u16, u16, ratatui::buffer::Cell)> {
-    let size = new.size;
-    let width = pane.width.min(size.cols.saturating_sub(offset.1));
-    let mut out = Vec::new();
-    for y in 0..pane.height {
-        let row = offset.0 + y;
-        if row >= size.rows {
-            break;
+/// The cell drawn at pane column `x` for a row's cells seen from column `from`, in a pane
+/// `width` columns wide; `None` when the wide cell to its left covers it.
+///
+/// A wide cell in the last column is drawn blank, as tmux does, since half of it does not
+/// fit; the right half of a wide cell in the first column, whose left half is cut off, is
+/// drawn as a blank in its style.
+fn drawn<'a>(cells: &[Option<CellRef<'a>>], from: u16, x: u16, width: u16) -> Option<CellRef<'a>> {
+    let col = usize::from(from.saturating_add(x));
+    match cells.get(col).copied().flatten() {
+        Some(cell) if cell.wide && x + 1 == width => Some(CellRef {
+            text: " ",
+            wide: false,
+            ..cell
+        }),
+        Some(cell) => Some(cell),
+        None if x == 0 => {
+            let left = col
+                .checked_sub(1)
+                .and_then(|c| cells.get(c).copied().flatten());
+            Some(CellRef {
+                text: " ",
+                style: left.map_or(&BLANK_STYLE, |l| l.style),
+                wide: false,
+            })
         }
-        let (Some(a), Some(b)) = (
-            old.rows.get(usize::from(row)),
-            new.rows.get(usize::from(row)),
-        ) else {
-            continue;
-        };
-        if Arc::ptr_eq(a, b) || a == b {
-            continue;
-        }
-        let (before, after) = (a.columns(size.cols), b.columns(size.cols));
-        for x in 0..width {
-            let col = usize::from(offset.1 + x);
-            let last = x + 1 == pane.width;
-            if before[col] == after[col] || after[col].is_none() {
-                continue;
-            }
-            let mut drawn = ratatui::buffer::Cell::default();
-            draw_cell(after[col], &mut drawn, last);
-            out.push((pane.x + x, pane.y + y, drawn));
-        }
+        None => None,
     }
-    out
 }
 
 #[cfg(test)]
-// TRANSITION: the renderer rewrite brings its tests.
-#[cfg(any())]
 #[path = "guest_view_tests.rs"]
 mod tests;

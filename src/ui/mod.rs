@@ -2,6 +2,7 @@
 //! guest renderer, themes, and terminal input.
 
 pub mod dashboard;
+pub mod guest_escape;
 pub mod guest_view;
 pub mod screen_view;
 pub mod term_input;
