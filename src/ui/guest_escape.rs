@@ -289,14 +289,7 @@ pub fn theme_style(s: ratatui::style::Style) -> Style {
     use ratatui::style::Modifier;
     let m = s.add_modifier - s.sub_modifier;
     let mut attrs = Attrs::empty();
-    for (modifier, attr) in [
-        (Modifier::BOLD, Attrs::BOLD),
-        (Modifier::DIM, Attrs::DIM),
-        (Modifier::ITALIC, Attrs::ITALIC),
-        (Modifier::REVERSED, Attrs::INVERSE),
-        (Modifier::HIDDEN, Attrs::HIDDEN),
-        (Modifier::CROSSED_OUT, Attrs::STRIKE),
-    ] {
+    for (attr, modifier) in crate::ui::screen_view::ATTR_MODIFIERS {
         attrs.set(attr, m.contains(modifier));
     }
     let underline = if m.contains(Modifier::UNDERLINED) {

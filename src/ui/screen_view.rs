@@ -98,17 +98,20 @@ pub fn draw_cell(cell: Option<CellRef<'_>>, out: &mut ratatui::buffer::Cell, las
     out.set_symbol(cell.text);
 }
 
+/// Our cell attributes and the ratatui modifiers that draw them, both ways round.
+pub const ATTR_MODIFIERS: [(Attrs, Modifier); 6] = [
+    (Attrs::BOLD, Modifier::BOLD),
+    (Attrs::DIM, Modifier::DIM),
+    (Attrs::ITALIC, Modifier::ITALIC),
+    (Attrs::INVERSE, Modifier::REVERSED),
+    (Attrs::HIDDEN, Modifier::HIDDEN),
+    (Attrs::STRIKE, Modifier::CROSSED_OUT),
+];
+
 /// The ratatui style of a cell's style.
 pub fn style(s: &TermStyle) -> Style {
     let mut m = Modifier::empty();
-    for (attr, modifier) in [
-        (Attrs::BOLD, Modifier::BOLD),
-        (Attrs::DIM, Modifier::DIM),
-        (Attrs::ITALIC, Modifier::ITALIC),
-        (Attrs::INVERSE, Modifier::REVERSED),
-        (Attrs::HIDDEN, Modifier::HIDDEN),
-        (Attrs::STRIKE, Modifier::CROSSED_OUT),
-    ] {
+    for (attr, modifier) in ATTR_MODIFIERS {
         if s.attrs.contains(attr) {
             m |= modifier;
         }
@@ -136,5 +139,4 @@ pub fn color(c: TermColor) -> Color {
 }
 
 #[cfg(test)]
-#[path = "screen_view_tests.rs"]
 mod tests;
