@@ -439,5 +439,4 @@ impl Layers<'_> {
 }
 
 #[cfg(test)]
-#[path = "config_tests.rs"]
 mod tests;

@@ -337,5 +337,4 @@ impl ConfigFile {
 }
 
 #[cfg(test)]
-#[path = "relay_config_tests.rs"]
 mod tests;

@@ -461,5 +461,4 @@ pub fn format_key(key: Key) -> String {
 }
 
 #[cfg(test)]
-#[path = "keys_tests.rs"]
 mod tests;

@@ -373,5 +373,4 @@ impl Session {
     }
 }
 
-#[path = "session_ops.rs"]
 mod ops;

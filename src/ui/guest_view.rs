@@ -405,5 +405,4 @@ fn drawn<'a>(cells: &[Option<CellRef<'a>>], from: u16, x: u16, width: u16) -> Op
 }
 
 #[cfg(test)]
-#[path = "guest_view_tests.rs"]
 mod tests;

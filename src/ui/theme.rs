@@ -273,5 +273,4 @@ fn parse_color(s: &str) -> Result<Color> {
 }
 
 #[cfg(test)]
-#[path = "theme_tests.rs"]
 mod tests;

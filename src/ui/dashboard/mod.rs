@@ -14,9 +14,7 @@ pub use app::{Action, App, Focus, Overlay, PaneImage, Section};
 pub use run::run;
 
 #[cfg(test)]
-#[path = "snapshot_tests.rs"]
 mod snapshot_tests;
 
 #[cfg(test)]
-#[path = "input_tests.rs"]
 mod input_tests;
