@@ -14,7 +14,7 @@ use cotty::core::keys::{
     MouseMode,
 };
 use cotty::core::types::Size;
-use cotty::net::relay::guest::{KeyFilter, Keys};
+use cotty::net::relay::guest_input::{KeyFilter, Keys};
 use libfuzzer_sys::fuzz_target;
 
 /// One fuzz case.

@@ -7,6 +7,9 @@
 use crate::core::term::Modes;
 use thiserror::Error;
 
+mod report;
+pub use report::{MAX_REPORT, Report, read_report};
+
 /// Modifier keys held with a key or mouse event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct Mods {

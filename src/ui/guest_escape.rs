@@ -8,7 +8,8 @@
 //! its own escape sequences.
 
 use crate::core::term::{
-    Attrs, CellRef, Color, CursorShape, Modes, MouseEncoding, ScreenState, Style, Underline,
+    Attrs, CellRef, Color, CursorShape, Modes, MouseEncoding, MouseMode, ScreenState, Style,
+    Underline,
 };
 use std::io::Write;
 use unicode_width::UnicodeWidthChar;
@@ -200,16 +201,26 @@ pub struct Look {
 }
 
 impl Look {
-    /// The look a screen asks for.
-    pub fn of(screen: &ScreenState) -> Look {
+    /// The look a screen asks for; without mouse and focus reporting unless `may_point`.
+    pub fn of(screen: &ScreenState, may_point: bool) -> Look {
+        let mut modes = Modes {
+            alt_screen: false,
+            ..screen.modes
+        };
+        if !may_point {
+            modes.mouse = MouseMode::None;
+            modes.focus_events = false;
+        }
         Look {
-            modes: Modes {
-                alt_screen: false,
-                ..screen.modes
-            },
+            modes,
             shape: screen.cursor.shape,
             blinking: screen.cursor.blinking,
         }
+    }
+
+    /// How a terminal in this look reports the mouse.
+    pub fn mouse_encoding(&self) -> MouseEncoding {
+        self.modes.mouse_encoding
     }
 
     /// Writes what turns a terminal in look `self` into one in `next`, and nothing else.

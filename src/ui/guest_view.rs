@@ -8,7 +8,7 @@
 //! bold with dim, and colours exactly as the program chose them.
 
 use crate::core::layout::follow_cursor;
-use crate::core::term::{CellRef, Color, ScreenState, Style, Underline};
+use crate::core::term::{CellRef, Color, MouseEncoding, ScreenState, Style, Underline};
 use crate::core::types::{Access, Size};
 use crate::ui::guest_escape::{
     DEFAULT_MODES, Look, Pen, clean_title, fit_line, is_plain_ascii, theme_style, write_title,
@@ -52,6 +52,48 @@ impl GuestStatus<'_> {
             text.push_str(m);
         }
         text
+    }
+}
+
+/// Where a guest sees the pane: which part of it, at the top-left of the guest's terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placement {
+    /// The pane row and column drawn at the guest's top-left cell.
+    pub offset: (u16, u16),
+    /// The guest's room for the pane: its terminal less the status line.
+    pub view: Size,
+    /// The pane's size.
+    pub pane: Size,
+}
+
+impl Placement {
+    /// The part of the guest's view that shows pane cells; the rest is the unused area.
+    fn visible(&self) -> Size {
+        Size::new(
+            self.view
+                .cols
+                .min(self.pane.cols.saturating_sub(self.offset.1)),
+            self.view
+                .rows
+                .min(self.pane.rows.saturating_sub(self.offset.0)),
+        )
+    }
+
+    /// The pane cell (column, row) under the guest's cell, or `None` when the guest's cell
+    /// shows no pane cell (the unused area or the status line).
+    pub fn to_pane(&self, col: u16, row: u16) -> Option<(u16, u16)> {
+        let visible = self.visible();
+        (col < visible.cols && row < visible.rows)
+            .then(|| (col + self.offset.1, row + self.offset.0))
+    }
+
+    /// The pane cell nearest to the guest's cell, for a drag or a release that strayed out.
+    pub fn clamp(&self, col: u16, row: u16) -> (u16, u16) {
+        let visible = self.visible();
+        (
+            col.min(visible.cols.saturating_sub(1)) + self.offset.1,
+            row.min(visible.rows.saturating_sub(1)) + self.offset.0,
+        )
     }
 }
 
@@ -133,6 +175,21 @@ impl GuestRenderer {
         Size::new(self.size.cols, self.size.rows.saturating_sub(1)).at_least_one()
     }
 
+    /// Where the last frame put the pane, so the guest's mouse can be mapped into it; `None`
+    /// until a frame is drawn.
+    pub fn placement(&self) -> Option<Placement> {
+        self.shown.as_ref().map(|s| Placement {
+            offset: s.offset,
+            view: s.view,
+            pane: s.screen.size,
+        })
+    }
+
+    /// How the guest's terminal was told to report the mouse.
+    pub fn mouse_encoding(&self) -> MouseEncoding {
+        self.look.mouse_encoding()
+    }
+
     /// Bytes that prepare the guest's terminal: the alternate screen, cleared, the window
     /// title saved (`finish` restores it), and every mode the renderer may change in its
     /// default state, whatever the guest's terminal was left in before.
@@ -164,7 +221,10 @@ impl GuestRenderer {
         theme: &Theme,
     ) -> Vec<u8> {
         let mut out = Vec::new();
-        let look = Look::of(screen);
+        // A guest who may not type gets no mouse reporting either: its reports would be
+        // dropped, and its terminal keeps the mouse for selecting text.
+        let may_point = status.access == Access::ReadWrite && !status.locked;
+        let look = Look::of(screen, may_point);
         if look != self.look {
             self.look.write_change(&look, &mut out);
             self.look = look;

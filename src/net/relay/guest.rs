@@ -6,6 +6,7 @@
 
 use crate::core::pacer::{self, Pacer};
 use crate::core::types::{Access, Size, Via};
+use crate::net::relay::guest_input::{KeyFilter, ReportMapper};
 use crate::net::relay::registry::Entry;
 use crate::net::relay::room::{GuestCtl, JoinRequest, RELAY_RESTARTING, RoomCmd, RoomView};
 use crate::net::relay::server::Shared;
@@ -20,8 +21,6 @@ use tokio::sync::oneshot;
 use tokio::time::{Instant, sleep_until};
 use tracing::info;
 
-/// The prefix key a guest presses before `d` to detach (C-b, as in tmux and tmate).
-const PREFIX: u8 = 0x02;
 /// The status line while the host is away or silent; the last screen stays.
 pub const HOST_RECONNECTING: &str = "host reconnecting…";
 /// How long a line for one guest alone (such as "input paused") stays on its status line.
@@ -40,48 +39,6 @@ pub struct GuestSetup {
     pub size: Option<Size>,
     /// How it connected.
     pub via: Via,
-}
-
-/// Splits a guest's keystrokes into input for the program and the detach command.
-#[derive(Debug, Default)]
-pub struct KeyFilter {
-    /// The last byte was the prefix.
-    after_prefix: bool,
-}
-
-/// What a guest's keystrokes amount to.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Keys {
-    /// Bytes for the program.
-    pub input: Vec<u8>,
-    /// The guest pressed C-b d.
-    pub detach: bool,
-}
-
-impl KeyFilter {
-    /// Filters one read of the guest's keys. A prefix at the end of a read waits for the next.
-    pub fn feed(&mut self, bytes: &[u8]) -> Keys {
-        let mut out = Keys::default();
-        for &b in bytes {
-            if self.after_prefix {
-                self.after_prefix = false;
-                match b {
-                    b'd' => {
-                        out.detach = true;
-                        return out;
-                    }
-                    // C-b C-b sends one C-b, as in tmux.
-                    PREFIX => out.input.push(PREFIX),
-                    other => out.input.extend_from_slice(&[PREFIX, other]),
-                }
-            } else if b == PREFIX {
-                self.after_prefix = true;
-            } else {
-                out.input.push(b);
-            }
-        }
-        out
-    }
 }
 
 /// A random pause of 100 to 500 ms, so failed lookups cannot be timed or hammered.
@@ -157,6 +114,7 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
     let id = joined.id;
     let mut access = access;
     let mut keys = KeyFilter::default();
+    let mut reports = ReportMapper::default();
     let mut pending = true;
     let mut pacer = Pacer::new(Instant::now());
     let mut farewell = String::new();
@@ -242,7 +200,12 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
                 Some(ChannelMsg::Data { data }) => {
                     let k = keys.feed(&data);
                     if !k.input.is_empty() && access == Access::ReadWrite {
-                        let _ = room.send(RoomCmd::Input(id, k.input)).await;
+                        let modes = joined.view.borrow().screen.modes;
+                        let place = renderer.placement();
+                        let input = reports.map(&k.input, place.as_ref(), renderer.mouse_encoding(), &modes);
+                        if !input.is_empty() {
+                            let _ = room.send(RoomCmd::Input(id, input)).await;
+                        }
                     }
                     if k.detach {
                         farewell = "[detached from cotty]".into();
@@ -293,31 +256,6 @@ pub fn short_fingerprint(fp: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn prefix_d_detaches_and_other_keys_pass() {
-        let mut f = KeyFilter::default();
-        assert_eq!(f.feed(b"ls\r").input, b"ls\r");
-        let k = f.feed(b"ab\x02d");
-        assert_eq!(k.input, b"ab");
-        assert!(k.detach);
-    }
-
-    #[test]
-    fn a_prefix_split_across_reads_still_works() {
-        let mut f = KeyFilter::default();
-        let k = f.feed(b"x\x02");
-        assert_eq!(k.input, b"x");
-        assert!(!k.detach);
-        assert!(f.feed(b"d").detach);
-    }
-
-    #[test]
-    fn prefix_twice_sends_one_prefix_and_prefix_other_sends_both() {
-        let mut f = KeyFilter::default();
-        assert_eq!(f.feed(b"\x02\x02").input, vec![PREFIX]);
-        assert_eq!(f.feed(b"\x02c").input, vec![PREFIX, b'c']);
-    }
 
     #[test]
     fn short_fingerprints_keep_the_prefix() {

@@ -2,6 +2,7 @@
 
 pub mod conn;
 pub mod guest;
+pub mod guest_input;
 pub mod hostkeys;
 pub mod hostlink;
 pub mod limits;

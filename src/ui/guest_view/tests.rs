@@ -495,3 +495,39 @@ fn read_only_and_lock_show_in_the_status_line() {
     s.message = Some("host reconnecting");
     assert!(s.text().contains("1 guest │") && s.text().contains("host reconnecting"));
 }
+
+#[test]
+fn a_guest_who_may_not_type_keeps_its_mouse_for_selecting() {
+    let mut rig = Rig::new(Size::new(40, 10), Size::new(40, 11));
+    rig.host
+        .feed(b"\x1b[?1h\x1b[?2004h\x1b[?1000h\x1b[?1006h\x1b[?1004h");
+    let state = Arc::new(rig.host.export(None));
+    let mut read_only = status(Access::ReadOnly);
+    let frame = rig.renderer.frame(&state, &read_only, &rig.theme);
+    rig.guest.feed(&frame);
+    let modes = input_modes(&rig.guest);
+    assert_eq!((modes.mouse, modes.focus_events), (MouseMode::None, false));
+    assert!(modes.app_cursor && modes.bracketed_paste, "{modes:?}");
+
+    // Made read-write, it gets the program's mouse; locked by the host, it loses it again.
+    read_only.access = Access::ReadWrite;
+    rig.guest
+        .feed(&rig.renderer.frame(&state, &read_only, &rig.theme));
+    assert_eq!(rig.guest.modes().mouse, MouseMode::PressRelease);
+    assert_eq!(rig.renderer.mouse_encoding(), MouseEncoding::Sgr);
+    read_only.locked = true;
+    rig.guest
+        .feed(&rig.renderer.frame(&state, &read_only, &rig.theme));
+    assert_eq!(rig.guest.modes().mouse, MouseMode::None);
+}
+
+#[test]
+fn the_placement_is_where_the_last_frame_put_the_pane() {
+    let mut rig = Rig::new(Size::new(100, 30), Size::new(80, 21));
+    assert_eq!(rig.renderer.placement(), None);
+    rig.step(b"\x1b[30;100H");
+    let place = rig.renderer.placement().expect("drawn");
+    assert_eq!(place.view, Size::new(80, 20));
+    assert_eq!(place.pane, Size::new(100, 30));
+    assert_eq!(place.offset, (10, 20));
+}
