@@ -116,6 +116,8 @@ pub enum SessionCmd {
     HostPaste(String),
     /// The host used the mouse over the pane; forwarded if the program asked for it.
     HostMouse(MouseEvent),
+    /// The host's terminal gained (`true`) or lost focus; reported if the program asked.
+    HostFocus(bool),
     /// The host's terminal changed size.
     HostResize(Option<Size>),
     /// Change a guest's access.

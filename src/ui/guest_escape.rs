@@ -283,7 +283,7 @@ fn encoding_mode(e: MouseEncoding) -> Option<u16> {
 /// The DECSCUSR parameter for a cursor look. A steady block is what the emulator reports when
 /// no program chose a shape, so it is sent as `0`, the guest's own default, rather than
 /// overriding the shape the guest prefers.
-fn decscusr(shape: CursorShape, blinking: bool) -> u8 {
+pub fn decscusr(shape: CursorShape, blinking: bool) -> u8 {
     match (shape, blinking) {
         (CursorShape::Block, false) => 0,
         (CursorShape::Block, true) => 1,

@@ -127,6 +127,12 @@ impl Session {
                     self.write_input(bytes);
                 }
             }
+            SessionCmd::HostFocus(gained) => {
+                if self.pane.screen().modes().focus_events {
+                    let report: &[u8] = if gained { b"\x1b[I" } else { b"\x1b[O" };
+                    self.write_input(report.to_vec());
+                }
+            }
             SessionCmd::HostResize(size) => {
                 self.cfg.host_size = size;
                 self.apply_size();

@@ -2,6 +2,7 @@
 
 use crate::config::{Settings, Side};
 use crate::core::keys::{InputModes, Key, MouseEvent};
+use crate::core::term::CursorShape;
 use crate::core::types::{Access, GuestId};
 use crate::host::state::HostState;
 use crate::ui::theme::Theme;
@@ -105,6 +106,9 @@ pub struct PaneImage {
     pub scrolled: usize,
     /// The window title the program set (OSC 0/2), shown in the status bar.
     pub title: String,
+    /// The cursor's shape and whether it blinks, as the program set them (DECSCUSR); the
+    /// host's terminal is put in the same look.
+    pub cursor_look: (CursorShape, bool),
 }
 
 impl Default for PaneImage {
@@ -115,6 +119,7 @@ impl Default for PaneImage {
             modes: InputModes::default(),
             scrolled: 0,
             title: String::new(),
+            cursor_look: (CursorShape::Block, false),
         }
     }
 }

@@ -9,15 +9,17 @@ use crate::ui::dashboard::app::{Action, App, PaneImage};
 use crate::ui::dashboard::clipboard::Clipboard;
 use crate::ui::dashboard::frames::{Frames, changed_cells};
 use crate::ui::dashboard::view::{self, pane_image};
+use crate::ui::guest_escape::decscusr;
 use crate::ui::term_input::key_from_crossterm;
 use anyhow::{Context, Result};
 use crossterm::event::{
-    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
-    EventStream,
+    DisableBracketedPaste, DisableFocusChange, DisableMouseCapture, EnableBracketedPaste,
+    EnableFocusChange, EnableMouseCapture, Event, EventStream,
 };
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use ratatui::layout::Rect;
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -27,7 +29,8 @@ use tokio_util::sync::CancellationToken;
 /// How often the guest list is refreshed for idle times.
 const GUEST_REFRESH: Duration = Duration::from_secs(1);
 
-/// The terminal in raw mode on the alternate screen with mouse and paste reporting; restored
+/// The terminal in raw mode on the alternate screen with mouse, paste and focus reporting;
+/// restored
 /// when dropped, and by a panic hook before a panic message is printed.
 struct TerminalGuard {
     /// The terminal.
@@ -38,8 +41,11 @@ fn restore_terminal() {
     let _ = crossterm::execute!(
         std::io::stdout(),
         DisableMouseCapture,
-        DisableBracketedPaste
+        DisableBracketedPaste,
+        DisableFocusChange
     );
+    // The terminal's own cursor shape, whatever the program chose.
+    let _ = std::io::stdout().write_all(b"\x1b[0 q");
     ratatui::restore();
 }
 
@@ -51,8 +57,13 @@ impl TerminalGuard {
             restore_terminal();
             previous(info);
         }));
-        crossterm::execute!(std::io::stdout(), EnableMouseCapture, EnableBracketedPaste)
-            .context("failed to turn on mouse and paste reporting")?;
+        crossterm::execute!(
+            std::io::stdout(),
+            EnableMouseCapture,
+            EnableBracketedPaste,
+            EnableFocusChange
+        )
+        .context("failed to turn on mouse, paste and focus reporting")?;
         Ok(TerminalGuard { term })
     }
 }
@@ -114,6 +125,8 @@ pub async fn run(
     let mut pane_dirty = true;
     let mut frames = Frames::new(Instant::now());
     let mut last_size = pane_size(&app, area);
+    // The cursor look the host's terminal was put in, so DECSCUSR goes out only on a change.
+    let mut shown_look = app.pane.cursor_look;
     let result: Result<()> = loop {
         // Drawn without a timer when it may go out now: a tokio sleep rounds up to the next
         // millisecond tick.
@@ -149,6 +162,14 @@ pub async fn run(
                     }
                 })
                 .context("failed to draw")?;
+            if app.pane.cursor_look != shown_look {
+                shown_look = app.pane.cursor_look;
+                let (shape, blinking) = shown_look;
+                let backend = guard.term.backend_mut();
+                write!(backend, "\x1b[{} q", decscusr(shape, blinking))
+                    .and_then(|()| backend.flush())
+                    .context("failed to set the cursor's shape")?;
+            }
             frames.drawn(Instant::now(), cells);
             due = None;
         }
@@ -171,13 +192,18 @@ pub async fn run(
                     input_came = true;
                     actions = app.on_paste(text);
                 }
+                Some(Ok(Event::FocusGained)) => {
+                    let _ = host.session.send(SessionCmd::HostFocus(true)).await;
+                }
+                Some(Ok(Event::FocusLost)) => {
+                    let _ = host.session.send(SessionCmd::HostFocus(false)).await;
+                }
                 Some(Ok(Event::Resize(w, h))) => {
                     area = Rect::new(0, 0, w, h);
                     app.set_width(w);
                     pane_dirty = true;
                     frames.mark();
                 }
-                Some(Ok(_)) => {}
                 Some(Err(e)) => break Err(anyhow::anyhow!("failed to read the terminal: {e}")),
                 None => break Ok(()),
             },

@@ -5,11 +5,15 @@ use crate::host::state::reconnect_text;
 use crate::net::uplink::LinkState;
 use crate::ui::dashboard::app::{App, Focus, MIN_SIDEBAR_COLS};
 use crate::ui::dashboard::{overlay, sidebar};
+use crate::ui::guest_escape::clean_title;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
+
+/// The most characters of the program's window title that the status bar shows.
+const TITLE_CHARS: usize = 40;
 
 /// Where the parts of the dashboard go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +134,16 @@ fn draw_status(app: &App, a: &Areas, buf: &mut Buffer) {
     } else {
         spans.push(Span::styled(format!(" {} ", app.host.session_name), t.bar));
     }
+    let title = clean_title(&app.pane.title);
+    if !title.is_empty() {
+        // The program's own words, shortened: the rest of the bar says more to the host.
+        let mut short: String = title.chars().take(TITLE_CHARS).collect();
+        if short.len() < title.len() {
+            short.push('…');
+        }
+        spans.push(sep.clone());
+        spans.push(Span::styled(short, t.bar));
+    }
     spans.push(sep.clone());
     spans.push(Span::styled(
         format!("guests {} ({rw} rw, {ro} ro)", rw + ro),
@@ -207,5 +221,6 @@ pub fn pane_image(
         modes: InputModes::from(state.modes),
         scrolled,
         title: state.title,
+        cursor_look: (state.cursor.shape, state.cursor.blinking),
     }
 }

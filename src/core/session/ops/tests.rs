@@ -291,3 +291,28 @@ async fn a_new_uplink_gets_the_whole_state_and_the_relays_guest_list() {
     }
     assert!(left, "guest 2 is reported gone");
 }
+
+#[tokio::test]
+async fn the_hosts_focus_reaches_only_a_program_that_asked_for_it() {
+    let (ntx, _nrx) = mpsc::channel(64);
+    // The first dd takes one byte before the program turns on focus reports, the second the
+    // three bytes of one report after.
+    let script = "stty raw -echo; echo ready; dd bs=1 count=1 >/dev/null 2>&1; \
+                  printf '\\033[?1004h'; r=$(dd bs=1 count=3 2>/dev/null); \
+                  stty sane; echo \"got $r\" | tr -d '\\033'; exec sleep 30";
+    let (h, _task) = spawn(sh(script), ntx).expect("spawn");
+    wait_for_screen(&h, "ready").await;
+    // Not asked for yet: dropped, so the first dd gets the x.
+    h.send(SessionCmd::HostFocus(true)).await.expect("focus");
+    h.send(SessionCmd::HostInput(b"x".to_vec()))
+        .await
+        .expect("input");
+    for _ in 0..1000 {
+        if h.screen().await.expect("screen").modes.focus_events {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    h.send(SessionCmd::HostFocus(false)).await.expect("focus");
+    wait_for_screen(&h, "got [O").await;
+}
