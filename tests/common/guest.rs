@@ -42,6 +42,39 @@ impl Default for GuestOptions {
     }
 }
 
+/// The arguments of the guest's `ssh`, documented at [`SshGuest::spawn`]: shared with the
+/// guest that runs inside tmux, so both log in the same way.
+pub fn ssh_args(port: u16, user: &str, opts: &GuestOptions) -> Vec<String> {
+    let mut args: Vec<String> = ["-tt", "-p", &port.to_string(), "-F", "/dev/null"]
+        .map(String::from)
+        .into();
+    for opt in [
+        "StrictHostKeyChecking=no",
+        "UserKnownHostsFile=/dev/null",
+        "GlobalKnownHostsFile=/dev/null",
+        "LogLevel=ERROR",
+        "ConnectTimeout=10",
+        "ServerAliveInterval=0",
+        "BatchMode=no",
+        "KbdInteractiveAuthentication=yes",
+        "PasswordAuthentication=no",
+    ] {
+        args.extend(["-o".to_string(), opt.to_string()]);
+    }
+    match &opts.identity {
+        Some(key) => args.extend([
+            "-i".to_string(),
+            key.display().to_string(),
+            "-o".to_string(),
+            "IdentitiesOnly=yes".to_string(),
+        ]),
+        None => args.extend(["-o".to_string(), "PubkeyAuthentication=no".to_string()]),
+    }
+    args.push(format!("{user}@127.0.0.1"));
+    args.extend(opts.extra_args.iter().cloned());
+    args
+}
+
 /// A stock `ssh` client running in a PTY, as a person at a terminal would run it.
 ///
 /// A reader thread feeds everything `ssh` writes into a terminal model, so tests assert on the
@@ -81,30 +114,7 @@ impl SshGuest {
         let mut cmd = CommandBuilder::new("ssh");
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("SSH_AUTH_SOCK");
-        cmd.args(["-tt", "-p", &port.to_string(), "-F", "/dev/null"]);
-        for opt in [
-            "StrictHostKeyChecking=no",
-            "UserKnownHostsFile=/dev/null",
-            "GlobalKnownHostsFile=/dev/null",
-            "LogLevel=ERROR",
-            "ConnectTimeout=10",
-            "ServerAliveInterval=0",
-            "BatchMode=no",
-            "KbdInteractiveAuthentication=yes",
-            "PasswordAuthentication=no",
-        ] {
-            cmd.args(["-o", opt]);
-        }
-        match &opts.identity {
-            Some(key) => {
-                cmd.arg("-i");
-                cmd.arg(key);
-                cmd.args(["-o", "IdentitiesOnly=yes"]);
-            }
-            None => cmd.args(["-o", "PubkeyAuthentication=no"]),
-        }
-        cmd.arg(format!("{user}@127.0.0.1"));
-        cmd.args(&opts.extra_args);
+        cmd.args(ssh_args(port, user, &opts));
 
         let child = pair
             .slave

@@ -11,4 +11,5 @@ pub mod proc;
 pub mod proxy;
 pub mod term;
 pub mod tmux;
+pub mod tmux_guest;
 pub mod wait;

@@ -139,7 +139,7 @@ pub fn tmux_view(f: &Fixture) -> TmuxView {
 /// exactly the styles the capture's SGR sequences give them (tmux carries a style over from
 /// one line to the next, and so does the replay). tmux writes DEC line drawing as SO, the
 /// ASCII letter and SI, taking G1 to be the graphics set, so G1 is made that first.
-fn replay(capture: &str, size: Size) -> Screen {
+pub fn replay(capture: &str, size: Size) -> Screen {
     let lines: Vec<&str> = capture.split('\n').take(usize::from(size.rows)).collect();
     assert_eq!(
         lines.len(),

@@ -84,6 +84,25 @@ impl Tmux {
         assert!(out.status.success(), "send-keys -l failed");
     }
 
+    /// Sends `bytes` as they are (`send-keys -H`), as a terminal sends a report it makes
+    /// itself, such as a mouse click.
+    pub fn bytes(&self, bytes: &[u8]) {
+        let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let mut args = vec!["send-keys", "-t", "0", "-H"];
+        args.extend(hex.iter().map(String::as_str));
+        let out = self.run(&args);
+        assert!(out.status.success(), "send-keys -H failed");
+    }
+
+    /// Pastes `text` as a person pastes into the pane: bracketed when the program in it (for
+    /// a guest: the shared program, passed on by cotty) turned bracketed paste on.
+    pub fn paste(&self, text: &str) {
+        let out = self.run(&["set-buffer", "--", text]);
+        assert!(out.status.success(), "set-buffer failed");
+        let out = self.run(&["paste-buffer", "-p", "-d", "-t", "0"]);
+        assert!(out.status.success(), "paste-buffer failed");
+    }
+
     /// The pane's visible text.
     pub fn capture(&self) -> String {
         String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "0"]).stdout).into()
