@@ -3,14 +3,19 @@
 //! kind and colour the program drew, cell for cell.
 //!
 //! tmux encodes the keys, pastes and clicks itself, in the modes cotty's renderer put its pane
-//! in, just as the guest's own terminal would.
+//! in, just as the guest's own terminal would. The last test runs the dashboard in tmux too,
+//! and checks that its pane shows the guest's cells for each of these programs.
 
 mod common;
 
-use common::env::{TestEnv, WAIT};
+use common::env::{TestEnv, WAIT, port_of, token};
+use common::term::replay;
+use common::tmux::Tmux;
 use common::tmux_guest::TmuxGuest;
 use common::wait::wait_until;
 use cotty::core::term::{Color, ScreenState, Underline};
+use cotty::core::types::Size;
+use std::process::Command;
 
 /// The guest's terminal: 100x31, so the shared pane is 100x30.
 const COLS: u16 = 100;
@@ -22,17 +27,22 @@ fn row_with(s: &ScreenState, needle: &str) -> Option<u16> {
     (0..s.size.rows).find(|&r| s.row(r).text().contains(needle))
 }
 
-#[test]
-fn right_scrolls_a_wide_file_in_less_sideways() {
-    let env = TestEnv::bash();
-    let file = env.path("wide.txt");
+/// Writes 50 numbered lines of 325 columns, `<00><01>…<79>`, wider than any screen here.
+fn write_wide_file(path: impl AsRef<std::path::Path>) {
     let text: String = (1..=50)
         .map(|i| {
             let cells: String = (0..80).map(|k| format!("<{k:02}>")).collect();
             format!("{i:03} {cells}\n")
         })
         .collect();
-    std::fs::write(&file, text).expect("write");
+    std::fs::write(path, text).expect("write");
+}
+
+#[test]
+fn right_scrolls_a_wide_file_in_less_sideways() {
+    let env = TestEnv::bash();
+    let file = env.path("wide.txt");
+    write_wide_file(&file);
     let g = TmuxGuest::join(env.port, &env.rw(), COLS, ROWS);
     g.wait_prompt();
     g.run(&format!("LESS= less -RS {file}"));
@@ -108,11 +118,9 @@ fn a_click_in_htop_selects_the_row_under_the_pointer() {
     g.wait_prompt();
 }
 
-#[test]
-fn a_paste_into_cat_v_is_bracketed_only_while_the_program_asks() {
-    let env = TestEnv::bash();
-    let g = TmuxGuest::join(env.port, &env.rw(), COLS, ROWS);
-    g.wait_prompt();
+/// Runs `cat -v` after turning bracketed paste on, pastes into it through tmux, and waits
+/// for the brackets to show.
+fn paste_into_cat_v(g: &TmuxGuest) {
     // The marker is printed after the mode is set, and the renderer sends a frame's modes
     // before its cells: once the marker shows, the guest's terminal brackets pastes.
     g.run("printf '\\033[?2004h'; echo paste-$((2+3)); cat -v");
@@ -120,6 +128,14 @@ fn a_paste_into_cat_v_is_bracketed_only_while_the_program_asks() {
     g.tmux.paste("pasted words");
     g.tmux.keys(&["Enter"]);
     g.wait_for_text("^[[200~pasted words^[[201~");
+}
+
+#[test]
+fn a_paste_into_cat_v_is_bracketed_only_while_the_program_asks() {
+    let env = TestEnv::bash();
+    let g = TmuxGuest::join(env.port, &env.rw(), COLS, ROWS);
+    g.wait_prompt();
+    paste_into_cat_v(&g);
     g.tmux.keys(&["C-c"]);
     g.wait_prompt();
     g.run("printf '\\033[?2004l'; echo plain-$((3+4)); cat -v");
@@ -167,4 +183,141 @@ fn undercurls_and_underline_colours_reach_the_guest_cell_for_cell() {
     assert_eq!(curl.underline, Underline::Curly, "{curl:?}");
     assert_eq!(curl.underline_color, Color::Rgb(255, 85, 85), "{curl:?}");
     g.assert_mirrors(|| env.host_screen());
+}
+
+/// The dashboard's pane and a guest's, both read from tmux, differ in these cells. Underline
+/// kinds are compared as "underlined": ratatui has one kind, so the dashboard draws a curly
+/// underline as a plain one (the README says so); everything else must be the same.
+fn dashboard_differences(dash: &ScreenState, guest: &ScreenState, size: Size) -> Vec<String> {
+    let plain = |c: Option<cotty::core::term::CellRef<'_>>| {
+        c.map(|c| {
+            let mut style = *c.style;
+            if style.underline != Underline::None {
+                style.underline = Underline::Single;
+            }
+            (c.text.to_string(), style, c.wide)
+        })
+    };
+    let mut out = Vec::new();
+    for r in 0..size.rows {
+        let (d, g) = (
+            dash.row(r).columns(size.cols),
+            guest.row(r).columns(size.cols),
+        );
+        for (c, (d, g)) in d.iter().zip(&g).enumerate() {
+            if plain(*d) != plain(*g) {
+                out.push(format!("{r},{c}: dashboard {d:?} guest {g:?}"));
+            }
+        }
+    }
+    out
+}
+
+/// Waits until the dashboard's pane shows the guest's cells over the shared `size`.
+fn assert_dashboard_shows_the_guests_cells(dash: &Tmux, g: &TmuxGuest, size: Size, what: &str) {
+    let mut last = Vec::new();
+    let ok = wait_until(what, WAIT, || {
+        let d = replay(&dash.capture_styled(), Size::new(DASH_COLS, DASH_ROWS)).export(None);
+        last = dashboard_differences(&d, &g.screen(), size);
+        last.is_empty()
+    });
+    assert!(
+        ok.is_ok(),
+        "{what}: {} differing cells, first: {:?}\nthe dashboard shows:\n{}\nthe guest shows:\n{}",
+        last.len(),
+        last.iter().take(5).collect::<Vec<_>>(),
+        dash.capture(),
+        g.tmux.capture()
+    );
+}
+
+/// The host's terminal, in which the dashboard runs.
+const DASH_COLS: u16 = 120;
+/// Rows of the host's terminal.
+const DASH_ROWS: u16 = 40;
+
+#[test]
+fn the_dashboard_pane_shows_what_the_guest_sees() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let dash = Tmux::start(
+        d,
+        DASH_COLS,
+        DASH_ROWS,
+        "set -g status off\nset -g escape-time 0\n",
+    );
+    dash.wait_for("the outer prompt", WAIT, |s| {
+        s.lines().any(|l| l.trim_end() == "$")
+    });
+    let sock = d.join("ctl.sock").display().to_string();
+    dash.type_str(&format!(
+        "{} --listen 127.0.0.1:0 --public-host 127.0.0.1 -S {sock} new-session bash --norc --noprofile",
+        env!("CARGO_BIN_EXE_cotty")
+    ));
+    dash.keys(&["Enter"]);
+    let control = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_cotty"))
+            .args(["-S", &sock])
+            .args(args)
+            .env("XDG_RUNTIME_DIR", d.join("runtime"))
+            .output()
+            .expect("cotty runs");
+        assert!(
+            out.status.success(),
+            "cotty {args:?}: {out:?}\n{}",
+            dash.capture()
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    control(&["wait-ready", "--timeout", "20"]);
+    let link = control(&["display", "-p", "#{ssh}"]);
+    let g = TmuxGuest::join(port_of(&link), &token(&link), COLS, ROWS);
+    g.wait_prompt();
+    // The shared size is the smaller of the dashboard's pane and the guest's: the PTY's.
+    let size_file = d.join("size");
+    g.run(&format!("stty size > {}", size_file.display()));
+    let mut size = None;
+    wait_until("stty size", WAIT, || {
+        let text = std::fs::read_to_string(&size_file).unwrap_or_default();
+        let n: Vec<u16> = text
+            .split_whitespace()
+            .filter_map(|v| v.parse().ok())
+            .collect();
+        size = (n.len() == 2).then(|| Size::new(n[1], n[0]));
+        size.is_some()
+    })
+    .expect("the shell prints its size");
+    let size = size.expect("a size");
+
+    g.run(&format!(
+        "printf '{}'; sleep 600",
+        DIAGNOSTICS.replace('\x1b', "\\033")
+    ));
+    g.wait_for_text("diagnostics-drawn");
+    assert_dashboard_shows_the_guests_cells(&dash, &g, size, "the editor's diagnostics");
+    g.tmux.keys(&["C-c"]);
+    g.wait_prompt();
+
+    let file = d.join("wide.txt");
+    write_wide_file(&file);
+    g.run(&format!("LESS= less -RS {}", file.display()));
+    g.wait_for_text("001 <00><01>");
+    g.tmux.keys(&["Right"]);
+    g.tmux.wait_for("less scrolled right", WAIT, |s| {
+        !s.contains("001 <00>") && s.contains("<20>")
+    });
+    assert_dashboard_shows_the_guests_cells(&dash, &g, size, "less scrolled sideways");
+    g.tmux.keys(&["q"]);
+    g.wait_prompt();
+
+    g.run("HTOPRC=/dev/null htop -d 100");
+    g.wait_for_text("F10Quit");
+    assert_dashboard_shows_the_guests_cells(&dash, &g, size, "htop");
+    g.tmux.keys(&["q"]);
+    g.wait_prompt();
+
+    paste_into_cat_v(&g);
+    assert_dashboard_shows_the_guests_cells(&dash, &g, size, "the paste in cat -v");
+    g.tmux.keys(&["C-c"]);
+    control(&["kill-session"]);
 }
