@@ -1,10 +1,12 @@
 //! Fuzzes what guests and settings feed in: the relay's filter of ssh guest keystrokes, the
 //! key spec parser (`prefix = "C-b"`), the key, paste and mouse encoders under any input
-//! modes, and terminal size parsing (`--size 120x40`).
+//! modes, the mapper of guests' mouse reports into the pane, and terminal size parsing
+//! (`--size 120x40`).
 //!
 //! Besides not panicking, each checks a property a user relies on: split reads filter like
-//! one read, a parsed key prints and parses back, a bracketed paste cannot end its bracket
-//! early, and a parsed size prints and parses back.
+//! one read, typed text passes the report mapper unchanged, a parsed key prints and parses
+//! back, a bracketed paste cannot end its bracket early, and a parsed size prints and parses
+//! back.
 
 #![no_main]
 
@@ -14,7 +16,9 @@ use cotty::core::keys::{
     MouseMode,
 };
 use cotty::core::types::Size;
-use cotty::net::relay::guest_input::{KeyFilter, Keys};
+use cotty::core::term::Modes;
+use cotty::net::relay::guest_input::{KeyFilter, Keys, ReportMapper};
+use cotty::ui::guest_view::Placement;
 use libfuzzer_sys::fuzz_target;
 
 /// One fuzz case.
@@ -32,6 +36,10 @@ enum Case {
     Paste(String, AModes),
     /// A mouse event from the dashboard.
     Mouse(AMouse, AModes),
+    /// A guest's input with mouse and focus reports, as the reads the ssh channel delivers,
+    /// mapped into a pane seen from an offset: (offset row, offset col, view cols, view rows,
+    /// pane cols, pane rows), the guest terminal's modes and the pane's.
+    Reports(Vec<Vec<u8>>, [u16; 6], AModes, AModes, bool),
 }
 
 fuzz_target!(|case: Case| match case {
@@ -52,6 +60,7 @@ fuzz_target!(|case: Case| match case {
         }
     }
     Case::Paste(text, modes) => paste(&text, modes.into()),
+    Case::Reports(reads, place, guest, pane, focus) => reports(&reads, place, guest, pane, focus),
     Case::Mouse(ev, modes) => {
         let modes: InputModes = modes.into();
         if let Some(bytes) = keys::encode_mouse(ev.into(), &modes) {
@@ -79,6 +88,34 @@ fn filter(reads: &[Vec<u8>]) {
     assert_eq!(split, at_once, "split reads filtered differently");
     if !whole.contains(&0x02) {
         assert_eq!(at_once.input, whole, "keys without the prefix changed");
+    }
+}
+
+/// Mapping reports never panics, and input without an ESC passes unchanged, however split.
+fn reports(reads: &[Vec<u8>], p: [u16; 6], guest: AModes, pane: AModes, focus: bool) {
+    let place = Placement {
+        offset: (p[0], p[1]),
+        view: Size::new(p[2], p[3]),
+        pane: Size::new(p[4], p[5]),
+    };
+    let guest: InputModes = guest.into();
+    let pane: InputModes = pane.into();
+    let modes = Modes {
+        app_cursor: pane.application_cursor,
+        bracketed_paste: pane.bracketed_paste,
+        focus_events: focus,
+        mouse: pane.mouse,
+        mouse_encoding: pane.mouse_encoding,
+        ..Modes::default()
+    };
+    let mut m = ReportMapper::default();
+    let mut out = Vec::new();
+    for read in reads {
+        out.extend(m.map(read, Some(&place), guest.mouse_encoding, &modes));
+    }
+    let whole = reads.concat();
+    if !whole.contains(&0x1b) {
+        assert_eq!(out, whole, "input without an escape changed");
     }
 }
 
