@@ -321,3 +321,22 @@ fn the_dashboard_pane_shows_what_the_guest_sees() {
     g.tmux.keys(&["C-c"]);
     control(&["kill-session"]);
 }
+
+#[test]
+fn the_programs_clipboard_writes_never_reach_a_guest() {
+    // "secret" in base64, for the clipboard (c) by OSC 52; then a marker.
+    let env = TestEnv::start(&[
+        "sh",
+        "-c",
+        "printf '\\033]52;c;c2VjcmV0\\007\\033]52;p;c2VjcmV0\\033\\\\'; echo clip-$((1+1)); exec sleep 600",
+    ]);
+    let g = TmuxGuest::join(env.port, &env.rw(), COLS, ROWS);
+    g.wait_for_text("clip-2");
+    // The guest's tmux takes OSC 52 into a paste buffer (set-clipboard on; the dashboard test
+    // relies on it for the host's own copy), so a write that got through would show here.
+    assert_eq!(
+        g.tmux.buffer(),
+        None,
+        "the program set the guest's clipboard"
+    );
+}

@@ -12,8 +12,9 @@ use cotty::core::term::ScreenState;
 use cotty::core::types::Size;
 use tempfile::TempDir;
 
-/// tmux as the guest's terminal: no status line of its own, no wait after ESC.
-const CONF: &str = "set -g status off\nset -g escape-time 0\n";
+/// tmux as the guest's terminal: no status line of its own, no wait after ESC, and OSC 52
+/// taken into its paste buffers, as a terminal that lets programs set the clipboard.
+const CONF: &str = "set -g status off\nset -g escape-time 0\nset -g set-clipboard on\n";
 
 /// An ssh guest running in a private tmux server.
 pub struct TmuxGuest {
