@@ -7,8 +7,11 @@
 //! channel (`ssh -N`) is disconnected when it runs out. russh runs the session in a task of
 //! its own that cannot be aborted from here, so the connection keeps a second handle on its
 //! socket while it logs in: shutting that down ends russh's reads and writes for sure.
+//! Until then the socket also acknowledges what it reads at once ([`QuickAck`]), so the
+//! client's key exchange is not held up by a delayed ACK.
 
 use crate::net::relay::perip::IpSlot;
+use crate::net::relay::quickack::QuickAck;
 use crate::net::relay::room::RELAY_RESTARTING;
 use crate::net::relay::server::Shared;
 use crate::net::relay::ssh::SshHandler;
@@ -56,6 +59,7 @@ pub async fn serve(
     };
     let login = CancellationToken::new();
     let handler = SshHandler::new(shared.clone(), Some(peer), login.clone());
+    let socket = QuickAck::new(socket, login.clone());
     let session = match timeout_at(deadline, russh::server::run_stream(cfg, socket, handler)).await
     {
         Ok(Ok(session)) => session,

@@ -8,6 +8,7 @@ pub mod hostlink;
 pub mod limits;
 pub use crate::core::pacer;
 pub mod perip;
+pub mod quickack;
 pub mod registry;
 pub mod resume;
 pub mod room;
