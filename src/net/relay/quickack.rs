@@ -89,57 +89,24 @@ impl AsyncWrite for QuickAck {
 /// time, so it is ignored.
 #[cfg(target_os = "linux")]
 fn ack_now(socket: &TcpStream) {
-    set_quickack(socket, true);
+    let _ = socket2::SockRef::from(socket).set_tcp_quickack(true);
 }
 
 /// Other systems have no `TCP_QUICKACK`; their ACKs are left as they are.
 #[cfg(not(target_os = "linux"))]
 fn ack_now(_socket: &TcpStream) {}
 
-/// Sets `TCP_QUICKACK`: on leaves delayed-ACK mode, off enters it.
-#[cfg(target_os = "linux")]
-fn set_quickack(socket: &TcpStream, on: bool) -> bool {
-    use std::os::fd::AsRawFd;
-    let value = libc::c_int::from(on);
-    let len = libc::socklen_t::try_from(std::mem::size_of::<libc::c_int>())
-        .expect("invariant: a c_int's size fits socklen_t");
-    // SAFETY: the descriptor belongs to `socket`, which is borrowed for the call, and the
-    // option's value is a live c_int whose size is passed with it.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_QUICKACK,
-            std::ptr::from_ref(&value).cast(),
-            len,
-        )
-    };
-    rc == 0
-}
-
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
-    use std::os::fd::AsRawFd;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
     /// Whether the socket is out of delayed-ACK (ping-pong) mode, as Linux reports it.
     fn quickack(socket: &TcpStream) -> bool {
-        let mut value: libc::c_int = 0;
-        let mut len = libc::socklen_t::try_from(std::mem::size_of::<libc::c_int>()).unwrap();
-        // SAFETY: the descriptor belongs to `socket`; value and len are live and sized.
-        let rc = unsafe {
-            libc::getsockopt(
-                socket.as_raw_fd(),
-                libc::IPPROTO_TCP,
-                libc::TCP_QUICKACK,
-                std::ptr::from_mut(&mut value).cast(),
-                &mut len,
-            )
-        };
-        assert_eq!(rc, 0, "getsockopt TCP_QUICKACK");
-        value != 0
+        socket2::SockRef::from(socket)
+            .tcp_quickack()
+            .expect("getsockopt TCP_QUICKACK")
     }
 
     async fn pair() -> (TcpStream, TcpStream) {
@@ -155,7 +122,9 @@ mod tests {
     async fn a_read_during_the_login_leaves_delayed_ack_mode() {
         let (mut client, accepted) = pair().await;
         // Delayed-ACK mode, as after the relay answered the client's banner at once.
-        assert!(set_quickack(&accepted, false));
+        socket2::SockRef::from(&accepted)
+            .set_tcp_quickack(false)
+            .expect("setsockopt TCP_QUICKACK");
         assert!(!quickack(&accepted));
         let login = CancellationToken::new();
         let mut conn = QuickAck::new(accepted, login.clone());
