@@ -6,7 +6,8 @@
 //! guest gets frames that are not about the key; so here each key is timed until the emulated
 //! screen (core::term, fed chunk by chunk) shows the typed line with that key at its end.
 
-use crate::steps::{COLS, ROWS, RelayProc, Row, fmt_spread, row};
+use crate::dashboard::Dashboard;
+use crate::steps::{RelayProc, Row, cotty_bin, fmt_spread, row};
 use crate::timed::{TimedTerm, has_prompt};
 use cotty::core::term::ScreenState;
 use std::time::Duration;
@@ -56,41 +57,10 @@ fn typed_until_seen(
 
 /// The host's own echo in the dashboard: `cotty` with its built-in relay in a 120x40 PTY.
 pub fn dashboard_echo(keys: usize) -> Vec<Row> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().display().to_string();
-    let sub = |name: &str| {
-        let p = dir.path().join(name);
-        std::fs::create_dir_all(&p).expect("xdg dir");
-        p.display().to_string()
-    };
-    let (config, data, runtime) = (sub("config"), sub("data"), sub("runtime"));
-    let mut dash = TimedTerm::spawn(
-        &[
-            env!("CARGO_BIN_EXE_cotty"),
-            "--listen",
-            "127.0.0.1:0",
-            "--public-host",
-            "127.0.0.1",
-            "new-session",
-            "bash",
-            "--norc",
-            "--noprofile",
-        ],
-        COLS,
-        ROWS,
-        &[
-            ("PS1", "$ "),
-            ("HISTFILE", "/dev/null"),
-            ("HOME", &home),
-            ("XDG_CONFIG_HOME", &config),
-            ("XDG_DATA_HOME", &data),
-            ("XDG_RUNTIME_DIR", &runtime),
-        ],
-    );
-    dash.until(WAIT, |s| has_prompt(s) && s.text().contains("Links"))
-        .expect("the dashboard with the prompt in its pane");
-    dash.drain(Duration::from_millis(200), Duration::from_secs(5));
-    let through_dashboard = typed_until_seen(&mut dash, None, keys);
+    let mut dash = Dashboard::start();
+    dash.term
+        .drain(Duration::from_millis(200), Duration::from_secs(5));
+    let through_dashboard = typed_until_seen(&mut dash.term, None, keys);
     vec![row(
         "echo: host typing in the dashboard, seen in its pane",
         fmt_spread(through_dashboard),
@@ -100,7 +70,7 @@ pub fn dashboard_echo(keys: usize) -> Vec<Row> {
 /// One guest types, another watches: the key goes guest A → relay → host → PTY, and the
 /// echo host → relay → guest B.
 pub fn guest_to_guest(keys: usize) -> Vec<Row> {
-    let relay = RelayProc::start();
+    let relay = RelayProc::start_of(&cotty_bin());
     let (_host, token) = relay.host();
     let mut a = relay.guest(&token);
     let mut b = relay.guest(&token);
