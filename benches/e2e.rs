@@ -1,7 +1,7 @@
 //! `cargo bench --bench e2e`: the real relay, host and stock ssh guests on loopback.
 //!
 //! Steps: echo latency (a guest's own, the host's in the dashboard, one guest's keys on
-//! another's screen), output burst (to a guest, and on the dashboard), join
+//! another's screen), output burst (to a guest, on the dashboard, through plain ssh), join
 //! times, relay scale, and faults (uplink cuts, and the relay's memory under garbage
 //! connections). Flags pick steps and sizes; see `cargo bench --bench e2e -- --help`.
 //! `COTTY_BENCH_BIN` runs another cotty build in the process steps. The results are a
@@ -17,6 +17,8 @@ mod faults;
 mod scale;
 #[path = "e2e/seen.rs"]
 mod seen;
+#[path = "e2e/sshd.rs"]
+mod sshd;
 #[path = "e2e/steps.rs"]
 mod steps;
 #[path = "e2e/timed.rs"]
@@ -29,19 +31,21 @@ const USAGE: &str = "\
 usage: cargo bench --bench e2e -- [--only STEP,STEP,...] [--keys N] [--bytes N] [--runs N]
                                   [--sessions N,N,...] [--scale-size COLSxROWS] [--scale-limit SECS]
                                   [--cuts N] [--garbage N]
-steps: echo, dashboard-echo, guest-to-guest, burst, dashboard-burst, join, scale, faults
+steps: echo, dashboard-echo, guest-to-guest, burst, dashboard-burst, plain-ssh, join, scale,
+       faults
 COTTY_BENCH_BIN=PATH runs that cotty binary in every step but scale and faults
 defaults: all steps, --keys 300, --bytes 20000000, --runs 3, --sessions 100,1000,10000,
           --scale-size 120x40, --scale-limit 600, --cuts 100, --garbage 10000;
 a quick run: --only echo,burst,join --keys 100 --bytes 5000000";
 
 /// Every step, in the order they run.
-const STEPS: [&str; 8] = [
+const STEPS: [&str; 9] = [
     "echo",
     "dashboard-echo",
     "guest-to-guest",
     "burst",
     "dashboard-burst",
+    "plain-ssh",
     "join",
     "scale",
     "faults",
@@ -163,6 +167,9 @@ fn main() {
     }
     if want("dashboard-burst") {
         show(dashboard::burst(args.bytes, args.runs));
+    }
+    if want("plain-ssh") {
+        show(sshd::plain_ssh(args.bytes, args.runs));
     }
     if want("join") {
         show(steps::join(args.runs.max(5)));
