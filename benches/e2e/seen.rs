@@ -25,12 +25,16 @@ fn shows(screen: &ScreenState, text: &str) -> bool {
 /// Types `keys` keys into `typist` one at a time. Each is timed from the write until the chunk
 /// after which `watcher`'s screen (the typist's own when `None`) shows the prompt followed by
 /// every key typed on the line so far. The next key goes after both screens were quiet 3 ms.
+/// With a watcher, the same keys are also timed on the typist's own screen (its chunks carry
+/// the instant they arrived, so reading them after the watcher's loses nothing): the second
+/// list.
 fn typed_until_seen(
     typist: &mut TimedTerm,
     mut watcher: Option<&mut TimedTerm>,
     keys: usize,
-) -> Vec<Duration> {
+) -> (Vec<Duration>, Vec<Duration>) {
     let mut out = Vec::with_capacity(keys);
+    let mut own = Vec::with_capacity(keys);
     let mut line = String::from("$ ");
     for i in 0..keys {
         if i % LINE == 0 {
@@ -49,10 +53,15 @@ fn typed_until_seen(
             None => break,
         }
         w.drain(Duration::from_millis(3), Duration::from_millis(200));
+        if watcher.is_some()
+            && let Some(t) = typist.until_each(Duration::from_secs(5), |s| shows(s, &line))
+        {
+            own.push(t.duration_since(sent));
+        }
         // The typist's own output, when it is not the one watched, is read without waiting.
         typist.drain(Duration::ZERO, Duration::from_millis(200));
     }
-    out
+    (out, own)
 }
 
 /// The host's own echo in the dashboard: `cotty` with its built-in relay in a 120x40 PTY.
@@ -60,7 +69,7 @@ pub fn dashboard_echo(keys: usize) -> Vec<Row> {
     let mut dash = Dashboard::start();
     dash.term
         .drain(Duration::from_millis(200), Duration::from_secs(5));
-    let through_dashboard = typed_until_seen(&mut dash.term, None, keys);
+    let (through_dashboard, _) = typed_until_seen(&mut dash.term, None, keys);
     vec![row(
         "echo: host typing in the dashboard, seen in its pane",
         fmt_spread(through_dashboard),
@@ -68,7 +77,7 @@ pub fn dashboard_echo(keys: usize) -> Vec<Row> {
 }
 
 /// One guest types, another watches: the key goes guest A → relay → host → PTY, and the
-/// echo host → relay → guest B.
+/// echo host → relay → guest B; and A's own echo, with B attached, in the same keys.
 pub fn guest_to_guest(keys: usize) -> Vec<Row> {
     let relay = RelayProc::start_of(&cotty_bin());
     let (_host, token) = relay.host();
@@ -80,9 +89,12 @@ pub fn guest_to_guest(keys: usize) -> Vec<Row> {
     for g in [&mut a, &mut b] {
         g.drain(Duration::from_millis(50), Duration::from_secs(2));
     }
-    let seen = typed_until_seen(&mut a, Some(&mut b), keys);
-    vec![row(
-        "echo: ssh guest A types, guest B sees it",
-        fmt_spread(seen),
-    )]
+    let (seen, own) = typed_until_seen(&mut a, Some(&mut b), keys);
+    vec![
+        row("echo: ssh guest A types, guest B sees it", fmt_spread(seen)),
+        row(
+            "echo: ssh guest A types, sees it itself (B attached)",
+            fmt_spread(own),
+        ),
+    ]
 }
