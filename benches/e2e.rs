@@ -1,18 +1,24 @@
 //! `cargo bench --bench e2e`: the real relay, host and stock ssh guests on loopback.
 //!
 //! Steps: echo latency (a guest's own, the host's in the dashboard, one guest's keys on
-//! another's screen), output burst, join times, relay scale, and faults (uplink cuts, and
-//! the relay's memory under garbage connections). Flags pick steps and
-//! sizes; see `cargo bench --bench e2e -- --help`. The results are a Markdown table.
+//! another's screen), output burst (to a guest, on the dashboard, through plain ssh), join
+//! times, relay scale, and faults (uplink cuts, and the relay's memory under garbage
+//! connections). Flags pick steps and sizes; see `cargo bench --bench e2e -- --help`.
+//! `COTTY_BENCH_BIN` runs another cotty build in the process steps. The results are a
+//! Markdown table, with the load average before each step.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "e2e/dashboard.rs"]
+mod dashboard;
 #[path = "e2e/faults.rs"]
 mod faults;
 #[path = "e2e/scale.rs"]
 mod scale;
 #[path = "e2e/seen.rs"]
 mod seen;
+#[path = "e2e/sshd.rs"]
+mod sshd;
 #[path = "e2e/steps.rs"]
 mod steps;
 #[path = "e2e/timed.rs"]
@@ -25,17 +31,21 @@ const USAGE: &str = "\
 usage: cargo bench --bench e2e -- [--only STEP,STEP,...] [--keys N] [--bytes N] [--runs N]
                                   [--sessions N,N,...] [--scale-size COLSxROWS] [--scale-limit SECS]
                                   [--cuts N] [--garbage N]
-steps: echo, dashboard-echo, guest-to-guest, burst, join, scale, faults
+steps: echo, dashboard-echo, guest-to-guest, burst, dashboard-burst, plain-ssh, join, scale,
+       faults
+COTTY_BENCH_BIN=PATH runs that cotty binary in every step but scale and faults
 defaults: all steps, --keys 300, --bytes 20000000, --runs 3, --sessions 100,1000,10000,
           --scale-size 120x40, --scale-limit 600, --cuts 100, --garbage 10000;
 a quick run: --only echo,burst,join --keys 100 --bytes 5000000";
 
 /// Every step, in the order they run.
-const STEPS: [&str; 7] = [
+const STEPS: [&str; 9] = [
     "echo",
     "dashboard-echo",
     "guest-to-guest",
     "burst",
+    "dashboard-burst",
+    "plain-ssh",
     "join",
     "scale",
     "faults",
@@ -125,14 +135,24 @@ fn main() {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(0);
-    println!("cotty e2e benchmark: {cores} cores, guests are stock ssh in a 120x40 PTY\n");
+    println!("cotty e2e benchmark: {cores} cores, guests are stock ssh in a 120x40 PTY");
+    println!(
+        "cotty binary of the process steps: {}\n",
+        steps::cotty_bin()
+    );
     println!("| step | result |\n|---|---|");
     let show = |rows: Vec<Row>| {
         for r in rows {
             println!("| {} | {} |", r.name, r.value);
         }
     };
-    let want = |s: &str| args.only.iter().any(|o| o == s);
+    let want = |s: &str| {
+        let yes = args.only.iter().any(|o| o == s);
+        if yes {
+            println!("| load average before {s} | {} |", timed::load_average());
+        }
+        yes
+    };
     if want("echo") {
         show(steps::echo(args.keys));
     }
@@ -145,8 +165,15 @@ fn main() {
     if want("burst") {
         show(steps::burst(args.bytes, args.runs));
     }
+    if want("dashboard-burst") {
+        show(dashboard::burst(args.bytes, args.runs));
+    }
+    if want("plain-ssh") {
+        show(sshd::plain_ssh(args.bytes, args.runs));
+    }
     if want("join") {
         show(steps::join(args.runs.max(5)));
+        show(dashboard::join(args.runs.max(5)));
     }
     if want("scale") {
         show(scale::scale(

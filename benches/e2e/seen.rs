@@ -6,7 +6,8 @@
 //! guest gets frames that are not about the key; so here each key is timed until the emulated
 //! screen (core::term, fed chunk by chunk) shows the typed line with that key at its end.
 
-use crate::steps::{COLS, ROWS, RelayProc, Row, fmt_spread, row};
+use crate::dashboard::Dashboard;
+use crate::steps::{RelayProc, Row, cotty_bin, fmt_spread, row};
 use crate::timed::{TimedTerm, has_prompt};
 use cotty::core::term::ScreenState;
 use std::time::Duration;
@@ -24,12 +25,16 @@ fn shows(screen: &ScreenState, text: &str) -> bool {
 /// Types `keys` keys into `typist` one at a time. Each is timed from the write until the chunk
 /// after which `watcher`'s screen (the typist's own when `None`) shows the prompt followed by
 /// every key typed on the line so far. The next key goes after both screens were quiet 3 ms.
+/// With a watcher, the same keys are also timed on the typist's own screen (its chunks carry
+/// the instant they arrived, so reading them after the watcher's loses nothing): the second
+/// list.
 fn typed_until_seen(
     typist: &mut TimedTerm,
     mut watcher: Option<&mut TimedTerm>,
     keys: usize,
-) -> Vec<Duration> {
+) -> (Vec<Duration>, Vec<Duration>) {
     let mut out = Vec::with_capacity(keys);
+    let mut own = Vec::with_capacity(keys);
     let mut line = String::from("$ ");
     for i in 0..keys {
         if i % LINE == 0 {
@@ -48,49 +53,23 @@ fn typed_until_seen(
             None => break,
         }
         w.drain(Duration::from_millis(3), Duration::from_millis(200));
+        if watcher.is_some()
+            && let Some(t) = typist.until_each(Duration::from_secs(5), |s| shows(s, &line))
+        {
+            own.push(t.duration_since(sent));
+        }
         // The typist's own output, when it is not the one watched, is read without waiting.
         typist.drain(Duration::ZERO, Duration::from_millis(200));
     }
-    out
+    (out, own)
 }
 
 /// The host's own echo in the dashboard: `cotty` with its built-in relay in a 120x40 PTY.
 pub fn dashboard_echo(keys: usize) -> Vec<Row> {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let home = dir.path().display().to_string();
-    let sub = |name: &str| {
-        let p = dir.path().join(name);
-        std::fs::create_dir_all(&p).expect("xdg dir");
-        p.display().to_string()
-    };
-    let (config, data, runtime) = (sub("config"), sub("data"), sub("runtime"));
-    let mut dash = TimedTerm::spawn(
-        &[
-            env!("CARGO_BIN_EXE_cotty"),
-            "--listen",
-            "127.0.0.1:0",
-            "--public-host",
-            "127.0.0.1",
-            "new-session",
-            "bash",
-            "--norc",
-            "--noprofile",
-        ],
-        COLS,
-        ROWS,
-        &[
-            ("PS1", "$ "),
-            ("HISTFILE", "/dev/null"),
-            ("HOME", &home),
-            ("XDG_CONFIG_HOME", &config),
-            ("XDG_DATA_HOME", &data),
-            ("XDG_RUNTIME_DIR", &runtime),
-        ],
-    );
-    dash.until(WAIT, |s| has_prompt(s) && s.text().contains("Links"))
-        .expect("the dashboard with the prompt in its pane");
-    dash.drain(Duration::from_millis(200), Duration::from_secs(5));
-    let through_dashboard = typed_until_seen(&mut dash, None, keys);
+    let mut dash = Dashboard::start();
+    dash.term
+        .drain(Duration::from_millis(200), Duration::from_secs(5));
+    let (through_dashboard, _) = typed_until_seen(&mut dash.term, None, keys);
     vec![row(
         "echo: host typing in the dashboard, seen in its pane",
         fmt_spread(through_dashboard),
@@ -98,9 +77,9 @@ pub fn dashboard_echo(keys: usize) -> Vec<Row> {
 }
 
 /// One guest types, another watches: the key goes guest A → relay → host → PTY, and the
-/// echo host → relay → guest B.
+/// echo host → relay → guest B; and A's own echo, with B attached, in the same keys.
 pub fn guest_to_guest(keys: usize) -> Vec<Row> {
-    let relay = RelayProc::start();
+    let relay = RelayProc::start_of(&cotty_bin());
     let (_host, token) = relay.host();
     let mut a = relay.guest(&token);
     let mut b = relay.guest(&token);
@@ -110,9 +89,12 @@ pub fn guest_to_guest(keys: usize) -> Vec<Row> {
     for g in [&mut a, &mut b] {
         g.drain(Duration::from_millis(50), Duration::from_secs(2));
     }
-    let seen = typed_until_seen(&mut a, Some(&mut b), keys);
-    vec![row(
-        "echo: ssh guest A types, guest B sees it",
-        fmt_spread(seen),
-    )]
+    let (seen, own) = typed_until_seen(&mut a, Some(&mut b), keys);
+    vec![
+        row("echo: ssh guest A types, guest B sees it", fmt_spread(seen)),
+        row(
+            "echo: ssh guest A types, sees it itself (B attached)",
+            fmt_spread(own),
+        ),
+    ]
 }

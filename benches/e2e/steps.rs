@@ -1,7 +1,9 @@
 //! The echo, burst and join steps: real relay and host processes, stock ssh guests.
 
 use crate::common::proc::Proc;
-use crate::timed::{TimedTerm, cpu_seconds, has_prompt, median, percentile, read_bytes, spread};
+use crate::timed::{
+    TimedTerm, cpu_seconds, has_prompt, median, percentile, read_bytes, spread, tcp_bytes_sent,
+};
 use cotty::core::pty::{CommandSpec, Pty, PtyEvent};
 use cotty::core::types::Size;
 use std::io::{BufRead, BufReader};
@@ -14,6 +16,17 @@ pub const COLS: u16 = 120;
 pub const ROWS: u16 = 40;
 const WAIT: Duration = Duration::from_secs(30);
 
+/// The cotty binary that the process steps (echo, dashboard, guest-to-guest, burst, join)
+/// run: `COTTY_BENCH_BIN` if set, so that another build (an older commit's) is measured by
+/// this harness in the same session; else the binary this bench was built with. The steps
+/// that speak the wire protocol in-process (scale, faults) always run their own build.
+pub fn cotty_bin() -> String {
+    match std::env::var("COTTY_BENCH_BIN") {
+        Ok(bin) if !bin.is_empty() => bin,
+        _ => env!("CARGO_BIN_EXE_cotty").to_string(),
+    }
+}
+
 /// A relay process on a free loopback port.
 pub struct RelayProc {
     /// The process.
@@ -22,13 +35,20 @@ pub struct RelayProc {
     pub port: u16,
     /// Its key's fingerprint.
     pub fingerprint: String,
+    /// The binary it runs, so that its hosts are the same build.
+    pub bin: String,
     /// Keeps the host key.
     _dir: tempfile::TempDir,
 }
 
 impl RelayProc {
-    /// Starts `cotty relay` on 127.0.0.1:0.
+    /// Starts this build's `cotty relay` on 127.0.0.1:0.
     pub fn start() -> RelayProc {
+        RelayProc::start_of(env!("CARGO_BIN_EXE_cotty"))
+    }
+
+    /// Starts `BIN relay` on 127.0.0.1:0, where `bin` is a cotty binary.
+    pub fn start_of(bin: &str) -> RelayProc {
         let dir = tempfile::tempdir().expect("tempdir");
         let key = dir.path().join("key").display().to_string();
         // COTTY_BENCH_WRAP runs the relay under a tool, e.g. "valgrind --tool=massif".
@@ -46,12 +66,13 @@ impl RelayProc {
             "--max-sessions-per-ip",
             "100000",
         ];
-        let proc = Proc::relay(&key, &limits, wrap.as_deref());
+        let proc = Proc::relay_of(bin, "127.0.0.1:0", &key, &limits, wrap.as_deref());
         let (port, fingerprint) = proc.relay_address(Duration::from_secs(60));
         RelayProc {
             proc,
             port,
             fingerprint,
+            bin: bin.to_string(),
             _dir: dir,
         }
     }
@@ -79,7 +100,7 @@ impl RelayProc {
     pub fn host(&self) -> (Proc, String) {
         let args = self.host_args();
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let host = Proc::cotty(&args);
+        let host = Proc::spawn(&self.bin, &args);
         let link = host.line("ssh session: ", &[]);
         let token = link
             .rsplit(' ')
@@ -91,31 +112,38 @@ impl RelayProc {
 
     /// A stock ssh guest in a 120x40 PTY.
     pub fn guest(&self, token: &str) -> TimedTerm {
-        let port = self.port.to_string();
-        let dest = format!("{token}@127.0.0.1");
-        TimedTerm::spawn(
-            &[
-                "ssh",
-                "-tt",
-                "-F",
-                "/dev/null",
-                "-p",
-                &port,
-                "-o",
-                "StrictHostKeyChecking=no",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-                "-o",
-                "LogLevel=ERROR",
-                "-o",
-                "PubkeyAuthentication=no",
-                &dest,
-            ],
-            COLS,
-            ROWS,
-            &[],
-        )
+        ssh_guest(self.port, token)
     }
+}
+
+/// A stock ssh guest of the relay on 127.0.0.1:`port`, in a 120x40 PTY.
+pub fn ssh_guest(port: u16, token: &str) -> TimedTerm {
+    let dest = format!("{token}@127.0.0.1");
+    stock_ssh(port, &["-o", "PubkeyAuthentication=no"], &dest, None)
+}
+
+/// A stock `ssh -tt` in a 120x40 PTY to `dest` on 127.0.0.1:`port`, with no config file and
+/// no known hosts, plus the options `opts`, running `command` there if given.
+pub fn stock_ssh(port: u16, opts: &[&str], dest: &str, command: Option<&str>) -> TimedTerm {
+    let port = port.to_string();
+    let mut argv = vec![
+        "ssh",
+        "-tt",
+        "-F",
+        "/dev/null",
+        "-p",
+        &port,
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "LogLevel=ERROR",
+    ];
+    argv.extend(opts);
+    argv.push(dest);
+    argv.extend(command);
+    TimedTerm::spawn(&argv, COLS, ROWS, &[])
 }
 
 /// One line of the results table.
@@ -172,7 +200,7 @@ async fn next(rx: &mut tokio::sync::mpsc::Receiver<PtyEvent>, wait: Duration) ->
 
 /// Echo latency for a guest, the host's own PTY, and a bare shell in a PTY.
 pub fn echo(keys: usize) -> Vec<Row> {
-    let relay = RelayProc::start();
+    let relay = RelayProc::start_of(&cotty_bin());
     let (_host, token) = relay.host();
     let mut guest = relay.guest(&token);
     guest.until(WAIT, has_prompt).expect("guest prompt");
@@ -227,10 +255,34 @@ pub fn echo(keys: usize) -> Vec<Row> {
     ]
 }
 
+/// Types burst number `run` at the prompt in `term`, without Enter: `bytes` of numbered 80-byte
+/// lines (every line differs, so every frame changes every row), then a marker that the
+/// shell computes, so the typed line never shows it. Returns the marker.
+pub fn type_burst(term: &mut TimedTerm, bytes: usize, run: usize) -> String {
+    let cmd = format!(
+        "clear; seq -f '%079g' 1 {}; echo MARK{run}-$((7*6))",
+        bytes / 80
+    );
+    term.write(cmd.as_bytes());
+    term.drain(Duration::from_millis(100), Duration::from_secs(5));
+    format!("MARK{run}-{}", 7 * 6)
+}
+
+/// Presses Enter in `term` and waits (up to 300 s) until `marker` is on its screen; seconds
+/// from Enter. Then reads until quiet, so counters read after it include the last frames.
+pub fn enter_until(term: &mut TimedTerm, marker: &str) -> f64 {
+    let start = term.write(b"\r");
+    let seen = term
+        .until(Duration::from_secs(300), |s| s.text().contains(marker))
+        .expect("the marker reaches the screen");
+    term.drain(Duration::from_millis(100), Duration::from_secs(5));
+    seen.duration_since(start).as_secs_f64()
+}
+
 /// A burst of `bytes` of numbered 80-byte lines, then a marker; `runs` times, medians
-/// reported. Every line differs, so every frame the guest gets changes every row.
+/// reported.
 pub fn burst(bytes: usize, runs: usize) -> Vec<Row> {
-    let relay = RelayProc::start();
+    let relay = RelayProc::start_of(&cotty_bin());
     let (host, token) = relay.host();
     let mut guest = relay.guest(&token);
     guest.until(WAIT, has_prompt).expect("guest prompt");
@@ -239,28 +291,24 @@ pub fn burst(bytes: usize, runs: usize) -> Vec<Row> {
     let ssh_pid = guest.pid().expect("ssh pid");
     let (mut secs, mut pty_bytes, mut net_bytes, mut host_cpu, mut relay_cpu) =
         (vec![], vec![], vec![], vec![], vec![]);
+    let mut uplink = vec![];
     for run in 0..runs {
-        let lines = bytes / 80;
-        let marker = format!("MARK{run}-{}", 7 * 6);
-        let cmd = format!("clear; seq -f '%079g' 1 {lines}; echo MARK{run}-$((7*6))");
-        guest.write(cmd.as_bytes());
-        guest.drain(Duration::from_millis(100), Duration::from_secs(5));
+        let marker = type_burst(&mut guest, bytes, run);
         let (h0, r0, n0, p0) = (
             cpu_seconds(host_pid),
             cpu_seconds(relay_pid),
             read_bytes(ssh_pid),
             guest.received,
         );
-        let start = guest.write(b"\r");
-        let seen = guest
-            .until(Duration::from_secs(300), |s| s.text().contains(&marker))
-            .expect("the marker reaches the guest");
-        secs.push(seen.duration_since(start).as_secs_f64());
-        guest.drain(Duration::from_millis(100), Duration::from_secs(5));
+        let u0 = tcp_bytes_sent(host_pid, relay.port);
+        secs.push(enter_until(&mut guest, &marker));
         pty_bytes.push((guest.received - p0) as f64);
         net_bytes.push(read_bytes(ssh_pid).saturating_sub(n0) as f64);
         host_cpu.push(cpu_seconds(host_pid) - h0);
         relay_cpu.push(cpu_seconds(relay_pid) - r0);
+        if let (Some(u0), Some(u1)) = (u0, tcp_bytes_sent(host_pid, relay.port)) {
+            uplink.push(u1.saturating_sub(u0) as f64);
+        }
     }
     let (h, r) = (median(host_cpu), median(relay_cpu));
     vec![
@@ -283,17 +331,24 @@ pub fn burst(bytes: usize, runs: usize) -> Vec<Row> {
             "burst: CPU of host + relay",
             format!("{:.2} s (host {h:.2} s, relay {r:.2} s)", h + r),
         ),
+        row(
+            "burst: uplink, bytes the host sent the relay (TCP payload, encrypted)",
+            match uplink.len() {
+                0 => "not measured: `ss` (iproute2) is missing or shows no uplink".to_string(),
+                n => format!("{:.0} KB (median of {n})", median(uplink) / 1e3),
+            },
+        ),
     ]
 }
 
 /// Time to the link for a host, and to the prompt for a guest; medians of `runs`.
 pub fn join(runs: usize) -> Vec<Row> {
-    let relay = RelayProc::start();
+    let relay = RelayProc::start_of(&cotty_bin());
     let args = relay.host_args();
     let (mut to_link, mut to_prompt) = (vec![], vec![]);
     for _ in 0..runs {
         let start = Instant::now();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cotty"))
+        let mut child = Command::new(&relay.bin)
             .args(&args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -180,6 +180,42 @@ pub fn read_bytes(pid: u32) -> u64 {
     proc_field(&format!("/proc/{pid}/io"), "rchar:")
 }
 
+/// Bytes process `pid` has sent on its TCP connections to 127.0.0.1:`port` (`bytes_sent` of
+/// TCP_INFO, as `ss -tinp` shows it), payload only, retransmissions included; `None` if `ss`
+/// is missing or shows no such connection. /proc's wchar would miss them: sockets are
+/// written with send(2), which it does not count.
+pub fn tcp_bytes_sent(pid: u32, port: u16) -> Option<u64> {
+    let filter = format!("( dport = :{port} )");
+    let out = std::process::Command::new("ss")
+        .args(["-tinpH", "state", "established", &filter])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Each socket is a line with its addresses and users, then an indented line of TCP_INFO.
+    let owner = format!("pid={pid},");
+    let mut total = None;
+    let mut mine = false;
+    for line in text.lines() {
+        if !line.starts_with(char::is_whitespace) {
+            mine = line.contains(&owner);
+        }
+        let sent = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("bytes_sent:"))
+            .and_then(|v| v.parse::<u64>().ok());
+        if let (true, Some(n)) = (mine, sent) {
+            total = Some(total.unwrap_or(0) + n);
+        }
+    }
+    total
+}
+
+/// The load average over 1, 5 and 15 minutes, as /proc/loadavg has it.
+pub fn load_average() -> String {
+    let s = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
 /// Resident and proportional set size in KiB, from /proc/PID/status and smaps_rollup.
 pub fn memory_kib(pid: u32) -> (u64, u64) {
     (

@@ -106,16 +106,28 @@ impl Proc {
 
     /// Like [`Proc::relay`], listening on `listen` (a relay started again on its old port).
     pub fn relay_on(listen: &str, key: &str, extra: &[&str], wrap: Option<&str>) -> Proc {
+        Proc::relay_of(env!("CARGO_BIN_EXE_cotty"), listen, key, extra, wrap)
+    }
+
+    /// Like [`Proc::relay_on`], running `program` instead of the binary under test: another
+    /// build of cotty, which the benches compare with this one.
+    pub fn relay_of(
+        program: &str,
+        listen: &str,
+        key: &str,
+        extra: &[&str],
+        wrap: Option<&str>,
+    ) -> Proc {
         let mut args = vec!["relay", "--listen", listen, "--public-host", "127.0.0.1"];
         args.extend(["--host-key", key]);
         args.extend(extra);
         match wrap.map(|w| w.split_whitespace().collect::<Vec<_>>()) {
             Some(mut words) if !words.is_empty() => {
-                words.push(env!("CARGO_BIN_EXE_cotty"));
+                words.push(program);
                 words.extend(args);
                 Proc::spawn(words[0], &words[1..])
             }
-            _ => Proc::cotty(&args),
+            _ => Proc::spawn(program, &args),
         }
     }
 
