@@ -110,11 +110,11 @@ mod tests {
     }
 
     async fn pair() -> (TcpStream, TcpStream) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap())
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let client = TcpStream::connect(listener.local_addr().expect("address"))
             .await
-            .unwrap();
-        let (accepted, _) = listener.accept().await.unwrap();
+            .expect("connect");
+        let (accepted, _) = listener.accept().await.expect("accept");
         (client, accepted)
     }
 
@@ -128,9 +128,9 @@ mod tests {
         assert!(!quickack(&accepted));
         let login = CancellationToken::new();
         let mut conn = QuickAck::new(accepted, login.clone());
-        client.write_all(b"KEXINIT").await.unwrap();
+        client.write_all(b"KEXINIT").await.expect("loopback I/O");
         let mut got = [0u8; 7];
-        conn.read_exact(&mut got).await.unwrap();
+        conn.read_exact(&mut got).await.expect("loopback I/O");
         assert_eq!(&got, b"KEXINIT");
         assert!(
             quickack(&conn.socket),
@@ -144,14 +144,14 @@ mod tests {
         let login = CancellationToken::new();
         login.cancel();
         let mut conn = QuickAck::new(accepted, login);
-        client.write_all(b"keys").await.unwrap();
+        client.write_all(b"keys").await.expect("loopback I/O");
         let mut got = [0u8; 4];
-        conn.read_exact(&mut got).await.unwrap();
+        conn.read_exact(&mut got).await.expect("loopback I/O");
         assert_eq!(&got, b"keys");
-        conn.write_all(b"frame").await.unwrap();
-        conn.shutdown().await.unwrap();
+        conn.write_all(b"frame").await.expect("loopback I/O");
+        conn.shutdown().await.expect("loopback I/O");
         let mut back = Vec::new();
-        client.read_to_end(&mut back).await.unwrap();
+        client.read_to_end(&mut back).await.expect("loopback I/O");
         assert_eq!(back, b"frame");
     }
 }
