@@ -68,42 +68,63 @@ fn a_thousand_hostile_connections_do_not_stop_a_real_guest() {
         .expect("and its keys still work");
 }
 
+/// Logs in to the relay as a host, sends one raw chunk body, and returns the reason of the
+/// relay's Reject, which must be all it sends before it closes the connection.
+async fn host_chunk_reason(port: u16, body: Vec<u8>) -> anyhow::Result<String> {
+    use cotty::net::proto::{HOST_USER, RelayMsg, UPLINK_SUBSYSTEM};
+    struct Any;
+    impl russh::client::Handler for Any {
+        type Error = anyhow::Error;
+        async fn check_server_key(
+            &mut self,
+            _k: &russh::keys::PublicKeyOrCertificate,
+        ) -> anyhow::Result<bool> {
+            Ok(true)
+        }
+    }
+    let cfg = std::sync::Arc::new(russh::client::Config::default());
+    let mut h = russh::client::connect(cfg, ("127.0.0.1", port), Any).await?;
+    h.authenticate_none(HOST_USER).await?;
+    let ch = h.channel_open_session().await?;
+    ch.request_subsystem(true, UPLINK_SUBSYSTEM).await?;
+    let mut stream = ch.into_stream();
+    stream.write_all(&(body.len() as u32).to_be_bytes()).await?;
+    stream.write_all(&body).await?;
+    let mut said = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut said)).await??;
+    let mut reader = cotty::net::codec::FrameReader::new(&said[..]);
+    match reader.next::<RelayMsg>().await?.as_deref() {
+        Some([RelayMsg::Reject { reason, .. }]) => Ok(reason.clone()),
+        other => anyhow::bail!("expected one Reject, got {other:?}"),
+    }
+}
+
+/// `len` zeros deflated with a zlib window of `2^bits` bytes, flushed.
+fn zeros(len: usize, bits: u8) -> Vec<u8> {
+    let deflate = flate2::Compress::new_with_window_bits(flate2::Compression::best(), true, bits);
+    let mut z = flate2::write::ZlibEncoder::new_with_compress(Vec::new(), deflate);
+    std::io::Write::write_all(&mut z, &vec![0u8; len]).expect("deflate");
+    std::io::Write::flush(&mut z).expect("flush");
+    z.get_ref().clone()
+}
+
 #[test]
 fn a_hostile_host_frame_ends_only_its_own_connection() {
-    use cotty::net::proto::{HOST_USER, UPLINK_SUBSYSTEM};
     let env = TestEnv::bash();
     let port = env.port;
-    // A client that logs in as a host and sends a chunk that inflates past the limit.
-    let result: anyhow::Result<()> = env.rt.block_on(async move {
-        struct Any;
-        impl russh::client::Handler for Any {
-            type Error = anyhow::Error;
-            async fn check_server_key(
-                &mut self,
-                _k: &russh::keys::PublicKeyOrCertificate,
-            ) -> anyhow::Result<bool> {
-                Ok(true)
-            }
-        }
-        let cfg = std::sync::Arc::new(russh::client::Config::default());
-        let mut h = russh::client::connect(cfg, ("127.0.0.1", port), Any).await?;
-        h.authenticate_none(HOST_USER).await?;
-        let ch = h.channel_open_session().await?;
-        ch.request_subsystem(true, UPLINK_SUBSYSTEM).await?;
-        let mut stream = ch.into_stream();
-        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-        std::io::Write::write_all(&mut z, &vec![0u8; 32 << 20])?;
-        std::io::Write::flush(&mut z)?;
-        let body = z.get_ref().clone();
-        stream.write_all(&(body.len() as u32).to_be_bytes()).await?;
-        stream.write_all(&body).await?;
-        // The relay closes this connection.
-        let mut buf = [0u8; 64];
-        let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await??;
-        anyhow::ensure!(n == 0, "expected the relay to close the connection");
-        Ok(())
-    });
-    result.expect("the bomb ends its connection");
+    // A chunk that inflates past the limit, with the protocol's window so that it is the
+    // inflate limit that stops it.
+    let bomb = zeros(32 << 20, cotty::net::codec::WINDOW_BITS);
+    let reason = env.rt.block_on(host_chunk_reason(port, bomb));
+    let reason = reason.expect("the bomb ends its connection with a reason");
+    assert!(
+        reason.contains("limit"),
+        "the reason names the limit: {reason}"
+    );
+    // What an older cotty sends: zlib's usual 32 KiB window. Its host is told what to do.
+    let old = env.rt.block_on(host_chunk_reason(port, zeros(16, 15)));
+    let reason = old.expect("an older host's stream ends its connection with a reason");
+    assert!(reason.contains("same cotty release"), "{reason}");
     // The relay and the real session carry on.
     let g = env.guest(&env.rw(), GuestOptions::default());
     wait_prompt(&g);

@@ -60,8 +60,16 @@ where
     let mut writer = FrameWriter::stored(w);
     let first = tokio::time::timeout(shared.limits.hello_timeout, reader.next::<HostMsg>())
         .await
-        .map_err(|_| anyhow!("no hello within {:?}", shared.limits.hello_timeout))?
-        .context("failed to read the host's hello")?;
+        .map_err(|_| anyhow!("no hello within {:?}", shared.limits.hello_timeout))?;
+    let first = match first {
+        Ok(first) => first,
+        Err(e) => {
+            // Say why, so that an older cotty's host shows the advice instead of a dropped link.
+            let reason = format!("the relay could not read your hello: {e}");
+            let _ = writer.send(&reject(RejectKind::Final, &reason)).await;
+            bail!(reason);
+        }
+    };
     let mut first = first.unwrap_or_default().into_iter();
     let hello = match first.next() {
         Some(HostMsg::Hello(h)) => h,
