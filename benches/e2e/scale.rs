@@ -16,7 +16,7 @@ use russh::keys::ssh_key::private::Ed25519Keypair;
 use russh::keys::{PrivateKey, PrivateKeyWithHashAlg};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 /// Connections being set up at once.
@@ -34,9 +34,39 @@ impl russh::client::Handler for AnyKey {
     }
 }
 
+/// Screens of coloured text each synthetic host prints when the bench says so, enough to fill
+/// a 32 KiB zlib window several times over.
+const BUSY_SCREENS: usize = 8;
+
+/// A screen of full-width, coloured, pseudo-random text (so that zlib cannot fold it away),
+/// as a compiler's log or `ls --color` would fill the pane. `seed` varies it per host.
+fn busy_screen(pane: Size, screen: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = Vec::new();
+    for line in 0..pane.rows as usize {
+        out.extend_from_slice(format!("\x1b[3{}m{screen:02}-{line:03} ", line % 7 + 1).as_bytes());
+        for _ in 7..pane.cols as usize {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let c = b"abcdefghijklmnopqrstuvwxyz      "[(state % 32) as usize];
+            out.push(c);
+        }
+        out.extend_from_slice(b"\x1b[0m\r\n");
+    }
+    out
+}
+
 /// Registers one synthetic host; returns its read-write token. Its tasks live in `tasks`.
-async fn host(target: RelayTarget, pane: Size, tasks: &mut JoinSet<()>) -> Result<String> {
-    let (ev_tx, _ev_rx) = tokio::sync::mpsc::channel(4);
+/// When `busy` changes, the host prints [`BUSY_SCREENS`] screens of text (varied by `seed`),
+/// one update each, and says so on `done`.
+async fn host(
+    target: RelayTarget,
+    pane: Size,
+    (mut busy, done, seed): (watch::Receiver<bool>, mpsc::Sender<()>, u64),
+    tasks: &mut JoinSet<()>,
+) -> Result<String> {
+    let (ev_tx, _ev_rx) = mpsc::channel(4);
     let link = connect_ssh(&target, ev_tx).await?;
     let (r, w) = tokio::io::split(link.stream);
     let mut reader = FrameReader::new(r);
@@ -66,7 +96,31 @@ async fn host(target: RelayTarget, pane: Size, tasks: &mut JoinSet<()>) -> Resul
     let handle = link.handle;
     tasks.spawn(async move {
         // Read what the relay says (guest joins, resizes) so it never waits on us.
-        while let Ok(Some(_)) = reader.next::<RelayMsg>().await {}
+        let mut sent = screen.export(None);
+        loop {
+            tokio::select! {
+                read = reader.next::<RelayMsg>() => {
+                    if !matches!(read, Ok(Some(_))) {
+                        break;
+                    }
+                }
+                changed = busy.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    for n in 0..BUSY_SCREENS {
+                        screen.feed(&busy_screen(pane, n, seed));
+                        let now = screen.export(Some(&sent));
+                        let rows = HostMsg::Rows(now.update_from(1, Some(&sent)));
+                        if writer.push(&rows).await.is_err() || writer.flush().await.is_err() {
+                            break;
+                        }
+                        sent = now;
+                    }
+                    let _ = done.send(()).await;
+                }
+            }
+        }
         drop((writer, handle));
     });
     let user = links
@@ -124,14 +178,17 @@ async fn measure(n: usize, term: Size) -> Result<Vec<Row>> {
     let key = Arc::new(PrivateKey::from(Ed25519Keypair::from_seed(&[7u8; 32])));
     let started = Instant::now();
     let gate = Arc::new(Semaphore::new(PARALLEL));
+    let (busy_tx, busy_rx) = watch::channel(false);
+    let (done_tx, mut done_rx) = mpsc::channel(n.max(1));
     let mut setup = JoinSet::new();
-    for _ in 0..n {
+    for i in 0..n {
         let (target, key, gate) = (target.clone(), key.clone(), gate.clone());
+        let busy = (busy_rx.clone(), done_tx.clone(), i as u64);
         let port = relay.port;
         setup.spawn(async move {
             let _permit = gate.acquire_owned().await?;
             let mut tasks = JoinSet::new();
-            let token = host(target, pane, &mut tasks).await.context("host")?;
+            let token = host(target, pane, busy, &mut tasks).await.context("host")?;
             guest(port, token, term, key, &mut tasks)
                 .await
                 .context("guest")?;
@@ -176,6 +233,33 @@ async fn measure(n: usize, term: Size) -> Result<Vec<Row>> {
     rows.push(Row {
         name: format!("scale {n} at {term}: relay CPU while idle"),
         value: format!("{idle:.2} % of one core"),
+    });
+    // Then every host prints screens of text at once; measured when all are done and settled.
+    let cpu0 = cpu_seconds(pid);
+    let busy_started = Instant::now();
+    let _ = busy_tx.send(true);
+    let mut finished = 0;
+    while finished < ok {
+        match tokio::time::timeout(Duration::from_secs(120), done_rx.recv()).await {
+            Ok(Some(())) => finished += 1,
+            _ => break,
+        }
+    }
+    let busy_time = busy_started.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let busy_cpu = cpu_seconds(pid) - cpu0;
+    let (_, busy_pss) = memory_kib(pid);
+    let busy_per = (busy_pss.saturating_sub(base_pss)) as f64 / ok.max(1) as f64;
+    rows.push(Row {
+        name: format!(
+            "scale {n} at {term}: relay PSS per session after {BUSY_SCREENS} screens of \
+             coloured text in each"
+        ),
+        value: format!(
+            "{busy_per:.0} KiB ({finished} hosts printed in {:.1} s; relay CPU {busy_cpu:.2} s \
+             for them, 2 s settling included)",
+            busy_time.as_secs_f64()
+        ),
     });
     if let Some(e) = failed {
         rows.push(Row {

@@ -112,7 +112,8 @@ fn free_port() -> Result<u16> {
 
 /// The burst through plain ssh, `runs` times each way: `ssh -t … 'seq …; echo MARK-42'` from
 /// ssh's start (connection included), and the same command typed into an open session, from
-/// Enter, as the burst step times a cotty guest.
+/// Enter, as the burst step times a cotty guest. Also a plain ssh join, from ssh's start to
+/// the prompt, as the join step times a cotty guest.
 pub fn plain_ssh(bytes: usize, runs: usize) -> Vec<Row> {
     if !Path::new(SSHD).exists() {
         return vec![row(
@@ -137,7 +138,17 @@ pub fn plain_ssh(bytes: usize, runs: usize) -> Vec<Row> {
             .expect("the marker through plain ssh");
         connected.push(seen.duration_since(started).as_secs_f64());
     }
-    let mut session = sshd.client("env PS1='$ ' bash --norc --noprofile -i");
+    // Joins, as the join step times a cotty guest: ssh start to the prompt on its screen.
+    let shell = "env PS1='$ ' bash --norc --noprofile -i";
+    let mut joins = vec![];
+    for _ in 0..runs.max(5) {
+        let started = Instant::now();
+        let mut client = sshd.client(shell);
+        let seen = client.until(WAIT, has_prompt).expect("a prompt over ssh");
+        joins.push(seen.duration_since(started).as_secs_f64() * 1e3);
+    }
+    let join_runs = joins.len();
+    let mut session = sshd.client(shell);
     session.until(WAIT, has_prompt).expect("a prompt over ssh");
     for run in 0..runs {
         let marker = type_burst(&mut session, bytes, run);
@@ -156,6 +167,10 @@ pub fn plain_ssh(bytes: usize, runs: usize) -> Vec<Row> {
         row(
             format!("plain ssh {mb:.0} MB: typed in an open session, Enter to the marker"),
             format!("{:.3} s (median of {runs})", median(typed)),
+        ),
+        row(
+            "plain ssh: ssh start to the prompt on its screen (a join)",
+            format!("{:.1} ms (median of {join_runs})", median(joins)),
         ),
         row(
             "plain ssh: bytes ssh wrote to its terminal",

@@ -11,7 +11,7 @@
 
 use crate::net::proto::{Hello, PROTOCOL_VERSION};
 use flate2::write::ZlibEncoder;
-use flate2::{Compress, Compression, Decompress, FlushDecompress, Status};
+use flate2::{Compression, Decompress, FlushDecompress, Status};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::io::Write;
@@ -28,11 +28,6 @@ pub const MAX_MESSAGE: usize = 4 << 20;
 const READ_STEP: usize = 64 << 10;
 /// A writer closes a chunk once this many uncompressed bytes are in it.
 pub const CHUNK_TARGET: usize = 256 << 10;
-/// The base-2 logarithm of both directions' zlib window (1 KiB). The relay keeps one inflater
-/// per host link for as long as it lives; with zlib's usual 32 KiB window that inflater was a
-/// quarter of the relay's memory per session. A 1 KiB window costs the uplink little: a frame
-/// is a few changed rows, each of which is a few dozen bytes of msgpack.
-pub const WINDOW_BITS: u8 = 10;
 
 /// Why a peer's bytes were refused, or why writing failed.
 #[derive(Debug, Error)]
@@ -81,18 +76,6 @@ pub enum CodecError {
         ours: u32,
         /// Theirs.
         theirs: u32,
-    },
-    /// The peer's zlib stream declares a larger window than this build reads: it is an older
-    /// cotty, which compressed with zlib's usual 32 KiB window.
-    #[error(
-        "the peer compresses with a {theirs}-byte zlib window and this cotty reads at most \
-         {ours} bytes; run the same cotty release on both sides (cotty --version)"
-    )]
-    Window {
-        /// The window this build reads.
-        ours: usize,
-        /// The window the peer's stream header declares.
-        theirs: usize,
     },
     /// A message could not be serialised.
     #[error("failed to encode a message: {0}")]
@@ -148,9 +131,8 @@ impl Default for Encoder {
 impl Encoder {
     /// A compressed stream.
     pub fn new() -> Self {
-        let zlib = Compress::new_with_window_bits(Compression::fast(), true, WINDOW_BITS);
         Encoder {
-            zlib: Deflate::Fast(ZlibEncoder::new_with_compress(Vec::new(), zlib)),
+            zlib: Deflate::Fast(ZlibEncoder::new(Vec::new(), Compression::fast())),
             scratch: Vec::new(),
             pending: 0,
         }
@@ -237,7 +219,8 @@ impl Encoder {
 pub fn stored_blocks(started: &mut bool, raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(raw.len() + 2 + 5 * (raw.len() / 0xFFFF + 1));
     if !*started {
-        out.extend_from_slice(&zlib_header(WINDOW_BITS));
+        // CMF 0x78 (deflate, 32 KiB window), FLG 0x01: (0x78 << 8 | 0x01) is a multiple of 31.
+        out.extend_from_slice(&[0x78, 0x01]);
         *started = true;
     }
     for block in raw.chunks(0xFFFF) {
@@ -249,16 +232,6 @@ pub fn stored_blocks(started: &mut bool, raw: &[u8]) -> Vec<u8> {
         out.extend_from_slice(block);
     }
     out
-}
-
-/// The two-byte zlib stream header (RFC 1950) of a deflate stream with a window of
-/// `2^window_bits` bytes: CMF is the method (8) and the window's log2 less 8; FLG makes the
-/// pair a multiple of 31 and says "fastest", which is what stored blocks are.
-const fn zlib_header(window_bits: u8) -> [u8; 2] {
-    let cmf = ((window_bits - 8) << 4) | 8;
-    let rest = (cmf as u16 * 256) % 31;
-    let flg = if rest == 0 { 0 } else { 31 - rest as u8 };
-    [cmf, flg]
 }
 
 /// Decodes one direction: chunk bodies in, messages out.
@@ -277,7 +250,7 @@ impl Decoder {
     /// A new stream.
     pub fn new() -> Self {
         Decoder {
-            zlib: Decompress::new_with_window_bits(true, WINDOW_BITS),
+            zlib: Decompress::new(true),
         }
     }
 
@@ -293,9 +266,6 @@ impl Decoder {
     }
 
     fn inflate(&mut self, input: &[u8]) -> Result<Vec<u8>, CodecError> {
-        if self.zlib.total_in() == 0 {
-            check_window(input)?;
-        }
         let mut out: Vec<u8> = Vec::with_capacity((input.len() * 4).clamp(256, MAX_INFLATED));
         let mut used = 0usize;
         loop {
@@ -330,22 +300,6 @@ impl Decoder {
             }
         }
     }
-}
-
-/// Refuses a stream whose header declares a window over [`WINDOW_BITS`] with advice, where zlib
-/// would only say "invalid window size". Anything else is left to zlib.
-fn check_window(input: &[u8]) -> Result<(), CodecError> {
-    let Some(&cmf) = input.first() else {
-        return Ok(());
-    };
-    let bits = (cmf >> 4) + 8;
-    if cmf & 0x0f == 8 && bits > WINDOW_BITS && bits <= 15 {
-        return Err(CodecError::Window {
-            ours: 1 << WINDOW_BITS,
-            theirs: 1 << bits,
-        });
-    }
-    Ok(())
 }
 
 /// Splits inflated bytes into length-prefixed msgpack messages and decodes each.
