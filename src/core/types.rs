@@ -27,6 +27,20 @@ impl Size {
         Size { cols, rows }
     }
 
+    /// The size an ssh client asks for (pty-req or window-change), kept within what a
+    /// terminal can be: 1 to 1,000 columns, 2 to 1,000 rows (one for the status line). A zero
+    /// means the client does not know (RFC 4254, 6.2), and gets the VT100 default.
+    pub fn from_ssh(cols: u32, rows: u32) -> Self {
+        let pick = |n: u32, default: u16, min: u32| match n {
+            0 => default,
+            n => n.clamp(min, 1000) as u16,
+        };
+        Size::new(
+            pick(cols, Size::DEFAULT.cols, 1),
+            pick(rows, Size::DEFAULT.rows, 2),
+        )
+    }
+
     /// Clamps both dimensions to at least one cell, as emulators and PTYs require.
     pub fn at_least_one(self) -> Self {
         Size {
@@ -161,6 +175,15 @@ mod tests {
         assert!("80".parse::<Size>().unwrap_err().contains("COLSxROWS"));
         assert!("0x10".parse::<Size>().unwrap_err().contains("between"));
         assert!("axb".parse::<Size>().is_err());
+    }
+
+    #[test]
+    fn an_ssh_size_of_zero_is_unknown_and_gets_the_default() {
+        assert_eq!(Size::from_ssh(0, 0), Size::DEFAULT);
+        assert_eq!(Size::from_ssh(120, 0), Size::new(120, 24));
+        assert_eq!(Size::from_ssh(0, 40), Size::new(80, 40));
+        assert_eq!(Size::from_ssh(1, 1), Size::new(1, 2));
+        assert_eq!(Size::from_ssh(u32::MAX, 70_000), Size::new(1000, 1000));
     }
 
     #[test]

@@ -213,7 +213,7 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
                     }
                 }
                 Some(ChannelMsg::WindowChange { col_width, row_height, .. }) => {
-                    let term = Size::new(col_width.clamp(1, 1000) as u16, row_height.clamp(2, 1000) as u16);
+                    let term = Size::from_ssh(col_width, row_height);
                     renderer.resize(limits.clamp(term));
                     let _ = room.send(RoomCmd::Resize(id, renderer.pane_area())).await;
                     pending = true;

@@ -173,7 +173,7 @@ impl russh::server::Handler for SshHandler {
             session.channel_failure(channel)?;
             return Ok(());
         }
-        self.sizes.insert(channel, clamp_size(cols, rows));
+        self.sizes.insert(channel, Size::from_ssh(cols, rows));
         session.channel_success(channel)?;
         Ok(())
     }
@@ -283,13 +283,6 @@ impl russh::server::Handler for SshHandler {
         self.sizes.remove(&channel);
         Ok(())
     }
-}
-
-/// A PTY request's size, kept within what a terminal can be.
-fn clamp_size(cols: u32, rows: u32) -> Size {
-    let c = cols.clamp(1, 1000) as u16;
-    let r = rows.clamp(2, 1000) as u16;
-    Size::new(c, r)
 }
 
 /// An address for log lines.
