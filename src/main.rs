@@ -100,7 +100,9 @@ async fn run(mut cli: Cli) -> Result<()> {
         relay,
         cmd: CommandSpec {
             argv,
-            env: Vec::new(),
+            // So that prompts and scripts in the shared shell can tell it is shared, and which
+            // session it is (as tmate's TMUX does). COTTY=1 is set for every program.
+            env: vec![("COTTY_SESSION".into(), session_name())],
         },
         policy,
         host_size: None,

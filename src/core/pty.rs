@@ -92,6 +92,18 @@ pub enum PtyEvent {
     },
 }
 
+/// Variables of the host's own terminal that must not reach the shared program. With `TMUX`
+/// (or screen's `STY`) set, a guest who types `tmux new` or `tmux kill-server` in the shared
+/// shell would act on the host's own tmux server, the one cotty may run in; `TERM_PROGRAM`
+/// names the host's terminal, which guests do not have.
+pub const HOST_ONLY_ENV: &[&str] = &[
+    "TMUX",
+    "TMUX_PANE",
+    "TERM_PROGRAM",
+    "TERM_PROGRAM_VERSION",
+    "STY",
+];
+
 /// A running program in a PTY. Dropping it hangs up the program.
 pub struct Pty {
     /// Kept to resize the terminal; only the session actor touches it.
@@ -119,7 +131,11 @@ impl Pty {
         let argv = cmd.resolved_argv();
         let mut builder = CommandBuilder::new(&argv[0]);
         builder.args(&argv[1..]);
+        for name in HOST_ONLY_ENV {
+            builder.env_remove(name);
+        }
         builder.env("TERM", "xterm-256color");
+        builder.env("COLORTERM", "truecolor");
         builder.env("COTTY", "1");
         for (k, v) in &cmd.env {
             builder.env(k, v);

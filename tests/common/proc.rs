@@ -26,11 +26,22 @@ impl Proc {
         Proc::spawn(env!("CARGO_BIN_EXE_cotty"), args)
     }
 
+    /// Starts the cotty binary under test with `args` and these variables set as well.
+    pub fn cotty_env(args: &[&str], env: &[(&str, &str)]) -> Proc {
+        Proc::spawn_env(env!("CARGO_BIN_EXE_cotty"), args, env)
+    }
+
     /// Starts `program` with `args`, a plain `sh` as its shell and `$ ` as the prompt.
     pub fn spawn(program: &str, args: &[&str]) -> Proc {
+        Proc::spawn_env(program, args, &[])
+    }
+
+    /// Like [`Proc::spawn`], with these variables set as well.
+    pub fn spawn_env(program: &str, args: &[&str], env: &[(&str, &str)]) -> Proc {
         let runtime = tempfile::tempdir().expect("runtime dir");
         let mut child = Command::new(program)
             .args(args)
+            .envs(env.iter().copied())
             .env("XDG_RUNTIME_DIR", runtime.path())
             .env("XDG_CONFIG_HOME", runtime.path())
             .env("XDG_DATA_HOME", runtime.path())
