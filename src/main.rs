@@ -62,6 +62,12 @@ async fn run(mut cli: Cli) -> Result<()> {
         Some(Command::NewSession { cmd }) => cmd,
         Some(_) | None => Vec::new(),
     };
+    if !cli.headless
+        && let Err(advice) = dashboard::check_terminal()
+    {
+        eprintln!("{advice}");
+        std::process::exit(1);
+    }
     let settings = config::load(&cli)?;
     let argv = match (argv.is_empty(), &settings.shell) {
         (true, Some(shell)) => vec![shell.clone()],

@@ -161,12 +161,13 @@ fn a_guest_that_stays_stalled_is_dropped() {
     let pid = stalled.pid().to_string();
     let stop = Command::new("kill").args(["-STOP", &pid]).status();
     assert!(stop.expect("kill").success());
-    // Output with a colour per cell, each row unlike the last (the renderer skips rows that
-    // did not change), until the stalled guest is dropped: a fixed time would depend on how
-    // fast a loaded machine fills the guest's ssh window.
+    // Output with a colour per cell until the stalled guest is dropped: a fixed time would
+    // depend on how fast a loaded machine fills the guest's ssh window. Each round redraws
+    // every row in place with other colours, so every frame is the whole 300x99 screen;
+    // scrolling lines would cost a frame only its new rows and take minutes to fill it.
     env.host_type(concat!(
-        "perl -e 'while (1) { $n++; print join(\"\", ",
-        "map { \"\\e[3\" . (($_ + $n) % 8) . \"m#\" } 1..299), \"\\n\" }'\r"
+        "perl -e 'while (1) { $n++; print \"\\e[H\"; for $r (1..98) { print join(\"\", ",
+        "map { \"\\e[3\" . (($_ + $n + $r) % 8) . \"m#\" } 1..299), \"\\n\" } }'\r"
     ));
     let dropped = wait_until(
         "the stalled guest to be dropped",

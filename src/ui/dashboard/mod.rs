@@ -11,7 +11,7 @@ pub mod sidebar;
 pub mod view;
 
 pub use app::{Action, App, Focus, Overlay, PaneImage, Section};
-pub use run::run;
+pub use run::{check_terminal, run};
 
 #[cfg(test)]
 mod snapshot_tests;

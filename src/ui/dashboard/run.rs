@@ -19,7 +19,7 @@ use crossterm::event::{
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use ratatui::layout::Rect;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -28,6 +28,34 @@ use tokio_util::sync::CancellationToken;
 
 /// How often the guest list is refreshed for idle times.
 const GUEST_REFRESH: Duration = Duration::from_secs(1);
+
+/// What is wrong with the terminal we were given, as a message that says what to do. Checked
+/// before anything touches the terminal, so that `cotty` under a pipe, or started with `&`,
+/// exits with advice instead of drawing into a pipe or being stopped by the shell ("Stopped
+/// (tty output)") when it sets raw mode.
+pub fn check_terminal() -> Result<(), String> {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        return Err("cotty needs a terminal; use `cotty -F` for a headless host".into());
+    }
+    if !in_foreground() {
+        return Err(
+            "cotty needs the terminal in the foreground, and it was started in the \
+                    background (with `&`?); run it in the foreground, or use `cotty -F` for a \
+                    headless host"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Whether our process group is the terminal's foreground group. A background job that
+/// sets raw mode is stopped with SIGTTOU.
+fn in_foreground() -> bool {
+    // SAFETY: both calls only read the process's and the terminal's process groups.
+    let (terminal, ours) = unsafe { (libc::tcgetpgrp(libc::STDIN_FILENO), libc::getpgrp()) };
+    // -1: the terminal is not our controlling terminal; let raw mode report what is wrong.
+    terminal == -1 || terminal == ours
+}
 
 /// The terminal in raw mode on the alternate screen with mouse, paste and focus reporting;
 /// restored
