@@ -24,11 +24,13 @@ pub struct Cli {
 
     /// The control socket: where a running cotty listens, or which one a command talks to
     /// [default: $XDG_RUNTIME_DIR/cotty/default, or /tmp/cotty-UID/default].
+    /// Also accepted after the command, as in `cotty list-guests -S PATH`.
     #[arg(
         short = 'S',
         long = "socket",
         value_name = "PATH",
-        env = "COTTY_SOCKET"
+        env = "COTTY_SOCKET",
+        global = true
     )]
     pub socket: Option<PathBuf>,
 
@@ -45,8 +47,9 @@ pub struct Cli {
     #[arg(long)]
     pub print_default_config: bool,
 
-    /// The relay to dial, as HOST:PORT; without one, cotty runs its own relay (config: relay).
-    #[arg(long, value_name = "HOST:PORT")]
+    /// The relay to dial, as HOST:PORT, or HOST for port 2222; without one, cotty runs its own
+    /// relay (config: relay).
+    #[arg(long, value_name = "HOST[:PORT]")]
     pub relay: Option<String>,
 
     /// The relay's host key fingerprint (SHA256:…, as `cotty relay` prints it). Without it,
@@ -143,6 +146,7 @@ pub enum Command {
     /// Print the host's log.
     ShowMessages,
     /// Print one line per guest: id, name, via, address, access, size, idle time.
+    #[command(visible_alias = "list-clients")]
     ListGuests,
     /// Disconnect a guest, named by its id or its name as list-guests prints them.
     Kick {
@@ -152,8 +156,18 @@ pub enum Command {
     },
     /// End the session: guests see "session ended by host" and cotty exits.
     KillSession,
-    /// Wait until the session's links exist, then return (exit 1 after --timeout).
+    /// Wait until the session's links exist, then return (exit 1 after --timeout). tmate's
+    /// `wait tmate-ready` is the same.
     WaitReady {
+        /// How long to wait, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+        timeout: f64,
+    },
+    /// tmate's `wait EVENT`: `cotty wait tmate-ready` is `cotty wait-ready`.
+    Wait {
+        /// The event; only `tmate-ready` (or `ready`) is known.
+        #[arg(value_name = "EVENT", value_parser = ["tmate-ready", "ready"])]
+        event: String,
         /// How long to wait, in seconds.
         #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
         timeout: f64,

@@ -115,11 +115,12 @@ theme = "dark"
 # The program to share; $SHELL when unset.
 # shell = "/bin/bash"
 
-# The relay to dial, as HOST:PORT; without one, cotty runs its own relay.
+# The relay to dial, as HOST:PORT (HOST alone means port 2222); without one, cotty runs its own
+# relay.
 # relay = "relay.example.org:2222"
 
 # The relay's host key fingerprint, as `cotty relay` prints it; else the first key seen is pinned.
-# relay_fingerprint = "SHA256:..."
+# relay_fingerprint = "SHA256:0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
 
 # The known-relays file; known_relays in this directory when unset.
 # known_relays = "/home/me/.config/cotty/known_relays"
@@ -215,9 +216,11 @@ pub fn load_from(
         s.theme = v;
     }
     s.shell = layers.get("shell", "a program such as /bin/bash", non_empty)?;
-    s.relay = layers.get("relay", "the relay as HOST:PORT", non_empty)?;
-    let fingerprint = "a fingerprint such as SHA256:... as `cotty relay` prints it";
-    s.relay_fingerprint = layers.get("relay_fingerprint", fingerprint, non_empty)?;
+    let relay = "the relay as HOST or HOST:PORT (port 2222 if left out)";
+    s.relay = layers.get("relay", relay, relay_address)?;
+    let fingerprint = "a fingerprint such as SHA256:... (SHA256: and 43 base64 characters), as \
+                       `cotty relay` prints it";
+    s.relay_fingerprint = layers.get("relay_fingerprint", fingerprint, sha256_fingerprint)?;
     s.known_relays = layers
         .get("known_relays", "a file path", non_empty)?
         .map(PathBuf::from);
@@ -271,6 +274,35 @@ impl WindowSize {
             _ => None,
         }
     }
+}
+
+/// The relay's port when `relay` names only a host, as `cotty relay` listens by default.
+pub const RELAY_PORT: u16 = 2222;
+
+/// A relay as HOST:PORT: `relay.example.org`, `192.0.2.1` and `[2001:db8::1]` (or a bare
+/// IPv6 address) get port 2222; a given port must be a number.
+fn relay_address(text: &str) -> Option<String> {
+    if text.parse::<SocketAddr>().is_ok() {
+        return Some(text.to_string());
+    }
+    if let Ok(v6) = text.trim_matches(['[', ']']).parse::<std::net::Ipv6Addr>() {
+        return Some(format!("[{v6}]:{RELAY_PORT}"));
+    }
+    match text.rsplit_once(':') {
+        None if !text.is_empty() => Some(format!("{text}:{RELAY_PORT}")),
+        Some((host, port)) if !host.is_empty() && !host.contains(':') => {
+            port.parse::<u16>().ok().map(|_| text.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// A host key fingerprint as OpenSSH and `cotty relay` print it: `SHA256:` and the hash in
+/// unpadded base64 (43 characters).
+fn sha256_fingerprint(text: &str) -> Option<String> {
+    let hash = text.strip_prefix("SHA256:")?;
+    let base64 = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+    (hash.len() == 43 && hash.bytes().all(base64)).then(|| text.to_string())
 }
 
 /// Accepts any text but the empty string, which would only fail later and less clearly.

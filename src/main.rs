@@ -118,20 +118,23 @@ async fn run(mut cli: Cli) -> Result<()> {
         return run_headless(opts, cli.socket, shutdown).await;
     }
     let theme = Theme::load(&settings.theme, user_theme_dir().as_deref())
-        .with_context(|| format!("theme {:?} (theme / --theme)", settings.theme))?;
+        .with_context(|| format!("theme {:?} {}", settings.theme, set_in(&settings, "theme")))?;
     let prefix = parse_key_spec(&settings.prefix).with_context(|| {
         format!(
-            "prefix {:?} (prefix / --prefix{})",
+            "prefix {:?} {}",
             settings.prefix,
-            settings
-                .file
-                .as_ref()
-                .map(|f| format!(", {}", f.display()))
-                .unwrap_or_default()
+            set_in(&settings, "prefix")
         )
     })?;
     let app = App::new(HostState::new(session_name()), &settings, theme, prefix);
     dashboard::run(opts, app, cli.socket, shutdown).await
+}
+
+/// Where a dashboard setting can have come from, for its error: the key, its flag and the
+/// config file if one was read, as `(theme / --theme, ~/.config/cotty/cotty.toml)`.
+fn set_in(settings: &config::Settings, key: &str) -> String {
+    let file = settings.file.as_ref().map(|f| format!(", {}", f.display()));
+    format!("({key} / --{key}{})", file.unwrap_or_default())
 }
 
 /// The control request for a command, and how long to wait for its answer.
@@ -143,7 +146,7 @@ fn control_request(cmd: Command) -> (Request, Duration) {
         Command::ListGuests => (Request::ListGuests, short),
         Command::Kick { guest } => (Request::Kick { guest }, short),
         Command::KillSession => (Request::KillSession, short),
-        Command::WaitReady { timeout } => (
+        Command::WaitReady { timeout } | Command::Wait { timeout, .. } => (
             Request::WaitReady,
             Duration::from_secs_f64(timeout.clamp(0.0, 86_400.0)),
         ),

@@ -81,8 +81,31 @@ fn every_control_command_against_a_headless_host() {
         err(&bad)
     );
 
-    // list-guests: empty, then one line for a stock ssh guest.
+    // Without the web view, a web link is an error that says so, not an empty line.
+    for var in ["#{web}", "#{tmate_web}", "#{web_ro}"] {
+        let web = ctl(&sock, &["display", "-p", var]);
+        assert_eq!(web.status.code(), Some(1), "{var}");
+        assert!(
+            err(&web).contains("web links are not enabled on this relay"),
+            "{var}: {}",
+            err(&web)
+        );
+        assert_eq!(out(&web), "", "{var}");
+    }
+
+    // tmate's spellings: wait tmate-ready, list-clients, and -S after the command.
+    let tmate_ready = ctl(&sock, &["wait", "tmate-ready"]);
+    assert!(tmate_ready.status.success(), "{}", err(&tmate_ready));
+    let after = Command::new(env!("CARGO_BIN_EXE_cotty"))
+        .args(["display", "-p", "#{ssh}", "-S"])
+        .arg(&sock)
+        .output()
+        .expect("cotty runs");
+    assert_eq!(out(&after), link, "-S after the command: {}", err(&after));
+
+    // list-guests (and list-clients): empty, then one line for a stock ssh guest.
     assert_eq!(out(&ctl(&sock, &["list-guests"])), "");
+    assert_eq!(out(&ctl(&sock, &["list-clients"])), "");
     let mut g = SshGuest::spawn(port_of(&link), &token(&link), GuestOptions::default());
     wait_prompt(&g);
     let mut line = String::new();
@@ -91,6 +114,7 @@ fn every_control_command_against_a_headless_host() {
         !line.is_empty()
     })
     .expect("a guest line");
+    assert_eq!(out(&ctl(&sock, &["list-clients"])), line);
     assert!(
         line.starts_with("1: ")
             && line.contains(" via ssh from 127.0.0.1:")

@@ -106,3 +106,23 @@ fn the_readmes_scripting_example_runs_as_written() {
     );
     assert!(!screen.contains("Stopped"), "{screen}");
 }
+
+#[test]
+fn a_bad_theme_in_the_config_file_names_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tmux = Tmux::start(dir.path(), 200, 30, "set -g status off\n");
+    // Tmux::start makes dir/config the XDG config directory of the shell in its window.
+    let file = dir.path().join("config").join("cotty").join("cotty.toml");
+    std::fs::create_dir_all(file.parent().expect("dir")).expect("config dir");
+    std::fs::write(&file, "theme = \"no-such-theme\"\n").expect("config");
+    tmux.wait_for("a prompt", WAIT, |s| s.starts_with('$'));
+    let cotty = env!("CARGO_BIN_EXE_cotty");
+    tmux.type_str(&format!("{cotty}; echo exit-$?\n"));
+    tmux.wait_for("cotty's exit", WAIT, |s| {
+        s.contains("exit-0") || s.contains("exit-1")
+    });
+    let screen = tmux.capture().replace('\n', "");
+    assert!(screen.contains("exit-1"), "{screen}");
+    assert!(screen.contains("no-such-theme"), "{screen}");
+    assert!(screen.contains(&file.display().to_string()), "{screen}");
+}

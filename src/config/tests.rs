@@ -4,6 +4,34 @@ use super::*;
 use clap::Parser;
 use std::io::Write;
 
+/// A fingerprint of the form `cotty relay` prints.
+const FP: &str = "SHA256:4VoMw+1ImhdApM0RV1CrvwgEOAFKKxRWGPAzAEspvBw";
+
+#[test]
+fn a_relay_without_a_port_gets_2222() {
+    let cases = [
+        ("relay.example.org", "relay.example.org:2222"),
+        ("relay.example.org:22", "relay.example.org:22"),
+        ("192.0.2.1", "192.0.2.1:2222"),
+        ("[2001:db8::1]", "[2001:db8::1]:2222"),
+        ("2001:db8::1", "[2001:db8::1]:2222"),
+        ("[2001:db8::1]:22", "[2001:db8::1]:22"),
+    ];
+    for (given, used) in cases {
+        assert_eq!(relay_address(given).as_deref(), Some(used), "{given}");
+    }
+    for bad in [
+        "",
+        ":22",
+        "r.example:",
+        "r.example:ssh",
+        "r.example:70000",
+        "a:b:c",
+    ] {
+        assert_eq!(relay_address(bad), None, "{bad}");
+    }
+}
+
 /// The command line `cotty ARGS…`.
 fn cli(args: &[&str]) -> Cli {
     Cli::try_parse_from(std::iter::once("cotty").chain(args.iter().copied())).expect("parses")
@@ -133,7 +161,7 @@ fn every_variable_and_flag_reaches_its_setting() {
     let vars = env(&[
         ("COTTY_SHELL", "/bin/zsh"),
         ("COTTY_RELAY", "r.example:22"),
-        ("COTTY_RELAY_FINGERPRINT", "SHA256:abc"),
+        ("COTTY_RELAY_FINGERPRINT", FP),
         ("COTTY_KNOWN_RELAYS", "/tmp/kr"),
         ("COTTY_IDENTITY", "/tmp/id"),
         ("COTTY_SIDEBAR_SIDE", "left"),
@@ -144,7 +172,7 @@ fn every_variable_and_flag_reaches_its_setting() {
     let s = load_from(None, false, &vars, &cli(&[])).expect("loads");
     assert_eq!(s.shell.as_deref(), Some("/bin/zsh"));
     assert_eq!(s.relay.as_deref(), Some("r.example:22"));
-    assert_eq!(s.relay_fingerprint.as_deref(), Some("SHA256:abc"));
+    assert_eq!(s.relay_fingerprint.as_deref(), Some(FP));
     assert_eq!(s.known_relays, Some(PathBuf::from("/tmp/kr")));
     assert_eq!(s.identity, Some(PathBuf::from("/tmp/id")));
     assert_eq!(s.sidebar_side, Side::Left);
@@ -161,7 +189,7 @@ fn every_variable_and_flag_reaches_its_setting() {
         "--relay",
         "f.example:1",
         "--relay-fingerprint",
-        "SHA256:def",
+        FP,
         "--known-relays",
         "/tmp/kr2",
         "--identity",
@@ -175,7 +203,7 @@ fn every_variable_and_flag_reaches_its_setting() {
     assert_eq!(s.prefix, "C-a");
     assert_eq!(s.shell.as_deref(), Some("/bin/sh"));
     assert_eq!(s.relay.as_deref(), Some("f.example:1"));
-    assert_eq!(s.relay_fingerprint.as_deref(), Some("SHA256:def"));
+    assert_eq!(s.relay_fingerprint.as_deref(), Some(FP));
     assert_eq!(s.known_relays, Some(PathBuf::from("/tmp/kr2")));
     assert_eq!(s.identity, Some(PathBuf::from("/tmp/id2")));
     assert_eq!(s.listen.as_deref(), Some("[::1]:2222"));
@@ -230,6 +258,25 @@ fn a_bad_value_in_the_file_names_the_key_the_file_and_what_is_expected() {
             "\"localhost:22\"",
         ),
         ("relay = \"\"", "relay", "HOST:PORT", "\"\""),
+        (
+            "relay = \"r.example:ssh\"",
+            "relay",
+            "HOST:PORT",
+            "\"r.example:ssh\"",
+        ),
+        ("relay = \":2222\"", "relay", "HOST:PORT", "\":2222\""),
+        (
+            "relay_fingerprint = \"4VoMw+1ImhdApM0RV1CrvwgEOAFKKxRWGPAzAEspvBw\"",
+            "relay_fingerprint",
+            "SHA256:",
+            "\"4VoMw",
+        ),
+        (
+            "relay_fingerprint = \"SHA256:abc\"",
+            "relay_fingerprint",
+            "43 base64",
+            "\"SHA256:abc\"",
+        ),
         ("[prefix]\nkey = 1", "prefix", "C-b", "key"),
     ];
     for (text, key, expected, got) in cases {
@@ -279,6 +326,16 @@ fn a_bad_value_from_a_flag_names_the_flag() {
     );
     let (err, _) = error("listen = \"0.0.0.0:1\"", &[], &["--listen", "bad"]);
     assert!(err.contains("--listen") && err.contains("\"bad\""), "{err}");
+    // A fingerprint that is not one is refused before anything dials the relay.
+    let (err, _) = error(
+        "",
+        &[],
+        &["--relay-fingerprint", "4VoMw+1ImhdApM0RV1CrvwgEOA"],
+    );
+    assert!(
+        err.contains("--relay-fingerprint") && err.contains("SHA256:"),
+        "{err}"
+    );
     let (err, _) = error("", &[], &["--theme", ""]);
     assert!(err.contains("--theme") && err.contains("theme"), "{err}");
 }

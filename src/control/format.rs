@@ -7,14 +7,15 @@
 /// Replaces each `#{name}` in `format` with `lookup(name)`.
 ///
 /// `known` lists the variable names for the error message only: `lookup` decides what exists,
-/// and a name it answers `None` for is unknown. The caller passes the same table to both, so
+/// and a name it answers `None` for is unknown; `Some(Err(why))` is a known variable that has
+/// no value here (a web link on a relay without the web view), and `why` is the error. The caller passes the same table to both, so
 /// the message can tell the user what they could have written.
 ///
 /// Errors, as text for the user: an unterminated `#{` (with its column) and an unknown name.
 pub fn expand(
     format: &str,
     known: &[&str],
-    lookup: impl Fn(&str) -> Option<String>,
+    lookup: impl Fn(&str) -> Option<Result<String, String>>,
 ) -> Result<String, String> {
     let mut out = String::with_capacity(format.len());
     let mut rest = format;
@@ -36,7 +37,8 @@ pub fn expand(
             };
             let name = &open[..close];
             match lookup(name) {
-                Some(value) => out.push_str(&value),
+                Some(Ok(value)) => out.push_str(&value),
+                Some(Err(why)) => return Err(why),
                 None => return Err(unknown(name, known)),
             }
             rest = &open[close + 1..];
@@ -67,11 +69,12 @@ mod tests {
 
     const KNOWN: &[&str] = &["ssh", "ssh_ro", "guests"];
 
-    fn vars(name: &str) -> Option<String> {
+    fn vars(name: &str) -> Option<Result<String, String>> {
         match name {
-            "ssh" => Some("ssh -p 2222 tok@relay".into()),
-            "ssh_ro" => Some("ssh -p 2222 ro-tok@relay".into()),
-            "guests" => Some("2".into()),
+            "ssh" => Some(Ok("ssh -p 2222 tok@relay".into())),
+            "ssh_ro" => Some(Ok("ssh -p 2222 ro-tok@relay".into())),
+            "guests" => Some(Ok("2".into())),
+            "web" => Some(Err("no web links here".into())),
             _ => None,
         }
     }
@@ -123,7 +126,7 @@ mod tests {
 
     #[test]
     fn value_is_not_expanded_again() {
-        let lookup = |name: &str| (name == "x").then(|| "#{x}".to_string());
+        let lookup = |name: &str| (name == "x").then(|| Ok("#{x}".to_string()));
         assert_eq!(expand("#{x}", &["x"], lookup).unwrap(), "#{x}");
     }
 
@@ -135,6 +138,11 @@ mod tests {
             "unknown variable #{sshh} in the format; the variables are #{ssh}, #{ssh_ro}, \
              #{guests}"
         );
+    }
+
+    #[test]
+    fn a_known_variable_without_a_value_is_its_error() {
+        assert_eq!(ex("link: #{web}").unwrap_err(), "no web links here");
     }
 
     #[test]

@@ -85,8 +85,8 @@ pub fn canned(request: &Request) -> Reply {
     match request {
         Request::Display { format, .. } => {
             let vars = |name: &str| match name {
-                "ssh" => Some("ssh -p 2222 tok@relay".to_string()),
-                "ssh_ro" => Some("ssh -p 2222 ro-tok@relay".to_string()),
+                "ssh" => Some(Ok("ssh -p 2222 tok@relay".to_string())),
+                "ssh_ro" => Some(Ok("ssh -p 2222 ro-tok@relay".to_string())),
                 _ => None,
             };
             expand(format, VARS, vars).map_or_else(Reply::err, Reply::ok)

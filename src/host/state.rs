@@ -289,18 +289,24 @@ impl HostState {
     pub fn expand(&self, format: &str) -> Result<String, String> {
         let links = self.links.clone().unwrap_or_default();
         let (rw, ro) = self.counts();
+        let web = |link: &Option<String>| {
+            link.clone().ok_or_else(|| {
+                "web links are not enabled on this relay; #{ssh} and #{ssh_ro} are the links"
+                    .to_string()
+            })
+        };
         expand(format, FORMAT_VARIABLES, |name| {
-            Some(match name {
+            Some(Ok(match name {
                 "ssh" | "tmate_ssh" => links.ssh.clone(),
                 "ssh_ro" | "tmate_ssh_ro" => links.ssh_ro.clone(),
-                "web" | "tmate_web" => links.web.clone().unwrap_or_default(),
-                "web_ro" | "tmate_web_ro" => links.web_ro.clone().unwrap_or_default(),
+                "web" | "tmate_web" => return Some(web(&links.web)),
+                "web_ro" | "tmate_web_ro" => return Some(web(&links.web_ro)),
                 "session" => self.session_name.clone(),
                 "guests" => format!("{} ({rw} rw, {ro} ro)", rw + ro),
                 "locked" => (if self.locked { "1" } else { "0" }).to_string(),
                 "relay_state" => self.uplink.name().to_string(),
                 _ => return None,
-            })
+            }))
         })
     }
 }
