@@ -136,6 +136,8 @@ fn every_control_command_against_a_headless_host() {
     assert!(g.wait_exit(WAIT).is_some(), "ssh still runs after kick");
     g.wait_for_text("disconnected by the host", WAIT)
         .expect("the guest is told why");
+    let told = g.text().matches("disconnected by the host").count();
+    assert_eq!(told, 1, "said once:\n{}", g.text());
     host.line("guest 1 (", &["left"]);
 
     // kill-session: the host exits 0 and its socket goes away.

@@ -243,3 +243,34 @@ fn a_link_switched_off_refuses_new_guests_until_it_is_on_again() {
         .expect("the link works again");
     assert!(early.screen().text().contains('$'));
 }
+
+#[test]
+fn a_guest_is_told_when_the_host_changes_its_access_and_its_status_names_the_session() {
+    use cotty::core::session::SessionCmd;
+    use cotty::core::types::Access;
+    let env = TestEnv::bash();
+    let g = env.guest(&env.rw(), GuestOptions::default());
+    wait_prompt(&g);
+    // The status line calls the session what the host's does (USER@HOST), not by an id.
+    let title: String = cotty::host::headless::session_name()
+        .chars()
+        .take(12)
+        .collect();
+    g.wait_for("the session's name on the status line", WAIT, |s| {
+        s.rows.last().is_some_and(|r| r.text().contains(&title))
+    })
+    .expect("the status line names the session");
+    let host = env.host.as_ref().expect("host");
+    let set = |access| {
+        let cmd = SessionCmd::SetAccess { guest: 1, access };
+        env.rt
+            .block_on(host.session.send(cmd))
+            .expect("session runs");
+    };
+    set(Access::ReadOnly);
+    g.wait_for_text("the host made you read-only", WAIT)
+        .expect("the guest is told it is read-only");
+    set(Access::ReadWrite);
+    g.wait_for_text("the host made you read-write", WAIT)
+        .expect("the guest is told it may type again");
+}

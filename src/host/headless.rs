@@ -15,8 +15,7 @@ use tokio_util::sync::CancellationToken;
 pub const CONTROL_QUEUE: usize = 16;
 /// What guests see when the host ends the session.
 pub const ENDED_BY_HOST: &str = "session ended by host";
-/// What a kicked guest sees.
-pub const KICKED: &str = "you were disconnected by the host";
+pub use crate::net::proto::KICKED;
 
 /// Binds the control socket at `path`, or at the default path. When the default is taken by
 /// another cotty, a per-process path next to it is used, so a second cotty still starts.

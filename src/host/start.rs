@@ -65,7 +65,9 @@ impl Host {
             respawn: opts.respawn,
             host_size: opts.host_size,
         };
-        let hello = Hello::new(concat!("cotty ", env!("CARGO_PKG_VERSION")));
+        let mut hello = Hello::new(concat!("cotty ", env!("CARGO_PKG_VERSION")));
+        // Guests' status lines name the session as the host's own status bar does.
+        hello.title = Some(crate::host::headless::session_name());
         let (dialer, embedded) = match opts.relay {
             RelayChoice::Remote(target) => (Dialer::Remote(target), None),
             RelayChoice::Embedded(e) => {

@@ -28,6 +28,10 @@ pub struct Hello {
     pub client: String,
     /// A stable session name for read-write links (named sessions; later).
     pub name: Option<String>,
+    /// What guests' status lines call the session: the host's USER@HOST, or its name. The
+    /// relay keeps printable characters only, and at most [`MAX_TITLE`] of them.
+    #[serde(default)]
+    pub title: Option<String>,
     /// A stable session name for read-only links (named sessions; later).
     pub ro_name: Option<String>,
     /// The relay API key that allows named sessions (later).
@@ -71,11 +75,34 @@ impl Hello {
             version: PROTOCOL_VERSION,
             client: client.into(),
             name: None,
+            title: None,
             ro_name: None,
             api_key: None,
             authorized_keys: None,
             resume: None,
         }
+    }
+}
+
+/// What a kicked guest sees; also the reason hosts send with a kick.
+pub const KICKED: &str = "you were disconnected by the host";
+
+/// The most characters of a [`Hello::title`] a relay shows guests.
+pub const MAX_TITLE: usize = 40;
+
+/// What guests' status lines call a session: the host's title with control characters
+/// (which would reach the guests' terminals) dropped, trimmed and cut to [`MAX_TITLE`]
+/// characters, or `fallback` when nothing is left.
+pub fn guest_title(title: Option<&str>, fallback: &str) -> String {
+    let clean: String = title
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_TITLE)
+        .collect();
+    match clean.trim() {
+        "" => fallback.to_string(),
+        t => t.to_string(),
     }
 }
 
@@ -214,4 +241,22 @@ pub enum RelayMsg {
     },
     /// Answers [`HostMsg::Ping`].
     Pong(u64),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hosts_title_reaches_guests_without_control_characters_and_cut_short() {
+        assert_eq!(guest_title(Some("alice@box"), "Ab12Cd"), "alice@box");
+        assert_eq!(
+            guest_title(Some("\x1b]0;pwned\x07me"), "Ab12Cd"),
+            "]0;pwnedme"
+        );
+        assert_eq!(guest_title(Some(" \r\n "), "Ab12Cd"), "Ab12Cd");
+        assert_eq!(guest_title(None, "Ab12Cd"), "Ab12Cd");
+        let long = "x".repeat(100);
+        assert_eq!(guest_title(Some(&long), "-").chars().count(), MAX_TITLE);
+    }
 }

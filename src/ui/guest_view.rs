@@ -43,15 +43,9 @@ impl GuestStatus<'_> {
             1 => "1 guest".to_string(),
             n => format!("{n} guests"),
         };
-        let mut text = format!(
-            " cotty │ {} │ {access} │ {guests} │ C-b d detach",
-            self.session
-        );
-        if let Some(m) = self.message {
-            text.push_str(" │ ");
-            text.push_str(m);
-        }
-        text
+        // A passing message takes the detach hint's place, so that it fits in 80 columns.
+        let last = self.message.unwrap_or("C-b d detach");
+        format!(" cotty │ {} │ {access} │ {guests} │ {last}", self.session)
     }
 }
 

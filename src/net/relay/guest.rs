@@ -6,6 +6,7 @@
 
 use crate::core::pacer::{self, Pacer};
 use crate::core::types::{Access, Size, Via};
+use crate::net::proto::KICKED;
 use crate::net::relay::guest_input::{KeyFilter, ReportMapper};
 use crate::net::relay::registry::Entry;
 use crate::net::relay::room::{GuestCtl, JoinRequest, RELAY_RESTARTING, RoomCmd, RoomView};
@@ -176,6 +177,9 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
             biased;
             ctl = joined.ctl.recv() => match ctl {
                 Some(GuestCtl::Access(a)) => {
+                    if a != access {
+                        own_notice = Some((access_notice(a).into(), Instant::now() + OWN_NOTICE_FOR));
+                    }
                     access = a;
                     pending = true;
                 }
@@ -184,7 +188,7 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
                     pending = true;
                 }
                 Some(GuestCtl::Kicked(reason)) => {
-                    farewell = format!("cotty: you were disconnected by the host: {reason}");
+                    farewell = kicked_farewell(&reason);
                     break;
                 }
                 Some(GuestCtl::Ended(reason)) => {
@@ -247,6 +251,23 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
     let _ = tx.close().await;
 }
 
+/// The passing line of a guest whose access the host changed.
+fn access_notice(access: Access) -> &'static str {
+    match access {
+        Access::ReadOnly => "the host made you read-only",
+        Access::ReadWrite => "the host made you read-write: you can type",
+    }
+}
+
+/// What a kicked guest's terminal is left with: the kick once, and the host's own words
+/// after it when they say more (hosts send [`KICKED`] itself as the reason).
+fn kicked_farewell(reason: &str) -> String {
+    match reason.trim() {
+        "" | KICKED => format!("cotty: {KICKED}"),
+        more => format!("cotty: {KICKED}: {more}"),
+    }
+}
+
 /// The first 12 characters of a fingerprint's hash, enough to tell keys apart in a list.
 pub fn short_fingerprint(fp: &str) -> String {
     let hash = fp.strip_prefix("SHA256:").unwrap_or(fp);
@@ -256,6 +277,22 @@ pub fn short_fingerprint(fp: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_kick_is_said_once() {
+        assert_eq!(
+            kicked_farewell(KICKED),
+            "cotty: you were disconnected by the host"
+        );
+        assert_eq!(
+            kicked_farewell(""),
+            "cotty: you were disconnected by the host"
+        );
+        assert_eq!(
+            kicked_farewell("time for lunch"),
+            "cotty: you were disconnected by the host: time for lunch"
+        );
+    }
 
     #[test]
     fn short_fingerprints_keep_the_prefix() {

@@ -3,7 +3,7 @@
 
 use crate::net::codec::{FrameReader, FrameWriter, check_version};
 use crate::net::heartbeat::{Heartbeat, PING_EVERY};
-use crate::net::proto::{Hello, HostMsg, Links, RejectKind, RelayMsg, Resume};
+use crate::net::proto::{Hello, HostMsg, Links, RejectKind, RelayMsg, Resume, guest_title};
 use crate::net::relay::registry::{RegisterError, Tokens, new_token};
 use crate::net::relay::room::{Attached, Room, RoomCmd, RoomSetup};
 use crate::net::relay::server::Shared;
@@ -237,7 +237,7 @@ async fn open_session(shared: &Arc<Shared>, hello: &Hello) -> Result<Session, Re
     let Some(r) = &hello.resume else {
         let tokens = Tokens::new().map_err(no_random)?;
         let id = new_token().map_err(no_random)?;
-        let room = spawn_room(shared, &id, &tokens).map_err(|e| {
+        let room = spawn_room(shared, &id, hello, &tokens).map_err(|e| {
             Refusal::new(
                 RejectKind::Retry,
                 format!("could not register the session: {e:?}"),
@@ -269,7 +269,7 @@ async fn open_session(shared: &Arc<Shared>, hello: &Hello) -> Result<Session, Re
     };
     let room = match (shared.registry.lookup(&r.rw), shared.registry.lookup(&r.ro)) {
         (Some(a), Some(b)) if a.room.same_channel(&b.room) => a.room,
-        (None, None) => spawn_room(shared, &r.session, &tokens).map_err(|e| match e {
+        (None, None) => spawn_room(shared, &r.session, hello, &tokens).map_err(|e| match e {
             RegisterError::InUse => in_use(),
             RegisterError::Malformed => {
                 Refusal::new(RejectKind::Resume, "the session's tokens are malformed")
@@ -289,12 +289,15 @@ async fn open_session(shared: &Arc<Shared>, hello: &Hello) -> Result<Session, Re
 fn spawn_room(
     shared: &Arc<Shared>,
     id: &str,
+    hello: &Hello,
     tokens: &Tokens,
 ) -> Result<mpsc::Sender<RoomCmd>, RegisterError> {
     let (room_tx, room_rx) = mpsc::channel::<RoomCmd>(ROOM_QUEUE);
     shared.registry.register(tokens, room_tx.clone())?;
+    let label: String = id.chars().take(6).collect();
     let room = Room::new(RoomSetup {
-        label: id.chars().take(6).collect(),
+        title: guest_title(hello.title.as_deref(), &label),
+        label,
         tokens: tokens.clone(),
         shared: shared.clone(),
         me: room_tx.downgrade(),

@@ -35,14 +35,16 @@ fn hello() -> impl Strategy<Value = Hello> {
         proptest::option::of(text()),
         proptest::option::of(text()),
         proptest::option::of(text()),
+        proptest::option::of(text()),
         proptest::option::of(vec(text(), 0..3)),
         proptest::option::of(resume()),
     )
         .prop_map(
-            |(version, client, name, ro_name, api_key, authorized_keys, resume)| Hello {
+            |(version, client, name, title, ro_name, api_key, authorized_keys, resume)| Hello {
                 version,
                 client,
                 name,
+                title,
                 ro_name,
                 api_key,
                 authorized_keys,

@@ -33,8 +33,10 @@ pub const RELAY_RESTARTING: &str = "the relay is restarting; reconnect with the 
 
 /// How a room is set up.
 pub struct RoomSetup {
-    /// Display name for status lines.
+    /// The session's short id, for the relay's log.
     pub label: String,
+    /// What guests' status lines call the session ([`crate::net::proto::guest_title`]).
+    pub title: String,
     /// The session's tokens, removed from the registry when the room ends.
     pub tokens: Tokens,
     /// The relay's shared state: limits, registry, shutdown.
@@ -53,8 +55,10 @@ pub(super) struct Guest {
 
 /// The room's state, owned by its task.
 pub struct Room {
-    /// Display name for status lines.
+    /// The session's short id, for the relay's log.
     pub(super) label: String,
+    /// What guests' status lines call the session.
+    title: String,
     /// The session's tokens, for the registry at the end.
     tokens: Tokens,
     /// The relay's shared state.
@@ -110,6 +114,7 @@ impl Room {
         let now = Instant::now();
         Room {
             label: setup.label,
+            title: setup.title,
             tokens: setup.tokens,
             shared: setup.shared,
             me: setup.me,
@@ -283,7 +288,7 @@ impl Room {
             id,
             view: self.view.subscribe(),
             ctl: ctl_rx,
-            label: self.label.clone(),
+            label: self.title.clone(),
         };
         if reply.send(Ok(joined)).is_err() {
             self.guests.remove(&id);

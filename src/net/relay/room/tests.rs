@@ -31,6 +31,7 @@ fn start(limits: Limits) -> TestRoom {
         .expect("register");
     let room = Room::new(RoomSetup {
         label: "test".into(),
+        title: "alice@box".into(),
         tokens: tokens.clone(),
         shared: shared.clone(),
         me: tx.downgrade(),

@@ -64,7 +64,7 @@ pub struct Joined {
     pub view: watch::Receiver<Arc<RoomView>>,
     /// Messages for this guest alone.
     pub ctl: mpsc::Receiver<GuestCtl>,
-    /// The session's display name.
+    /// What the guest's status line calls the session.
     pub label: String,
 }
 
