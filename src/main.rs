@@ -62,12 +62,6 @@ async fn run(mut cli: Cli) -> Result<()> {
         Some(Command::NewSession { cmd }) => cmd,
         Some(_) | None => Vec::new(),
     };
-    if !cli.headless
-        && let Err(advice) = dashboard::check_terminal()
-    {
-        eprintln!("{advice}");
-        std::process::exit(1);
-    }
     let settings = config::load(&cli)?;
     let argv = match (argv.is_empty(), &settings.shell) {
         (true, Some(shell)) => vec![shell.clone()],
@@ -127,6 +121,11 @@ async fn run(mut cli: Cli) -> Result<()> {
         )
     })?;
     let app = App::new(HostState::new(session_name()), &settings, theme, prefix);
+    // After the settings, so that a mistake in them is told first; before anything starts.
+    if let Err(advice) = dashboard::check_terminal() {
+        eprintln!("{advice}");
+        std::process::exit(1);
+    }
     dashboard::run(opts, app, cli.socket, shutdown).await
 }
 

@@ -123,7 +123,8 @@ fn a_changed_relay_key_is_a_hard_error_that_says_what_to_do() {
         "--relay",
         &relay_addr,
         "--relay-fingerprint",
-        "SHA256:wrong",
+        // Well formed, and not the relay's.
+        "SHA256:0123456789abcdefghijklmnopqrstuvwxyzABCDEFG",
     ]);
     assert_eq!(pinned.wait_exit(), Some(1));
     let err = pinned.err.lock().expect("err").clone();
