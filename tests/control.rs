@@ -125,7 +125,14 @@ fn every_control_command_against_a_headless_host() {
     // show-messages: the log, with the links and the join.
     let log = out(&ctl(&sock, &["show-messages"]));
     assert!(log.contains(&format!("ssh link: {link}")), "{log}");
-    assert!(log.contains("guest 1 (") && log.contains("joined"), "{log}");
+    assert!(
+        log.contains("guest 1 read-write via ssh") && log.contains("joined"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("guest 1 (guest 1)"),
+        "a name said twice: {log}"
+    );
 
     // kick: by a wrong name fails plainly; by id ends the guest's ssh.
     let nobody = ctl(&sock, &["kick", "nobody"]);
@@ -138,7 +145,7 @@ fn every_control_command_against_a_headless_host() {
         .expect("the guest is told why");
     let told = g.text().matches("disconnected by the host").count();
     assert_eq!(told, 1, "said once:\n{}", g.text());
-    host.line("guest 1 (", &["left"]);
+    host.line("guest 1 read-write", &["left"]);
 
     // kill-session: the host exits 0 and its socket goes away.
     let kill = ctl(&sock, &["kill-session"]);

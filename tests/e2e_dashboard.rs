@@ -102,6 +102,20 @@ fn the_dashboard_in_tmux() {
         tmux.buffer().is_some_and(|b| b.trim() == link)
     })
     .unwrap_or_else(|e| panic!("{e}: buffer {:?}", tmux.buffer()));
+    // The log says how, as far as cotty can know: tmux's set-clipboard is on.
+    let messages = || stdout(&cotty(&["-S", &s, "show-messages"], &runtime));
+    let log = messages();
+    assert!(log.contains("through tmux (set-clipboard on)"), "{log}");
+    // With set-clipboard off tmux drops the copy, and the log says so and what to change
+    // (the sidebar still has the keys: Enter copies again).
+    tmux.command(&["set", "-g", "set-clipboard", "off"]);
+    tmux.keys(&["Enter"]);
+    wait_until("the advice in the log", WAIT, || {
+        messages().contains("set-clipboard is off, so tmux drops it")
+    })
+    .unwrap_or_else(|e| panic!("{e}: {}", messages()));
+    assert!(messages().contains("tmux set -g set-clipboard on"));
+    tmux.command(&["set", "-g", "set-clipboard", "on"]);
 
     // 4. m on the guest: its keys stop reaching the shell; a second m lets them through.
     tmux.keys(&["Tab", "m"]);

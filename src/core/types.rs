@@ -164,9 +164,38 @@ pub struct GuestInfo {
     pub size: Size,
 }
 
+impl GuestInfo {
+    /// How log lines and prompts name the guest: `guest 3`, and its key's comment after it
+    /// when it has one (`guest 3 (alice@laptop)`), never the same words twice.
+    pub fn who(&self) -> String {
+        let plain = format!("guest {}", self.id);
+        if self.name.is_empty() || self.name == plain {
+            plain
+        } else {
+            format!("{plain} ({})", self.name)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_guest_is_named_without_repeating_itself() {
+        let mut g = GuestInfo {
+            id: 3,
+            via: Via::Ssh,
+            name: "guest 3".into(),
+            fingerprint: None,
+            addr: None,
+            access: Access::ReadOnly,
+            size: Size::DEFAULT,
+        };
+        assert_eq!(g.who(), "guest 3");
+        g.name = "alice@laptop".into();
+        assert_eq!(g.who(), "guest 3 (alice@laptop)");
+    }
 
     #[test]
     fn size_parses_and_rejects() {

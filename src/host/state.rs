@@ -380,9 +380,8 @@ pub fn reconnect_text(attempt: u32, next_in: Duration) -> String {
 pub fn notice_line(n: &Notice) -> Option<String> {
     fn who(g: &GuestInfo) -> String {
         let mut s = format!(
-            "guest {} ({}) {} via {} from {}",
-            g.id,
-            g.name,
+            "{} {} via {} from {}",
+            g.who(),
             g.access.label(),
             g.via.label(),
             g.addr.as_deref().unwrap_or("unknown address")

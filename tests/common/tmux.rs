@@ -70,6 +70,12 @@ impl Tmux {
             .expect("tmux runs")
     }
 
+    /// Runs a tmux command on this server, such as `set -g set-clipboard off`.
+    pub fn command(&self, args: &[&str]) {
+        let out = self.run(args);
+        assert!(out.status.success(), "tmux {args:?} failed");
+    }
+
     /// Sends tmux key names (`C-b`, `Enter`, `Tab`, `m`).
     pub fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", "0"];

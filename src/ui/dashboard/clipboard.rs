@@ -5,7 +5,9 @@
 //! `set-clipboard on` and most terminal emulators honour it.
 
 use crossterm::clipboard::CopyToClipboard;
-use std::io::Write;
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// Copies text; keeps the system clipboard open, since on X11 a copy lives only as long as
 /// its owner.
@@ -35,17 +37,57 @@ impl Clipboard {
             match system.and_then(|mut c| c.set_text(text).map(|()| c)) {
                 Ok(c) => {
                     self.system = Some(c);
-                    return Ok("to the system clipboard".into());
+                    return Ok("copied to the system clipboard".into());
                 }
                 Err(e) => {
-                    return osc52(text, term).map(|()| {
-                        format!("with OSC 52 to the terminal (no system clipboard: {e})")
-                    });
+                    return osc52(text, term)
+                        .map(|()| format!("{SENT} (no system clipboard: {e}); {UNSURE}"));
                 }
             }
         }
-        osc52(text, term).map(|()| "with OSC 52 to the terminal's clipboard".into())
+        osc52(text, term)?;
+        match tmux_set_clipboard() {
+            Some(v) if v == "on" => Ok(format!("{SENT} through tmux (set-clipboard on); {UNSURE}")),
+            Some(v) if v == "off" || v == "external" => Err(format!(
+                "{SENT}, but tmux's set-clipboard is {v}, so tmux drops it and nothing was \
+                 copied: run `tmux set -g set-clipboard on` (and put it in ~/.tmux.conf)"
+            )),
+            _ => Ok(format!("{SENT}; {UNSURE}")),
+        }
     }
+}
+
+/// What an OSC 52 copy did, as far as cotty can know.
+const SENT: &str = "sent to the terminal's clipboard (OSC 52)";
+/// Whether the terminal honoured it cannot be known: it does not answer.
+const UNSURE: &str = "if nothing was copied, see \"Copying links\" in the README";
+/// How long `tmux show` may take before cotty stops asking.
+const TMUX_WAIT: Duration = Duration::from_secs(1);
+
+/// tmux's `set-clipboard` option when cotty runs inside tmux (`TMUX` is set): `on` passes a
+/// program's OSC 52 on, `external` and `off` drop it. `None` outside tmux, or when tmux does
+/// not answer within [`TMUX_WAIT`].
+fn tmux_set_clipboard() -> Option<String> {
+    std::env::var_os("TMUX").filter(|v| !v.is_empty())?;
+    let mut child = Command::new("tmux")
+        .args(["show", "-gv", "set-clipboard"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let deadline = Instant::now() + TMUX_WAIT;
+    while child.try_wait().ok()?.is_none() {
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut out = String::new();
+    child.stdout.take()?.read_to_string(&mut out).ok()?;
+    Some(out.trim().to_string())
 }
 
 /// Writes the OSC 52 sequence that asks the terminal to copy `text`.

@@ -44,7 +44,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                 .guests
                 .iter()
                 .find(|g| g.info.id == *id)
-                .map(|g| format!("{} ({})", g.info.name, g.info.id))
+                .map(|g| g.info.who())
                 .unwrap_or_else(|| format!("guest {id}"));
             confirm(app, &format!("Kick {name}?"), area, buf);
         }

@@ -303,8 +303,8 @@ async fn act(app: &mut App, host: &Host, clipboard: &mut Clipboard, action: Acti
             let _ = send(SessionCmd::HostMouse(m)).await;
         }
         Action::Copy { text, what } => match clipboard.copy(&text, &mut std::io::stdout()) {
-            Ok(how) => app.host.log(format!("copied {what} {how}")),
-            Err(e) => app.host.error(e),
+            Ok(how) => app.host.log(format!("{what}: {how}")),
+            Err(e) => app.host.error(format!("{what}: {e}")),
         },
         Action::SetAccess(guest, access) => {
             let _ = send(SessionCmd::SetAccess { guest, access }).await;
