@@ -116,14 +116,20 @@ fn qr(app: &App, access: Access, area: Rect, buf: &mut Buffer) {
     let link = app.host.link(access).unwrap_or("");
     let title = format!("{} link", access.label());
     let Some(lines) = qr_lines(link).filter(|_| !link.is_empty()) else {
-        return confirm(app, "No link yet: the relay has not answered.", area, buf);
+        return info(
+            app,
+            &title,
+            "No link yet: the relay has not answered.",
+            area,
+            buf,
+        );
     };
     let qw = lines.first().map(|l| l.chars().count()).unwrap_or(0) as u16;
     let w = qw.max(link.len() as u16 + 2) + 2;
     let h = lines.len() as u16 + 4;
     if w > area.width || h > area.height {
-        let msg = format!("The QR code needs {w}x{h}; enlarge the terminal.");
-        return confirm(app, &msg, area, buf);
+        let msg = format!("The terminal must be at least {w}x{h} for the QR code.");
+        return info(app, &title, &msg, area, buf);
     }
     let rect = centred(area, w, h);
     Clear.render(rect, buf);
@@ -153,18 +159,35 @@ fn qr(app: &App, access: Access, area: Rect, buf: &mut Buffer) {
     );
 }
 
+/// A box that only tells something; any key closes it, as it says.
+fn info(app: &App, title: &str, message: &str, area: Rect, buf: &mut Buffer) {
+    text_box(app, title, message, " any key closes this", area, buf);
+}
+
 fn confirm(app: &App, question: &str, area: Rect, buf: &mut Buffer) {
+    text_box(
+        app,
+        "confirm",
+        question,
+        " y: yes    n / Esc: no",
+        area,
+        buf,
+    );
+}
+
+/// A titled box with `message`, wrapped, and the keys it takes on its last line.
+fn text_box(app: &App, title: &str, message: &str, keys: &str, area: Rect, buf: &mut Buffer) {
     let text = vec![
-        Line::from(format!(" {question}")),
+        Line::from(format!(" {message}")),
         Line::from(""),
-        Line::styled(" y: yes    n / Esc: no", app.theme.dim),
+        Line::styled(keys.to_string(), app.theme.dim),
     ];
-    let w = (question.chars().count() as u16 + 4).clamp(30, 70);
-    let h = 5 + (question.chars().count() as u16 / 66);
+    let w = (message.chars().count() as u16 + 4).clamp(30, 70);
+    let h = 5 + (message.chars().count() as u16 / 66);
     let rect = centred(area, w, h);
     Clear.render(rect, buf);
     Paragraph::new(text)
         .wrap(Wrap { trim: false })
-        .block(boxed(app, "confirm"))
+        .block(boxed(app, title))
         .render(rect, buf);
 }

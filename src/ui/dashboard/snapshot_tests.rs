@@ -157,6 +157,21 @@ fn a_60x20_terminal() {
 }
 
 #[test]
+fn the_qr_code_in_a_60x20_terminal_says_what_it_needs_in_an_information_box() {
+    let mut app = app();
+    app.focus = Focus::Sidebar(Section::Links);
+    app.overlay = Some(Overlay::Qr(Access::ReadWrite));
+    let term = draw(&mut app, 60, 20);
+    let text = format!("{}", term.backend());
+    assert!(text.contains("The terminal must be at least"), "{text}");
+    assert!(
+        text.contains("any key closes this") && !text.contains("y: yes"),
+        "{text}"
+    );
+    insta::assert_snapshot!(term.backend());
+}
+
+#[test]
 fn a_59_column_terminal_hides_the_sidebar() {
     let mut app = app();
     two_guests(&mut app);
