@@ -215,7 +215,9 @@ impl App {
             }
             MouseEventKind::Down(MouseButton::Left) => {
                 if let Some((access, _)) = l.links.iter().find(|(_, r)| r.contains(at)) {
-                    self.focus = Focus::Sidebar(Section::Links);
+                    // A click copies and gives the keys back: the next keys the host types
+                    // must reach the shell, not switch a link off or kick a guest.
+                    self.focus = Focus::Pane;
                     self.link_selected = *access;
                     return self.copy_link(*access);
                 }

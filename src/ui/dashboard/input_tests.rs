@@ -204,7 +204,10 @@ fn clicks_copy_links_and_select_guests_and_the_wheel_scrolls() {
         matches!(&click[..], [Action::Copy { text, .. }] if text == "ssh ro-x@h"),
         "{click:?}"
     );
-    assert_eq!(a.focus, Focus::Sidebar(Section::Links));
+    // The keys go back to the shell: a `d` typed next is the shell's, not "switch off".
+    assert_eq!(a.focus, Focus::Pane);
+    assert_eq!(a.on_key(ch('d')), vec![Action::Key(ch('d'))]);
+    assert!(a.host.links_enabled.iter().all(|on| *on));
     let g2 = l.guests[1].1;
     assert_eq!(
         a.on_mouse(

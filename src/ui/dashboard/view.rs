@@ -126,6 +126,13 @@ fn draw_status(app: &App, a: &Areas, buf: &mut Buffer) {
             t.bar_alert,
         ));
     }
+    if matches!(app.focus, Focus::Sidebar(_)) && a.sidebar.is_some() {
+        // Keys go to the sidebar, where `d`, `m` and `k` act: the host must know.
+        spans.push(Span::styled(
+            " sidebar: Esc returns to the shell ",
+            t.bar_alert,
+        ));
+    }
     if a.narrow {
         // The hint first, so a narrow bar still says why the sidebar is gone.
         spans.push(Span::styled(" sidebar needs 60+ columns ", t.bar_alert));
