@@ -19,6 +19,33 @@ pub enum Side {
     Left,
 }
 
+/// How the sidebar shares the terminal with the shared pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SidebarMode {
+    /// The pane takes the whole terminal; `C-b s` opens the sidebar over it, Esc closes it.
+    #[default]
+    Overlay,
+    /// Beside the pane, which has that many columns less.
+    Docked,
+    /// Docked when the pane keeps [`SidebarMode::AUTO_COLS`] columns, else an overlay.
+    Auto,
+}
+
+impl SidebarMode {
+    /// The pane's width from which `auto` docks the sidebar.
+    pub const AUTO_COLS: u16 = 120;
+
+    /// The mode as written in the config file.
+    fn parse(text: &str) -> Option<SidebarMode> {
+        match text {
+            "overlay" => Some(SidebarMode::Overlay),
+            "docked" => Some(SidebarMode::Docked),
+            "auto" => Some(SidebarMode::Auto),
+            _ => None,
+        }
+    }
+}
+
 /// How the shared size is chosen (tmux's `window-size`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -48,6 +75,8 @@ pub struct Settings {
     /// The key offered to a relay that only lets listed keys host; the default path when
     /// unset.
     pub identity: Option<PathBuf>,
+    /// How the sidebar shares the terminal with the pane.
+    pub sidebar: SidebarMode,
     /// Columns of the sidebar.
     pub sidebar_width: u16,
     /// Where the sidebar is.
@@ -72,6 +101,7 @@ impl Default for Settings {
             relay_fingerprint: None,
             known_relays: None,
             identity: None,
+            sidebar: SidebarMode::Overlay,
             sidebar_width: 38,
             sidebar_side: Side::Right,
             window_size: WindowSize::Smallest,
@@ -92,6 +122,7 @@ const KEYS: &[&str] = &[
     "relay_fingerprint",
     "known_relays",
     "identity",
+    "sidebar",
     "sidebar_width",
     "sidebar_side",
     "window_size",
@@ -128,6 +159,11 @@ theme = "dark"
 # The private key offered to a relay that only lets listed keys host (its --host-keys); an
 # Ed25519 key is created if the file is missing. host_key in the cotty data directory when unset.
 # identity = "/home/me/.local/share/cotty/host_key"
+
+# How the sidebar shares the terminal: overlay (the shell has the whole width; C-b s opens the
+# sidebar over its right side and Esc closes it), docked (beside the shell, which has that
+# many columns less), or auto (docked when the shell keeps 120 columns, else overlay).
+sidebar = "overlay"
 
 # Columns of the sidebar, 20-200.
 sidebar_width = 38
@@ -239,6 +275,10 @@ pub fn load_from(
         t.parse::<u16>().ok().filter(|w| (20..=200).contains(w))
     })? {
         s.sidebar_width = v;
+    }
+    let modes = "overlay, docked or auto";
+    if let Some(v) = layers.get("sidebar", modes, SidebarMode::parse)? {
+        s.sidebar = v;
     }
     if let Some(v) = layers.get("sidebar_side", "right or left", Side::parse)? {
         s.sidebar_side = v;

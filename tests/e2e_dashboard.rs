@@ -79,24 +79,41 @@ fn the_dashboard_in_tmux() {
     );
     let ro = stdout(&cotty(&["-S", &s, "display", "-p", "#{ssh_ro}"], &runtime));
     assert!(token(&ro).starts_with("ro-"), "{ro}");
-    tmux.wait_for("the dashboard with its links", WAIT, |p| {
-        p.contains("Links") && p.contains(&token(&link)[..20])
+    // With the default config the shared shell has the whole 120 columns (the status bar
+    // takes a row), and the sidebar is closed.
+    tmux.type_str("stty size");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the shell's size", WAIT, |p| p.contains("39 120"));
+    assert!(!tmux.capture().contains("Links"), "{}", tmux.capture());
+    // C-b s opens it over the shell, links shortened on one line each; Esc closes it.
+    tmux.keys(&["C-b", "s"]);
+    tmux.wait_for("the sidebar with its links", WAIT, |p| {
+        p.contains("Links") && p.contains(&token(&link)[..8]) && p.contains("…@127.0.0.1")
     });
+    tmux.wait_for("the status bar's word on the keys", WAIT, |p| {
+        p.contains("sidebar: Esc returns to the shell")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the sidebar closed", WAIT, |p| !p.contains("Links"));
 
     // The host types into its own shell.
     tmux.type_str("echo host-$((40+2))");
     tmux.keys(&["Enter"]);
     tmux.wait_for("the host's command ran", WAIT, |p| p.contains("host-42"));
 
-    // 2. A stock ssh guest joins and shows up in the sidebar.
+    // 2. A stock ssh guest joins: the status bar counts it.
     let mut g = SshGuest::spawn(port_of(&link), &token(&link), GuestOptions::default());
     wait_prompt(&g);
+    tmux.wait_for("the guest in the status bar", WAIT, |p| {
+        p.contains("guests 1 (1 rw, 0 ro)")
+    });
+
+    // 3. C-b s, Enter: the read-write link lands in tmux's buffer by OSC 52, and the open
+    // sidebar lists the guest.
+    tmux.keys(&["C-b", "s"]);
     tmux.wait_for("the guest in the sidebar", WAIT, |p| {
         p.contains("Guests 1 rw · 0 ro") && p.contains("ssh 127.0.0.1:")
     });
-
-    // 3. C-b s, Enter: the read-write link lands in tmux's buffer by OSC 52.
-    tmux.keys(&["C-b", "s"]);
     tmux.keys(&["Enter"]);
     wait_until("the link in tmux's buffer", WAIT, || {
         tmux.buffer().is_some_and(|b| b.trim() == link)
@@ -230,8 +247,8 @@ fn prefix_q_ends_the_session_for_guests_and_an_error_leaves_a_clean_terminal() {
     let mut g = SshGuest::spawn(port_of(&ro), &token(&ro), GuestOptions::default());
     g.wait_for_text("read-only", WAIT)
         .expect("the guest's status line");
-    tmux.wait_for("the guest in the sidebar", WAIT, |p| {
-        p.contains("Guests 0 rw · 1 ro")
+    tmux.wait_for("the guest in the status bar", WAIT, |p| {
+        p.contains("guests 1 (0 rw, 1 ro)")
     });
     tmux.keys(&["C-b", "q"]);
     tmux.wait_for("the quit confirmation", WAIT, |p| {

@@ -6,6 +6,7 @@ mod common;
 use common::env::WAIT;
 use common::proc::Proc;
 use common::tmux::Tmux;
+use common::wait::wait_until;
 
 const NO_TERMINAL: &str = "cotty needs a terminal; use `cotty -F` for a headless host";
 
@@ -33,8 +34,10 @@ fn the_dashboard_without_a_terminal_says_what_to_do() {
     // stdin is /dev/null and stdout a pipe, as under `cotty | less` or from a script.
     let mut p = Proc::cotty(&[]);
     assert_eq!(p.wait_exit_within(WAIT), Some(1), "exit status");
-    let err = p.err.lock().expect("stderr").clone();
-    assert!(err.contains(NO_TERMINAL), "stderr: {err}");
+    // Its stderr is read by a thread of its own, which may still be at it.
+    let said = || p.err.lock().expect("stderr").contains(NO_TERMINAL);
+    let told = wait_until("the advice on stderr", WAIT, said);
+    told.unwrap_or_else(|e| panic!("{e}: {}", p.err.lock().expect("stderr")));
 }
 
 #[test]

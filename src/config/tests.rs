@@ -82,6 +82,7 @@ fn every_key_is_in_the_default_config() {
         relay_fingerprint: _,
         known_relays: _,
         identity: _,
+        sidebar: _,
         sidebar_width: _,
         sidebar_side: _,
         window_size: _,
@@ -97,6 +98,7 @@ fn every_key_is_in_the_default_config() {
         "relay_fingerprint",
         "known_relays",
         "identity",
+        "sidebar",
         "sidebar_width",
         "sidebar_side",
         "window_size",
@@ -165,11 +167,13 @@ fn every_variable_and_flag_reaches_its_setting() {
         ("COTTY_KNOWN_RELAYS", "/tmp/kr"),
         ("COTTY_IDENTITY", "/tmp/id"),
         ("COTTY_SIDEBAR_SIDE", "left"),
+        ("COTTY_SIDEBAR", "docked"),
         ("COTTY_WINDOW_SIZE", "host"),
         ("COTTY_LISTEN", "127.0.0.1:0"),
         ("COTTY_PUBLIC_HOST", "me.example"),
     ]);
     let s = load_from(None, false, &vars, &cli(&[])).expect("loads");
+    assert_eq!(s.sidebar, SidebarMode::Docked);
     assert_eq!(s.shell.as_deref(), Some("/bin/zsh"));
     assert_eq!(s.relay.as_deref(), Some("r.example:22"));
     assert_eq!(s.relay_fingerprint.as_deref(), Some(FP));
@@ -230,6 +234,12 @@ fn a_bad_value_in_the_file_names_the_key_the_file_and_what_is_expected() {
             "sidebar_width",
             "20-200",
             "\"38.5\"",
+        ),
+        (
+            "sidebar = \"floating\"",
+            "sidebar",
+            "overlay, docked or auto",
+            "\"floating\"",
         ),
         (
             "sidebar_side = \"top\"",
@@ -355,8 +365,8 @@ fn an_unknown_key_in_the_file_is_an_error_listing_the_keys() {
     let (err, _) = error("Theme = \"dark\"\n", &[], &[]);
     assert!(err.contains("unknown key \"Theme\""), "{err}");
     // A table is one unknown key, not a way around the check.
-    let (err, _) = error("[sidebar]\nwidth = 40\n", &[], &[]);
-    assert!(err.contains("unknown key \"sidebar\""), "{err}");
+    let (err, _) = error("[panel]\nwidth = 40\n", &[], &[]);
+    assert!(err.contains("unknown key \"panel\""), "{err}");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! The dashboard's state: one owner, changed only by [`App`]'s methods and drawn as a whole.
 
-use crate::config::{Settings, Side};
+use crate::config::{Settings, Side, SidebarMode};
 use crate::core::keys::{InputModes, Key, MouseEvent};
 use crate::core::term::CursorShape;
 use crate::core::types::{Access, GuestId};
@@ -157,6 +157,8 @@ pub struct App {
     pub prefix: Key,
     /// The prefix as written in the config, for hints.
     pub prefix_label: String,
+    /// How the sidebar shares the terminal with the pane.
+    pub sidebar_mode: SidebarMode,
     /// The sidebar's width.
     pub sidebar_width: u16,
     /// Which side the sidebar is on.
@@ -191,6 +193,7 @@ impl App {
             theme,
             prefix,
             prefix_label: settings.prefix.clone(),
+            sidebar_mode: settings.sidebar,
             sidebar_width: settings.sidebar_width,
             sidebar_side: settings.sidebar_side,
             sidebar_shown: true,

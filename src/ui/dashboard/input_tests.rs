@@ -187,6 +187,8 @@ fn clicks_copy_links_and_select_guests_and_the_wheel_scrolls() {
     use crate::ui::dashboard::{sidebar, view};
     use crossterm::event::{MouseButton, MouseEventKind};
     let mut a = app();
+    // Docked, so the sidebar is there to click with the keys in the pane.
+    a.sidebar_mode = crate::config::SidebarMode::Docked;
     for i in 0..30 {
         a.host.log(format!("line {i}"));
     }

@@ -12,8 +12,8 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wra
 
 /// The key list of the help overlay: (keys, what they do). `P` stands for the prefix.
 pub const HELP: &[(&str, &str)] = &[
-    ("P s", "focus the sidebar (Links, read-write link)"),
-    ("P S", "show or hide the sidebar"),
+    ("P s", "open the sidebar, keys on the read-write link"),
+    ("P S", "hide or show the docked sidebar"),
     ("P L", "lock: every guest read-only; again to undo"),
     ("P ?", "this help"),
     ("P q", "end the session (asks first)"),
@@ -21,7 +21,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("", ""),
     ("Tab / S-Tab", "sidebar: next / previous section"),
     ("↑ ↓  k j", "sidebar: move within a section"),
-    ("Esc", "sidebar: give the keys back to the shell"),
+    ("Esc", "sidebar: close it, keys back to the shell"),
     ("Enter / y", "links: copy the selected link"),
     ("d", "links: switch the selected link off or on"),
     ("Q", "links: show the selected link as a QR code"),

@@ -83,9 +83,8 @@ pub fn layout(app: &App, area: Rect) -> SidebarLayout {
     let links_title = rows.take(1);
     let mut links = Vec::new();
     for access in [Access::ReadWrite, Access::ReadOnly] {
-        let text = app.host.link(access).unwrap_or("waiting for the relay…");
-        let h = 1 + wrap(text, inner.width.saturating_sub(2)).len() as u16;
-        links.push((access, rows.take(h)));
+        // The label, then the link on one line: a link is never wrapped inside its token.
+        links.push((access, rows.take(2)));
     }
     rows.take(1);
     let guests_title = rows.take(1);
@@ -202,16 +201,30 @@ fn draw_link(app: &App, access: Access, rect: Rect, buf: &mut Buffer) {
     } else {
         base.patch(t.disabled)
     };
-    for (i, piece) in wrap(text, rect.width.saturating_sub(2))
-        .into_iter()
-        .enumerate()
-    {
-        let y = rect.y + 1 + i as u16;
-        if y >= rect.y + rect.height {
-            break;
-        }
-        buf.set_stringn(rect.x + 2, y, piece, rect.width as usize, style);
+    if rect.height > 1 {
+        let shown = shorten_link(text, usize::from(rect.width.saturating_sub(2)));
+        buf.set_stringn(rect.x + 2, rect.y + 1, shown, rect.width as usize, style);
     }
+}
+
+/// A link cut to `width` columns with an ellipsis in its token, keeping `@HOST` whole when it
+/// fits, so that what shows is plainly not the whole link; copy and the QR code give that.
+pub fn shorten_link(link: &str, width: usize) -> String {
+    let len = link.chars().count();
+    if len <= width {
+        return link.to_string();
+    }
+    let at = link.rfind('@').map(|i| &link[i..]).unwrap_or("");
+    let tail = if at.chars().count() + 8 <= width {
+        at
+    } else {
+        ""
+    };
+    let head: String = link
+        .chars()
+        .take(width.saturating_sub(tail.chars().count() + 1))
+        .collect();
+    format!("{head}…{tail}")
 }
 
 fn draw_guest(app: &App, i: usize, rect: Rect, now: Instant, buf: &mut Buffer) {

@@ -2,7 +2,7 @@
 //!
 //! Review changed snapshots with care: they are what the host sees.
 
-use crate::config::Settings;
+use crate::config::{Settings, SidebarMode};
 use crate::core::keys::parse_key_spec;
 use crate::core::session::Notice;
 use crate::core::types::{Access, GuestInfo, Size, Via};
@@ -47,7 +47,12 @@ fn app_with(theme: &str) -> App {
         },
         resumed: false,
     });
-    let settings = Settings::default();
+    // Most snapshots show the sidebar's content, so they dock it; the default overlay has its
+    // own below.
+    let settings = Settings {
+        sidebar: SidebarMode::Docked,
+        ..Settings::default()
+    };
     let theme = Theme::builtin(theme).expect("built-in theme");
     let prefix = parse_key_spec("C-b").expect("prefix");
     App::new(host, &settings, theme, prefix)
@@ -84,6 +89,66 @@ fn draw(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
     term.draw(|f| f.render_widget(&*app, f.area()))
         .expect("draw");
     term
+}
+
+#[test]
+fn by_default_the_shell_has_the_whole_terminal() {
+    let mut app = app();
+    app.sidebar_mode = SidebarMode::Overlay;
+    two_guests(&mut app);
+    let area = ratatui::layout::Rect::new(0, 0, 120, 40);
+    let a = super::view::areas(&app, area);
+    assert_eq!((a.pane.width, a.pane.height, a.sidebar), (120, 39, None));
+    insta::assert_snapshot!(draw(&mut app, 120, 40).backend());
+}
+
+#[test]
+fn c_b_s_opens_the_sidebar_over_the_shell_without_resizing_it() {
+    let mut app = app();
+    app.sidebar_mode = SidebarMode::Overlay;
+    two_guests(&mut app);
+    app.focus = Focus::Sidebar(Section::Links);
+    let area = ratatui::layout::Rect::new(0, 0, 120, 40);
+    let a = super::view::areas(&app, area);
+    assert_eq!(
+        a.pane.width, 120,
+        "the pane keeps its size under the sidebar"
+    );
+    assert_eq!(a.sidebar.map(|s| (s.x, s.width)), Some((82, 38)));
+    insta::assert_snapshot!(draw(&mut app, 120, 40).backend());
+}
+
+#[test]
+fn auto_docks_only_when_the_shell_keeps_120_columns() {
+    let mut app = app();
+    app.sidebar_mode = SidebarMode::Auto;
+    let wide = super::view::areas(&app, ratatui::layout::Rect::new(0, 0, 158, 40));
+    assert_eq!(
+        (wide.pane.width, wide.overlay),
+        (120, false),
+        "docked at 158"
+    );
+    let less = super::view::areas(&app, ratatui::layout::Rect::new(0, 0, 157, 40));
+    assert_eq!(
+        (less.pane.width, less.sidebar),
+        (157, None),
+        "an overlay at 157"
+    );
+}
+
+#[test]
+fn links_are_shortened_in_their_token_never_wrapped() {
+    use crate::ui::dashboard::sidebar::shorten_link;
+    let link = "ssh -p 2222 AbCdEfGhIjKlMnOpQrStUvWxYz@192.0.2.10";
+    assert_eq!(shorten_link(link, 60), link);
+    assert_eq!(shorten_link(link, 34), "ssh -p 2222 AbCdEfGhIj…@192.0.2.10");
+    assert_eq!(shorten_link(link, 34).chars().count(), 34);
+    assert_eq!(shorten_link(link, 12), "ssh -p 2222…");
+    let text = format!("{}", draw(&mut app(), 120, 40).backend());
+    assert!(
+        text.contains("ssh -p 2222 AbCdEfGhIjK…@192.0.2.10"),
+        "{text}"
+    );
 }
 
 #[test]

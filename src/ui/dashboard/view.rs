@@ -1,6 +1,6 @@
 //! Drawing the dashboard: where each part goes, the pane, and the status bar.
 
-use crate::config::Side;
+use crate::config::{Side, SidebarMode};
 use crate::host::state::reconnect_text;
 use crate::net::uplink::LinkState;
 use crate::ui::dashboard::app::{App, Focus, MIN_SIDEBAR_COLS};
@@ -10,7 +10,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Widget;
+use ratatui::widgets::{Clear, Widget};
 
 /// The most characters of the program's window title that the status bar shows.
 const TITLE_CHARS: usize = 40;
@@ -26,6 +26,8 @@ pub struct Areas {
     pub status: Rect,
     /// The terminal is too narrow for the sidebar.
     pub narrow: bool,
+    /// The sidebar is drawn over the pane, not beside it.
+    pub overlay: bool,
 }
 
 /// Splits the terminal's `area` for `app`.
@@ -34,15 +36,23 @@ pub fn areas(app: &App, area: Rect) -> Areas {
     let main = Rect::new(area.x, area.y, area.width, area.height - status_h);
     let status = Rect::new(area.x, area.y + main.height, area.width, status_h);
     let narrow = area.width < MIN_SIDEBAR_COLS;
-    if narrow || !app.sidebar_shown {
+    let w = app.sidebar_width.min(main.width / 2).max(1);
+    let docked = match app.sidebar_mode {
+        SidebarMode::Docked => true,
+        SidebarMode::Overlay => false,
+        SidebarMode::Auto => main.width - w >= SidebarMode::AUTO_COLS,
+    };
+    // An overlay shows only while it has the keys, and costs the pane nothing.
+    let open = docked || matches!(app.focus, Focus::Sidebar(_));
+    if narrow || !app.sidebar_shown || !open {
         return Areas {
             pane: main,
             sidebar: None,
             status,
             narrow,
+            overlay: false,
         };
     }
-    let w = app.sidebar_width.min(main.width / 2).max(1);
     let (pane, side) = match app.sidebar_side {
         Side::Right => (
             Rect::new(main.x, main.y, main.width - w, main.height),
@@ -54,10 +64,11 @@ pub fn areas(app: &App, area: Rect) -> Areas {
         ),
     };
     Areas {
-        pane,
+        pane: if docked { pane } else { main },
         sidebar: Some(side),
         status,
         narrow,
+        overlay: !docked,
     }
 }
 
@@ -76,6 +87,9 @@ impl Widget for &App {
         let a = areas(self, area);
         draw_pane(self, a.pane, buf);
         if let Some(side) = a.sidebar {
+            if a.overlay {
+                Clear.render(side, buf);
+            }
             sidebar::draw(self, side, buf);
         }
         draw_status(self, &a, buf);
@@ -175,10 +189,12 @@ fn draw_status(app: &App, a: &Areas, buf: &mut Buffer) {
     spans.push(Span::styled(relay.0, relay.1));
     if a.sidebar.is_none() && !a.narrow {
         spans.push(sep);
-        spans.push(Span::styled(
-            format!("{} S shows the sidebar", app.prefix_label),
-            t.bar,
-        ));
+        let hint = if app.sidebar_shown {
+            format!("{} s: links and guests", app.prefix_label)
+        } else {
+            format!("{} S shows the sidebar", app.prefix_label)
+        };
+        spans.push(Span::styled(hint, t.bar));
     }
     let left = Line::from(spans);
     let hint = Line::from(vec![
