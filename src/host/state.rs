@@ -40,6 +40,8 @@ pub struct LogLine {
     pub text: String,
     /// Whether it reports a failure.
     pub error: bool,
+    /// When it was added, so the status bar can show it for a while.
+    pub at: std::time::Instant,
 }
 
 /// What the front end must do to carry out a control request.
@@ -118,6 +120,7 @@ impl HostState {
             time: (self.clock)(),
             text,
             error,
+            at: std::time::Instant::now(),
         });
     }
 

@@ -119,6 +119,24 @@ fn c_b_s_opens_the_sidebar_over_the_shell_without_resizing_it() {
 }
 
 #[test]
+fn the_newest_log_line_shows_in_the_status_bar_for_a_while_with_the_sidebar_closed() {
+    let mut app = app();
+    app.sidebar_mode = SidebarMode::Overlay;
+    two_guests(&mut app);
+    let bar = |app: &mut App| {
+        let text = format!("{}", draw(app, 120, 40).backend());
+        text.lines().last().unwrap_or_default().to_string()
+    };
+    let now = bar(&mut app);
+    assert!(now.contains("guest 2 read-only via ssh"), "{now}");
+    let line = app.host.log.back_mut().expect("a log line");
+    line.at = Instant::now() - super::view::LOG_IN_BAR;
+    let later = bar(&mut app);
+    assert!(!later.contains("guest 2"), "{later}");
+    assert!(later.contains("C-b s: links and guests"), "{later}");
+}
+
+#[test]
 fn auto_docks_only_when_the_shell_keeps_120_columns() {
     let mut app = app();
     app.sidebar_mode = SidebarMode::Auto;

@@ -11,9 +11,12 @@ use ratatui::layout::{Position, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Widget};
+use std::time::Duration;
 
 /// The most characters of the program's window title that the status bar shows.
 const TITLE_CHARS: usize = 40;
+/// How long the newest log line shows in the status bar while the sidebar is closed.
+pub const LOG_IN_BAR: Duration = Duration::from_secs(5);
 
 /// Where the parts of the dashboard go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,7 +190,14 @@ fn draw_status(app: &App, a: &Areas, buf: &mut Buffer) {
         LinkState::Refused(_) => (" relay: REFUSED (see log) ".into(), t.bar_alert),
     };
     spans.push(Span::styled(relay.0, relay.1));
-    if a.sidebar.is_none() && !a.narrow {
+    // A join, a leave or a copy is seen with the sidebar closed: the newest log line, for a
+    // while (the dashboard redraws every second for the guests' idle times, which ends it).
+    let newest = app.host.log.back().filter(|l| l.at.elapsed() < LOG_IN_BAR);
+    if let Some(line) = newest.filter(|_| a.sidebar.is_none()) {
+        spans.push(sep.clone());
+        let style = if line.error { t.bar_alert } else { t.bar };
+        spans.push(Span::styled(line.text.clone(), style));
+    } else if a.sidebar.is_none() && !a.narrow {
         spans.push(sep);
         let hint = if app.sidebar_shown {
             format!("{} s: links and guests", app.prefix_label)
