@@ -119,11 +119,15 @@ pub enum Command {
     /// file, named with `_` for `-` (max_guests for --max-guests); a flag beats the file.
     /// Durations are written 20s, 10m, 2h or "1h 30m".
     Relay(Box<RelayArgs>),
-    /// Share CMD instead of your shell: `cotty new-session htop`.
+    /// Share CMD instead of your shell: `cotty new-session htop`. With -d (as tmate's
+    /// `new-session -d`), a headless host starts in the background and this returns once its
+    /// control socket answers.
     NewSession {
-        /// The program and its arguments.
+        /// Detached: run headless in the background, like -F without the output lines.
+        #[arg(short = 'd', long = "detached")]
+        detached: bool,
+        /// The program and its arguments [default: your shell].
         #[arg(
-            required = true,
             trailing_var_arg = true,
             allow_hyphen_values = true,
             value_name = "CMD"
@@ -356,9 +360,24 @@ mod tests {
         .expect("parses");
         assert!(cli.headless);
         match cli.command {
-            Some(Command::NewSession { cmd }) => assert_eq!(cmd, ["sh", "-c", "echo -n hi"]),
+            Some(Command::NewSession { cmd, detached }) => {
+                assert_eq!(cmd, ["sh", "-c", "echo -n hi"]);
+                assert!(!detached);
+            }
             other => panic!("got {other:?}"),
         }
+        // tmate's `new-session -d`, with no program: the shell, detached; a -d after the
+        // program is the program's.
+        let cli = Cli::try_parse_from(["cotty", "new-session", "-d"]).expect("parses");
+        assert!(
+            matches!(&cli.command, Some(Command::NewSession { cmd, detached: true }) if cmd.is_empty()),
+            "{cli:?}"
+        );
+        let cli = Cli::try_parse_from(["cotty", "new-session", "ls", "-d"]).expect("parses");
+        assert!(
+            matches!(&cli.command, Some(Command::NewSession { cmd, detached: false }) if cmd == &["ls", "-d"]),
+            "{cli:?}"
+        );
     }
 
     #[test]

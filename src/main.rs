@@ -9,6 +9,7 @@ use cotty::control::{client, server};
 use cotty::core::keys::parse_key_spec;
 use cotty::core::layout::SizePolicy;
 use cotty::core::pty::CommandSpec;
+use cotty::host::detach;
 use cotty::host::embedded::EmbeddedOptions;
 use cotty::host::headless::session_name;
 use cotty::host::{HostOptions, HostState, RelayChoice, run_headless};
@@ -51,6 +52,7 @@ async fn run(mut cli: Cli) -> Result<()> {
     }
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone())?;
+    let mut detach_now = false;
     let argv = match cli.command.take() {
         Some(Command::Relay(args)) => return run_relay(*args, shutdown).await,
         Some(cmd) if cmd.is_control() => {
@@ -59,10 +61,18 @@ async fn run(mut cli: Cli) -> Result<()> {
             let code = client::run(&path, request, timeout).await;
             std::process::exit(code);
         }
-        Some(Command::NewSession { cmd }) => cmd,
+        Some(Command::NewSession { cmd, detached }) => {
+            // The background copy is the headless host; the caller starts it (below).
+            cli.headless |= detached;
+            detach_now = detached && !detach::is_detached_copy();
+            cmd
+        }
         Some(_) | None => Vec::new(),
     };
     let settings = config::load(&cli)?;
+    if detach_now {
+        return detach::start(cli.socket.as_deref());
+    }
     let argv = match (argv.is_empty(), &settings.shell) {
         (true, Some(shell)) => vec![shell.clone()],
         _ => argv,

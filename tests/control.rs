@@ -179,3 +179,47 @@ fn a_stale_socket_file_is_a_plain_error() {
     assert_eq!(o.status.code(), Some(1));
     assert!(err(&o).contains("no cotty is running on"), "{}", err(&o));
 }
+
+#[test]
+fn new_session_d_starts_a_host_in_the_background_as_tmate_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sock = dir.path().join("bg.sock");
+    let s = sock.display().to_string();
+    // tmate's habit: start detached, then wait for it and ask for the link.
+    let started = Command::new(env!("CARGO_BIN_EXE_cotty"))
+        .args([
+            "-S",
+            &s,
+            "--listen",
+            "127.0.0.1:0",
+            "--public-host",
+            "127.0.0.1",
+        ])
+        .args(["new-session", "-d"])
+        .env("XDG_RUNTIME_DIR", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env("XDG_DATA_HOME", dir.path())
+        .env("SHELL", "/bin/sh")
+        .env("PS1", "$ ")
+        .output()
+        .expect("cotty runs");
+    assert!(
+        started.status.success(),
+        "new-session -d: {}",
+        err(&started)
+    );
+    assert_eq!(out(&started), "", "detached: no output lines");
+    let ready = ctl(&sock, &["wait", "tmate-ready"]);
+    assert!(ready.status.success(), "wait tmate-ready: {}", err(&ready));
+    let link = out(&ctl(&sock, &["display", "-p", "#{ssh}"]));
+    assert!(link.starts_with("ssh -p "), "{link}");
+    // A stock ssh guest gets the background session's shell.
+    let g = SshGuest::spawn(port_of(&link), &token(&link), GuestOptions::default());
+    wait_prompt(&g);
+    let kill = ctl(&sock, &["kill-session"]);
+    assert!(kill.status.success(), "kill-session: {}", err(&kill));
+    wait_until("the background host's socket to go", WAIT, || {
+        !sock.exists()
+    })
+    .expect("the background host ended");
+}

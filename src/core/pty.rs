@@ -102,6 +102,7 @@ pub const HOST_ONLY_ENV: &[&str] = &[
     "TERM_PROGRAM",
     "TERM_PROGRAM_VERSION",
     "STY",
+    crate::host::detach::DETACHED_ENV,
 ];
 
 /// A running program in a PTY. Dropping it hangs up the program.
