@@ -5,7 +5,7 @@ use clap::Parser;
 use cotty::cli::{Cli, Command, RelayArgs, default_host_key, default_identity};
 use cotty::config::{self, WindowSize};
 use cotty::control::Request;
-use cotty::control::{client, server};
+use cotty::control::client;
 use cotty::core::keys::parse_key_spec;
 use cotty::core::layout::SizePolicy;
 use cotty::core::pty::CommandSpec;
@@ -56,7 +56,13 @@ async fn run(mut cli: Cli) -> Result<()> {
     let argv = match cli.command.take() {
         Some(Command::Relay(args)) => return run_relay(*args, shutdown).await,
         Some(cmd) if cmd.is_control() => {
-            let path = cli.socket.clone().unwrap_or_else(server::default_path);
+            let path = match cli.socket.clone() {
+                Some(path) => path,
+                None => client::pick_default_socket().unwrap_or_else(|many| {
+                    eprintln!("cotty: {many}");
+                    std::process::exit(1);
+                }),
+            };
             let (request, timeout) = control_request(cmd);
             let code = client::run(&path, request, timeout).await;
             std::process::exit(code);

@@ -223,3 +223,53 @@ fn new_session_d_starts_a_host_in_the_background_as_tmate_does() {
     })
     .expect("the background host ended");
 }
+
+#[test]
+fn with_two_sessions_on_the_default_socket_a_command_asks_which() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let runtime = dir.path().display().to_string();
+    let env = [("XDG_RUNTIME_DIR", runtime.as_str())];
+    let args = [
+        "-F",
+        "--listen",
+        "127.0.0.1:0",
+        "--public-host",
+        "127.0.0.1",
+    ];
+    let plain = |cmd: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cotty"))
+            .args(cmd)
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .output()
+            .expect("cotty runs")
+    };
+    let mut first = Proc::cotty_env(&args, &env);
+    let first_link = first.line("ssh session: ", &[]);
+    assert_eq!(
+        format!("ssh session: {}", out(&plain(&["display", "-p", "#{ssh}"]))),
+        first_link
+    );
+    // A second one takes default-PID; a command without -S must not guess.
+    let second = Proc::cotty_env(&args, &env);
+    let second_link = second.line("ssh session: ", &[]);
+    let which = plain(&["display", "-p", "#{ssh}"]);
+    assert_eq!(which.status.code(), Some(1), "{}", out(&which));
+    let e = err(&which);
+    assert!(
+        e.contains("2 cotty sessions are running") && e.contains("-S PATH"),
+        "{e}"
+    );
+    assert!(
+        e.contains("/cotty/default\n") && e.contains("/cotty/default-"),
+        "{e}"
+    );
+    assert_eq!(out(&which), "", "no link handed out");
+    // With the first gone, the one left is found again without -S.
+    let kill = plain(&["-S", &format!("{runtime}/cotty/default"), "kill-session"]);
+    assert!(kill.status.success(), "{}", err(&kill));
+    assert_eq!(first.wait_exit(), Some(0));
+    wait_until("the second session alone", WAIT, || {
+        format!("ssh session: {}", out(&plain(&["display", "-p", "#{ssh}"]))) == second_link
+    })
+    .expect("the one session left answers");
+}

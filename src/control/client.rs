@@ -6,7 +6,7 @@ use super::wire::{self, Envelope, MAX_REPLY, PROTOCOL_VERSION};
 use super::{Reply, Request};
 use anyhow::{Context, Result, anyhow};
 use std::io::{ErrorKind, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::net::UnixStream;
 
@@ -106,6 +106,49 @@ fn connect_error(path: &Path, e: std::io::Error) -> anyhow::Error {
             path.display()
         )),
     }
+}
+
+/// The socket a command without `-S` talks to: the default one, or the only live one of the
+/// per-process sockets next to it (`default-PID`, which a second cotty takes). With more than
+/// one live, guessing could hand out another session's link, so the error lists them.
+pub fn pick_default_socket() -> Result<PathBuf, String> {
+    let default = super::socket::default_path();
+    let live = live_sockets_beside(&default);
+    match live.as_slice() {
+        [] => Ok(default),
+        [one] => Ok(one.clone()),
+        many => {
+            let list: Vec<String> = many.iter().map(|p| format!("  {}", p.display())).collect();
+            Err(format!(
+                "{} cotty sessions are running; say which with -S PATH:\n{}",
+                many.len(),
+                list.join("\n")
+            ))
+        }
+    }
+}
+
+/// The sockets named `default` or `default-*` in `default`'s directory that a cotty answers
+/// on, sorted.
+fn live_sockets_beside(default: &Path) -> Vec<PathBuf> {
+    let (Some(dir), Some(name)) = (default.parent(), default.file_name()) else {
+        return vec![];
+    };
+    let name = name.to_string_lossy().to_string();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return vec![];
+    };
+    let mut live: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .map(|f| f.to_string_lossy())
+                .is_some_and(|f| f == name || f.starts_with(&format!("{name}-")))
+        })
+        .filter(|p| std::os::unix::net::UnixStream::connect(p).is_ok())
+        .collect();
+    live.sort();
+    live
 }
 
 /// Runs one control command as `cotty -S PATH COMMAND` does, and returns the exit code.

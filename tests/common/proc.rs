@@ -41,12 +41,13 @@ impl Proc {
         let runtime = tempfile::tempdir().expect("runtime dir");
         let mut child = Command::new(program)
             .args(args)
-            .envs(env.iter().copied())
             .env("XDG_RUNTIME_DIR", runtime.path())
             .env("XDG_CONFIG_HOME", runtime.path())
             .env("XDG_DATA_HOME", runtime.path())
             .env("SHELL", "/bin/sh")
             .env("PS1", "$ ")
+            // Last, so that a caller's value wins.
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
