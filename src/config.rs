@@ -133,53 +133,7 @@ const KEYS: &[&str] = &[
 /// A commented default config file, as `--print-default-config` prints it.
 ///
 /// Loading it gives exactly [`Settings::default`]; a unit test holds it to that.
-pub const DEFAULT_CONFIG: &str = r#"# cotty's settings. Every key may be left out; the values below are the defaults.
-# COTTY_* environment variables (COTTY_THEME, COTTY_SIDEBAR_WIDTH, ...) override this file,
-# and flags (--theme, ...) override both. An unknown key is an error, to catch typos.
-
-# The dashboard's prefix key, such as C-b or C-a.
-prefix = "C-b"
-
-# The dashboard's colours: dark, light, high-contrast, or NAME for themes/NAME.toml here.
-theme = "dark"
-
-# The program to share; $SHELL when unset.
-# shell = "/bin/bash"
-
-# The relay to dial, as HOST:PORT (HOST alone means port 2222); without one, cotty runs its own
-# relay.
-# relay = "relay.example.org:2222"
-
-# The relay's host key fingerprint, as `cotty relay` prints it; else the first key seen is pinned.
-# relay_fingerprint = "SHA256:0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
-
-# The known-relays file; known_relays in this directory when unset.
-# known_relays = "/home/me/.config/cotty/known_relays"
-
-# The private key offered to a relay that only lets listed keys host (its --host-keys); an
-# Ed25519 key is created if the file is missing. host_key in the cotty data directory when unset.
-# identity = "/home/me/.local/share/cotty/host_key"
-
-# How the sidebar shares the terminal: overlay (the shell has the whole width; C-b s opens the
-# sidebar over its right side and Esc closes it), docked (beside the shell, which has that
-# many columns less), or auto (docked when the shell keeps 120 columns, else overlay).
-sidebar = "overlay"
-
-# Columns of the sidebar, 20-200.
-sidebar_width = 38
-
-# Which side of the dashboard the sidebar is on: right or left.
-sidebar_side = "right"
-
-# How the shared size is chosen: smallest (of the host and the read-write guests) or host.
-window_size = "smallest"
-
-# Where the built-in relay listens; 0.0.0.0:2222, or the next free port, when unset.
-# listen = "0.0.0.0:2222"
-
-# The host name in the built-in relay's links; this machine's first non-loopback address when unset.
-# public_host = "cotty.example.org"
-"#;
+pub const DEFAULT_CONFIG: &str = include_str!("config/default.toml");
 
 /// The default path of the config file.
 pub fn default_path() -> PathBuf {
