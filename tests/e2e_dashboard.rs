@@ -23,6 +23,16 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
+/// A tmux of `cols`x`rows` that passes OSC 52 on (set-clipboard on), at its prompt.
+fn outer_tmux(d: &Path, cols: u16, rows: u16) -> Tmux {
+    let conf = "set -g set-clipboard on\nset -g status off\nset -g escape-time 0\n";
+    let tmux = Tmux::start(d, cols, rows, conf);
+    tmux.wait_for("the outer prompt", WAIT, |s| {
+        s.lines().any(|l| l.trim_end() == "$")
+    });
+    tmux
+}
+
 /// Types `touch FILE` as the guest; returns the file's path.
 fn guest_touch(g: &SshGuest, dir: &Path, name: &str) -> std::path::PathBuf {
     let f = dir.join(name);
@@ -35,15 +45,7 @@ fn the_dashboard_in_tmux() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let runtime = d.join("runtime");
-    let tmux = Tmux::start(
-        d,
-        120,
-        40,
-        "set -g set-clipboard on\nset -g status off\nset -g escape-time 0\n",
-    );
-    tmux.wait_for("the outer prompt", WAIT, |s| {
-        s.lines().any(|l| l.trim_end() == "$")
-    });
+    let tmux = outer_tmux(d, 120, 40);
     let sock = d.join("ctl.sock");
     let (before, after) = (d.join("stty.before"), d.join("stty.after"));
     tmux.type_str(&format!(
@@ -321,4 +323,60 @@ fn the_dashboard_outlives_its_relay_and_takes_the_old_links_back() {
     tmux.keys(&["y"]);
     tmux.wait_for("cotty's exit", WAIT, |p| p.contains("cotty exited 0"));
     assert!(!tmux.capture().contains("panicked"), "{}", tmux.capture());
+}
+
+#[test]
+fn copy_mode_searches_the_history_and_copies_a_line_while_the_guest_sees_the_live_screen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let runtime = d.join("runtime");
+    let tmux = outer_tmux(d, 100, 30);
+    let sock = d.join("ctl.sock");
+    tmux.type_str(&format!(
+        "{} --listen 127.0.0.1:0 --public-host 127.0.0.1 -S {} new-session bash --norc --noprofile",
+        env!("CARGO_BIN_EXE_cotty"),
+        sock.display(),
+    ));
+    tmux.keys(&["Enter"]);
+    let s = sock.display().to_string();
+    let ready = cotty(&["-S", &s, "wait-ready", "--timeout", "20"], &runtime);
+    assert!(ready.status.success(), "wait-ready: {ready:?}");
+    let link = stdout(&cotty(&["-S", &s, "display", "-p", "#{ssh}"], &runtime));
+    let g = SshGuest::spawn(port_of(&link), &token(&link), GuestOptions::default());
+    wait_prompt(&g);
+    // History to search: 300 numbered lines, far more than a screen.
+    tmux.type_str("seq -f 'row-%g' 1 300");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the numbers", WAIT, |p| p.contains("row-300"));
+    g.wait_for_text("row-300", WAIT)
+        .expect("the guest sees them");
+
+    // C-b [, then / and a search: the view goes back to it and says where it is.
+    tmux.keys(&["C-b", "["]);
+    tmux.wait_for("copy mode", WAIT, |p| p.contains("history: line "));
+    tmux.type_str("/row-42");
+    tmux.wait_for("the search being typed", WAIT, |p| {
+        p.contains("search: /row-42")
+    });
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("the found line", WAIT, |p| {
+        // The pane is the 80x23 guest's size, so marks fill the rest of each row.
+        p.lines().any(|l| l.starts_with("row-42 ")) && !p.contains("row-300")
+    });
+    // The guest still sees the live screen, not the host's history.
+    let live = g.text();
+    assert!(live.contains("row-300"), "{live}");
+    assert!(!live.lines().any(|l| l.trim_end() == "row-42"), "{live}");
+    // Space marks, Down twice, Enter copies three lines with the links' clipboard path.
+    tmux.keys(&["Space", "Down", "Down", "Enter"]);
+    wait_until("the lines in tmux's buffer", WAIT, || {
+        tmux.buffer().is_some_and(|b| b == "row-42\nrow-43\nrow-44")
+    })
+    .unwrap_or_else(|e| panic!("{e}: buffer {:?}", tmux.buffer()));
+    // Copying left copy mode: the live screen is back.
+    tmux.wait_for("the live screen", WAIT, |p| {
+        p.contains("row-300") && !p.contains("history: line")
+    });
+    let kill = cotty(&["-S", &s, "kill-session"], &runtime);
+    assert!(kill.status.success(), "kill-session: {kill:?}");
 }

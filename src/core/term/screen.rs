@@ -230,6 +230,16 @@ impl Screen {
         self.term.grid().history_size()
     }
 
+    /// The text of a line numbered from the oldest line of history (0) to the screen's last
+    /// row, without trailing blanks; `None` past the end.
+    pub fn line_text(&self, line: usize) -> Option<String> {
+        let history = self.history_len();
+        (line < history + usize::from(self.size().rows)).then(|| {
+            let line = Line(line as i32 - history as i32);
+            export_row(&self.term.grid()[line]).text()
+        })
+    }
+
     /// Screen row `y` (0 is the top) as a styled row.
     pub fn row(&self, y: u16) -> Row {
         export_row(&self.term.grid()[Line(i32::from(y))])

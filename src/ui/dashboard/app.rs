@@ -74,6 +74,20 @@ pub enum Action {
     Paste(String),
     /// Send a mouse event to the program.
     Mouse(MouseEvent),
+    /// Copy mode: find `needle` in the lines above `before`.
+    Search {
+        /// The text.
+        needle: String,
+        /// The line the search starts above.
+        before: usize,
+    },
+    /// Copy mode: copy lines `from..=to` of the history and screen.
+    CopyLines {
+        /// The first line.
+        from: usize,
+        /// The last line.
+        to: usize,
+    },
     /// Put text on the clipboard; `what` names it in the log.
     Copy {
         /// The text.
@@ -104,6 +118,8 @@ pub struct PaneImage {
     pub modes: InputModes,
     /// Rows scrolled back into history (0: the live screen).
     pub scrolled: usize,
+    /// Lines of history above the screen.
+    pub history: usize,
     /// The window title the program set (OSC 0/2), shown in the status bar.
     pub title: String,
     /// The cursor's shape and whether it blinks, as the program set them (DECSCUSR); the
@@ -118,6 +134,7 @@ impl Default for PaneImage {
             cursor: None,
             modes: InputModes::default(),
             scrolled: 0,
+            history: 0,
             title: String::new(),
             cursor_look: (CursorShape::Block, false),
         }
@@ -145,6 +162,8 @@ pub struct Looks {
     guest_selected: usize,
     /// How far the log is scrolled.
     log_scroll: usize,
+    /// Copy mode's cursor, selection and search.
+    copy: Option<crate::ui::dashboard::copy::CopyMode>,
 }
 
 /// The dashboard's state.
@@ -179,8 +198,10 @@ pub struct App {
     pub overlay: Option<Overlay>,
     /// The prefix was pressed; the next key is a dashboard command.
     pub prefix_armed: bool,
-    /// Rows the user scrolled the pane back with the wheel.
+    /// Rows the user scrolled the pane back with the wheel or in copy mode.
     pub pane_scroll: usize,
+    /// Copy mode (`C-b [`), while it is on.
+    pub copy: Option<crate::ui::dashboard::copy::CopyMode>,
     /// The pane as last drawn.
     pub pane: PaneImage,
 }
@@ -205,6 +226,7 @@ impl App {
             overlay: None,
             prefix_armed: false,
             pane_scroll: 0,
+            copy: None,
             pane: PaneImage::default(),
         }
     }
@@ -236,6 +258,7 @@ impl App {
             link_selected: self.link_selected,
             guest_selected: self.guest_selected,
             log_scroll: self.log_scroll,
+            copy: self.copy.clone(),
         }
     }
 

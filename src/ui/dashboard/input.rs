@@ -29,6 +29,9 @@ impl App {
             self.prefix_armed = true;
             return vec![];
         }
+        if self.copy.is_some() {
+            return self.on_copy_key(key);
+        }
         match self.focus {
             Focus::Sidebar(section) => self.on_sidebar_key(section, key),
             Focus::Pane => {
@@ -41,7 +44,7 @@ impl App {
 
     /// Handles a paste: it goes to the program when the pane has the keys.
     pub fn on_paste(&mut self, text: String) -> Vec<Action> {
-        if self.focus == Focus::Pane && self.overlay.is_none() {
+        if self.focus == Focus::Pane && self.overlay.is_none() && self.copy.is_none() {
             self.pane_scroll = 0;
             vec![Action::Paste(text)]
         } else {
@@ -80,6 +83,10 @@ impl App {
                 if !self.sidebar_shown {
                     self.focus = Focus::Pane;
                 }
+            }
+            KeyCode::Char('[') => {
+                self.focus = Focus::Pane;
+                self.enter_copy_mode();
             }
             KeyCode::Char('L') => return vec![Action::Lock(!self.host.locked)],
             KeyCode::Char('?') => self.overlay = Some(Overlay::Help),

@@ -18,6 +18,13 @@ fn ch(c: char) -> Key {
     }
 }
 
+fn key(code: KeyCode) -> Key {
+    Key {
+        code,
+        mods: Mods::default(),
+    }
+}
+
 fn ctrl(c: char) -> Key {
     Key {
         code: KeyCode::Char(c),
@@ -303,4 +310,87 @@ fn a_key_for_the_shell_needs_no_frame_but_one_that_changes_the_dashboard_does() 
     assert!(key_needs_a_frame(&mut a, ctrl('b')));
     assert!(key_needs_a_frame(&mut a, ch('s')));
     assert!(key_needs_a_frame(&mut a, code(KeyCode::Down)));
+}
+
+#[test]
+fn copy_mode_moves_searches_marks_and_copies_lines() {
+    use crate::ui::dashboard::copy::{lines_text, search_above};
+    let mut a = app();
+    // A pane of 10 rows with 50 lines of history above it: lines 0 to 59.
+    a.pane.buffer = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, 20, 10));
+    a.pane.history = 50;
+    assert_eq!(a.on_key(ctrl('b')), vec![]);
+    assert_eq!(a.on_key(ch('[')), vec![]);
+    assert_eq!(a.copy.as_ref().map(|c| c.line), Some(59), "on the last row");
+    assert!(
+        a.copy
+            .as_ref()
+            .expect("copy")
+            .status(60)
+            .starts_with("history: line 60 of 60")
+    );
+    // Keys move the cursor, not the program: nothing goes out.
+    for _ in 0..3 {
+        assert_eq!(a.on_key(key(KeyCode::Up)), vec![]);
+    }
+    assert_eq!(
+        (a.copy.as_ref().map(|c| c.line), a.pane_scroll),
+        (Some(56), 0)
+    );
+    a.on_key(key(KeyCode::PageUp));
+    assert_eq!(
+        (a.copy.as_ref().map(|c| c.line), a.pane_scroll),
+        (Some(46), 4)
+    );
+    // `/`, the text, Enter: a search above the cursor, for the event loop to run.
+    for c in "/abc".chars() {
+        assert_eq!(a.on_key(ch(c)), vec![]);
+    }
+    let search = a.on_key(key(KeyCode::Enter));
+    assert_eq!(
+        search,
+        vec![Action::Search {
+            needle: "abc".into(),
+            before: 46
+        }]
+    );
+    a.copy_found(Some(10));
+    assert_eq!(
+        (a.copy.as_ref().map(|c| c.line), a.pane_scroll),
+        (Some(10), 40)
+    );
+    a.copy_found(None);
+    assert!(
+        a.copy
+            .as_ref()
+            .expect("copy")
+            .status(60)
+            .contains("not found above")
+    );
+    // Space marks, Down twice, Enter copies those lines and leaves for the live screen.
+    a.on_key(ch(' '));
+    a.on_key(key(KeyCode::Down));
+    a.on_key(key(KeyCode::Down));
+    assert_eq!(
+        a.on_key(key(KeyCode::Enter)),
+        vec![Action::CopyLines { from: 10, to: 12 }]
+    );
+    assert_eq!((a.copy.is_none(), a.pane_scroll), (true, 0));
+    // q leaves without copying; typing goes to the program again.
+    a.on_key(ctrl('b'));
+    a.on_key(ch('['));
+    assert_eq!(a.on_key(ch('q')), vec![]);
+    assert_eq!(a.on_key(ch('x')), vec![Action::Key(ch('x'))]);
+
+    // What the event loop runs on the session's screen.
+    let mut screen = crate::core::term::Screen::new(Size::new(20, 5), 100);
+    for i in 0..30 {
+        screen.feed(format!("line {i}\r\n").as_bytes());
+    }
+    let total = screen.history_len() + 5;
+    let at = search_above(&screen, "line 7", total).expect("found");
+    assert_eq!(screen.line_text(at).as_deref(), Some("line 7"));
+    assert_eq!(lines_text(&screen, at, at + 2), "line 7\nline 8\nline 9");
+    assert_eq!(search_above(&screen, "line 7", at), None, "only above");
+    assert_eq!(screen.line_text(total), None);
 }

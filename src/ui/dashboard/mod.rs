@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod clipboard;
+pub mod copy;
 pub mod frames;
 pub mod input;
 pub mod overlay;

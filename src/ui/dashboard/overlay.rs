@@ -14,6 +14,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wra
 pub const HELP: &[(&str, &str)] = &[
     ("P s", "open the sidebar, keys on the read-write link"),
     ("P S", "hide or show the docked sidebar"),
+    ("P [", "copy mode: ↑↓ PgUp PgDn, / search, Enter copies"),
     ("P L", "lock: every guest read-only; again to undo"),
     ("P ?", "this help"),
     ("P q", "end the session (asks first)"),

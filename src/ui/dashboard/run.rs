@@ -7,6 +7,7 @@ use crate::host::headless::{CONTROL_QUEUE, ENDED_BY_HOST, KICKED, apply_effect, 
 use crate::host::{Host, HostOptions};
 use crate::ui::dashboard::app::{Action, App, PaneImage};
 use crate::ui::dashboard::clipboard::Clipboard;
+use crate::ui::dashboard::copy;
 use crate::ui::dashboard::frames::{Frames, changed_cells};
 use crate::ui::dashboard::view::{self, pane_image};
 use crate::ui::guest_escape::decscusr;
@@ -175,8 +176,10 @@ pub async fn run(
                 let unused = (app.theme.unused_symbol.clone(), app.theme.unused);
                 if let Some(img) = fetch_pane(&host.session, size, app.pane_scroll, unused).await {
                     cells = changed_cells(&app.pane.buffer, &img.buffer);
+                    let grew = img.history.saturating_sub(app.pane.history);
                     app.pane_scroll = img.scrolled;
                     app.pane = img;
+                    app.history_grew(grew);
                 }
                 pane_dirty = false;
             }
@@ -289,6 +292,14 @@ pub async fn run(
     result
 }
 
+/// Copies `text` and says in the log how, or why not.
+fn copy_and_log(app: &mut App, clipboard: &mut Clipboard, text: &str, what: &str) {
+    match clipboard.copy(text, &mut std::io::stdout()) {
+        Ok(how) => app.host.log(format!("{what}: {how}")),
+        Err(e) => app.host.error(format!("{what}: {e}")),
+    }
+}
+
 /// Carries out an action; returns true when the session must end.
 async fn act(app: &mut App, host: &Host, clipboard: &mut Clipboard, action: Action) -> bool {
     let send = |cmd: SessionCmd| host.session.send(cmd);
@@ -302,10 +313,27 @@ async fn act(app: &mut App, host: &Host, clipboard: &mut Clipboard, action: Acti
         Action::Mouse(m) => {
             let _ = send(SessionCmd::HostMouse(m)).await;
         }
-        Action::Copy { text, what } => match clipboard.copy(&text, &mut std::io::stdout()) {
-            Ok(how) => app.host.log(format!("{what}: {how}")),
-            Err(e) => app.host.error(format!("{what}: {e}")),
-        },
+        Action::Search { needle, before } => {
+            let (tx, rx) = oneshot::channel();
+            let visit = ScreenVisitor(Box::new(move |screen: &crate::core::term::Screen| {
+                let _ = tx.send(copy::search_above(screen, &needle, before));
+            }));
+            if host.session.send(SessionCmd::Visit(visit)).await.is_ok() {
+                app.copy_found(rx.await.ok().flatten());
+            }
+        }
+        Action::CopyLines { from, to } => {
+            let (tx, rx) = oneshot::channel();
+            let visit = ScreenVisitor(Box::new(move |screen: &crate::core::term::Screen| {
+                let _ = tx.send(copy::lines_text(screen, from, to));
+            }));
+            let _ = host.session.send(SessionCmd::Visit(visit)).await;
+            if let Ok(text) = rx.await {
+                let what = format!("{} lines of the pane", to - from + 1);
+                copy_and_log(app, clipboard, &text, &what);
+            }
+        }
+        Action::Copy { text, what } => copy_and_log(app, clipboard, &text, &what),
         Action::SetAccess(guest, access) => {
             let _ = send(SessionCmd::SetAccess { guest, access }).await;
         }

@@ -8,7 +8,7 @@ use crate::ui::dashboard::{overlay, sidebar};
 use crate::ui::guest_escape::clean_title;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Widget};
 use std::time::Duration;
@@ -115,6 +115,22 @@ fn draw_pane(app: &App, area: Rect, buf: &mut Buffer) {
             }
         }
     }
+    if let Some(c) = &app.copy {
+        // The copy cursor's line and the selection, reversed.
+        let top = app.pane.history.saturating_sub(app.pane.scrolled);
+        let (from, to) = match c.mark {
+            Some(m) => (m.min(c.line), m.max(c.line)),
+            None => (c.line, c.line),
+        };
+        for y in 0..h {
+            let line = top + usize::from(y);
+            if (from..=to).contains(&line) {
+                let row = Rect::new(area.x, area.y + y, w, 1);
+                buf.set_style(row, Style::default().add_modifier(Modifier::REVERSED));
+            }
+        }
+        return;
+    }
     if app.pane.scrolled > 0 {
         let note = format!(
             " scrolled back {} lines; a key or the wheel down returns ",
@@ -142,6 +158,10 @@ fn draw_status(app: &App, a: &Areas, buf: &mut Buffer) {
             format!(" {} … ", app.prefix_label),
             t.bar_alert,
         ));
+    }
+    if let Some(c) = &app.copy {
+        let text = format!(" {} ", c.status(app.copy_total()));
+        spans.push(Span::styled(text, t.bar_alert));
     }
     if matches!(app.focus, Focus::Sidebar(_)) && a.sidebar.is_some() {
         // Keys go to the sidebar, where `d`, `m` and `k` act: the host must know.
@@ -253,6 +273,7 @@ pub fn pane_image(
         cursor,
         modes: InputModes::from(state.modes),
         scrolled,
+        history: screen.history_len(),
         title: state.title,
         cursor_look: (state.cursor.shape, state.cursor.blinking),
     }
