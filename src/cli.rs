@@ -78,6 +78,18 @@ pub struct Cli {
     #[arg(long, value_name = "NAME")]
     pub public_host: Option<String>,
 
+    /// Share a tmux session that runs already (the most recent one without SESSION), with its
+    /// windows and splits: cotty runs `tmux attach-session` as the shared program, and its own
+    /// prefix becomes tmux_prefix (C-] unless set), so that tmux keeps C-b for everyone.
+    #[arg(
+        long,
+        value_name = "SESSION",
+        num_args = 0..=1,
+        default_missing_value = "",
+        require_equals = false
+    )]
+    pub tmux: Option<String>,
+
     /// The program to share instead of $SHELL (config: shell).
     #[arg(long, value_name = "PATH")]
     pub shell: Option<String>,

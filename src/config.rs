@@ -75,6 +75,8 @@ pub struct Settings {
     /// The key offered to a relay that only lets listed keys host; the default path when
     /// unset.
     pub identity: Option<PathBuf>,
+    /// The dashboard's prefix with `--tmux`, where tmux has C-b.
+    pub tmux_prefix: String,
     /// How the sidebar shares the terminal with the pane.
     pub sidebar: SidebarMode,
     /// Columns of the sidebar.
@@ -101,6 +103,7 @@ impl Default for Settings {
             relay_fingerprint: None,
             known_relays: None,
             identity: None,
+            tmux_prefix: "C-]".into(),
             sidebar: SidebarMode::Overlay,
             sidebar_width: 38,
             sidebar_side: Side::Right,
@@ -122,6 +125,7 @@ const KEYS: &[&str] = &[
     "relay_fingerprint",
     "known_relays",
     "identity",
+    "tmux_prefix",
     "sidebar",
     "sidebar_width",
     "sidebar_side",
@@ -229,6 +233,9 @@ pub fn load_from(
         t.parse::<u16>().ok().filter(|w| (20..=200).contains(w))
     })? {
         s.sidebar_width = v;
+    }
+    if let Some(v) = layers.get("tmux_prefix", "a key such as C-] or C-a", non_empty)? {
+        s.tmux_prefix = v;
     }
     let modes = "overlay, docked or auto";
     if let Some(v) = layers.get("sidebar", modes, SidebarMode::parse)? {

@@ -1,6 +1,6 @@
 //! The `cotty` binary: parse the command line and hand over to the host or the relay.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Parser;
 use cotty::cli::{Cli, Command, RelayArgs, default_host_key, default_identity};
 use cotty::config::{self, WindowSize};
@@ -79,6 +79,17 @@ async fn run(mut cli: Cli) -> Result<()> {
     if detach_now {
         return detach::start(cli.socket.as_deref());
     }
+    let argv = match &cli.tmux {
+        Some(_) if !argv.is_empty() => bail!(
+            "--tmux shares a tmux session, not a program: leave out new-session {}",
+            argv.join(" ")
+        ),
+        Some(session) => {
+            let tmux_env = std::env::var("TMUX").ok();
+            cotty::host::tmux::attach_argv(session, tmux_env.as_deref())?
+        }
+        None => argv,
+    };
     let argv = match (argv.is_empty(), &settings.shell) {
         (true, Some(shell)) => vec![shell.clone()],
         _ => argv,
@@ -127,13 +138,20 @@ async fn run(mut cli: Cli) -> Result<()> {
     if cli.headless {
         return run_headless(opts, cli.socket, shutdown).await;
     }
+    // Sharing tmux: tmux keeps C-b, and the dashboard's keys move to tmux_prefix.
+    let (settings, prefix_key) = if cli.tmux.is_some() {
+        let prefix = settings.tmux_prefix.clone();
+        (config::Settings { prefix, ..settings }, "tmux_prefix")
+    } else {
+        (settings, "prefix")
+    };
     let theme = Theme::load(&settings.theme, user_theme_dir().as_deref())
         .with_context(|| format!("theme {:?} {}", settings.theme, set_in(&settings, "theme")))?;
     let prefix = parse_key_spec(&settings.prefix).with_context(|| {
         format!(
             "prefix {:?} {}",
             settings.prefix,
-            set_in(&settings, "prefix")
+            set_in(&settings, prefix_key)
         )
     })?;
     let app = App::new(HostState::new(session_name()), &settings, theme, prefix);
@@ -145,11 +163,16 @@ async fn run(mut cli: Cli) -> Result<()> {
     dashboard::run(opts, app, cli.socket, shutdown).await
 }
 
-/// Where a dashboard setting can have come from, for its error: the key, its flag and the
-/// config file if one was read, as `(theme / --theme, ~/.config/cotty/cotty.toml)`.
+/// Where a dashboard setting can have come from, for its error: the key, its flag (the key's
+/// name with - for _, unless it has none) and the config file if one was read, as
+/// `(theme / --theme, ~/.config/cotty/cotty.toml)`.
 fn set_in(settings: &config::Settings, key: &str) -> String {
     let file = settings.file.as_ref().map(|f| format!(", {}", f.display()));
-    format!("({key} / --{key}{})", file.unwrap_or_default())
+    let flag = match key {
+        "tmux_prefix" => String::new(),
+        _ => format!(" / --{}", key.replace('_', "-")),
+    };
+    format!("({key}{flag}{})", file.unwrap_or_default())
 }
 
 /// The control request for a command, and how long to wait for its answer.

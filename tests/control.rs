@@ -6,7 +6,7 @@ mod common;
 
 use common::env::{WAIT, port_of, token, wait_prompt};
 use common::guest::{GuestOptions, SshGuest};
-use common::proc::Proc;
+use common::proc::{LOOPBACK_HEADLESS, Proc};
 use common::wait::wait_until;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -229,13 +229,7 @@ fn with_two_sessions_on_the_default_socket_a_command_asks_which() {
     let dir = tempfile::tempdir().expect("tempdir");
     let runtime = dir.path().display().to_string();
     let env = [("XDG_RUNTIME_DIR", runtime.as_str())];
-    let args = [
-        "-F",
-        "--listen",
-        "127.0.0.1:0",
-        "--public-host",
-        "127.0.0.1",
-    ];
+    let args = LOOPBACK_HEADLESS;
     let plain = |cmd: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_cotty"))
             .args(cmd)

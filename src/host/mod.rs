@@ -6,6 +6,7 @@ pub mod embedded;
 pub mod headless;
 pub mod start;
 pub mod state;
+pub mod tmux;
 
 pub use headless::run_headless;
 pub use start::{Host, HostOptions, RelayChoice};

@@ -7,6 +7,15 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// The arguments of a headless host with its built-in relay on loopback, any free port.
+pub const LOOPBACK_HEADLESS: [&str; 5] = [
+    "-F",
+    "--listen",
+    "127.0.0.1:0",
+    "--public-host",
+    "127.0.0.1",
+];
+
 /// A cotty process whose stdout lines are collected as they come.
 pub struct Proc {
     /// The process.
