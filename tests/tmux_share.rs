@@ -6,6 +6,7 @@ mod common;
 use common::env::{WAIT, port_of, token};
 use common::guest::{GuestOptions, SshGuest};
 use common::proc::{LOOPBACK_HEADLESS, Proc};
+use common::tmux::Tmux;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -84,4 +85,53 @@ fn a_tmux_session_that_does_not_exist_is_refused_with_what_to_do() {
         err.contains("no tmux session \"nope\"") && err.contains("tmux ls"),
         "{err}"
     );
+}
+
+#[test]
+fn the_dashboard_sharing_tmux_leaves_c_b_to_tmux_and_takes_c_close_bracket() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let socket = d.join("inner.sock");
+    let conf = d.join("inner.conf");
+    std::fs::write(&conf, "set -g status off\nset -g escape-time 0\n").expect("tmux.conf");
+    let conf = conf.display().to_string();
+    tmux(
+        &socket,
+        &["-f", &conf, "new-session", "-d", "-s", "pair", "-x", "80"],
+    );
+    tmux(
+        &socket,
+        &["send-keys", "-t", "pair:0", "echo first-$((1+1))", "Enter"],
+    );
+    tmux(&socket, &["new-window", "-t", "pair"]);
+    tmux(
+        &socket,
+        &["send-keys", "-t", "pair:1", "echo second-$((2+2))", "Enter"],
+    );
+    tmux(&socket, &["select-window", "-t", "pair:0"]);
+    // The host's own terminal: another tmux, in which the dashboard runs.
+    let outer = Tmux::start(d, 120, 40, "set -g status off\nset -g escape-time 0\n");
+    outer.wait_for("the outer prompt", WAIT, |s| {
+        s.lines().any(|l| l.trim_end() == "$")
+    });
+    outer.type_str(&format!(
+        "TMUX={},1,0 {} --listen 127.0.0.1:0 --public-host 127.0.0.1 -S {} --tmux pair",
+        socket.display(),
+        env!("CARGO_BIN_EXE_cotty"),
+        d.join("ctl.sock").display()
+    ));
+    outer.keys(&["Enter"]);
+    outer.wait_for("the shared session's first window", WAIT, |p| {
+        p.contains("first-2")
+    });
+    // C-b is tmux's: it switches the shared session's window.
+    outer.keys(&["C-b", "n"]);
+    outer.wait_for("the second window", WAIT, |p| p.contains("second-4"));
+    // C-] is the dashboard's: it opens the sidebar.
+    outer.keys(&["C-]", "s"]);
+    outer.wait_for("the dashboard's sidebar", WAIT, |p| {
+        p.contains("Links") && p.contains("sidebar: Esc returns to the shell")
+    });
+    outer.keys(&["Escape"]);
+    tmux(&socket, &["kill-server"]);
 }

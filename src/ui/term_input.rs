@@ -21,7 +21,15 @@ pub fn key_from_crossterm(ev: &ct::KeyEvent) -> Option<Key> {
             // The character is already shifted ('A', '{'), and crossterm adds SHIFT to
             // capitals, so keeping it would make Shift count twice.
             mods.shift = false;
-            KeyCode::Char(c)
+            // crossterm reads the bytes 0x1c-0x1f as Ctrl+4 to Ctrl+7; they are C-\, C-],
+            // C-^ and C-_ as a prefix is written (tmux's names), and as programs see them.
+            match (mods.ctrl, c) {
+                (true, '4') => KeyCode::Char('\\'),
+                (true, '5') => KeyCode::Char(']'),
+                (true, '6') => KeyCode::Char('^'),
+                (true, '7') => KeyCode::Char('_'),
+                _ => KeyCode::Char(c),
+            }
         }
         ct::KeyCode::Null => {
             // A NUL byte comes from Ctrl+Space (or Ctrl+@, Ctrl+2), which all send it.
@@ -110,6 +118,18 @@ mod tests {
             code,
             mods: Mods { shift, alt, ctrl },
         }
+    }
+
+    #[test]
+    fn the_bytes_crossterm_reads_as_ctrl_digits_are_the_prefixes_they_are_written_as() {
+        // tmux sends C-] as 0x1d, which crossterm reads as Ctrl+5.
+        let prefix = crate::core::keys::parse_key_spec("C-]").expect("spec");
+        let read = key_from_crossterm(&press(ct::KeyCode::Char('5'), M::CONTROL));
+        assert_eq!(read, Some(prefix));
+        let read = key_from_crossterm(&press(ct::KeyCode::Char('7'), M::CONTROL));
+        assert_eq!(read, Some(key(KeyCode::Char('_'), false, false, true)));
+        let read = key_from_crossterm(&press(ct::KeyCode::Char('5'), M::NONE));
+        assert_eq!(read, Some(key(KeyCode::Char('5'), false, false, false)));
     }
 
     #[test]
