@@ -25,18 +25,15 @@ fn tmux(socket: &Path, args: &[&str]) {
     assert!(ok, "tmux {args:?} failed");
 }
 
-#[test]
-fn a_guest_switches_the_shared_tmux_sessions_windows_with_tmuxs_prefix() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    // A server of its own, with a session of two windows.
-    let socket = dir.path().join("tmux.sock");
-    let conf = dir.path().join("tmux.conf");
+/// A tmux server of its own in `dir`, with a session `pair` of two windows that show
+/// `first-2` and `second-4`, the first one selected; returns its socket.
+fn two_windows(dir: &Path) -> std::path::PathBuf {
+    let socket = dir.join("inner.sock");
+    let conf = dir.join("inner.conf");
     std::fs::write(&conf, "set -g status off\nset -g escape-time 0\n").expect("tmux.conf");
     let conf = conf.display().to_string();
-    tmux(
-        &socket,
-        &["-f", &conf, "new-session", "-d", "-s", "pair", "-x", "80"],
-    );
+    let new = ["-f", &conf, "new-session", "-d", "-s", "pair", "-x", "80"];
+    tmux(&socket, &new);
     tmux(
         &socket,
         &["send-keys", "-t", "pair:0", "echo first-$((1+1))", "Enter"],
@@ -47,6 +44,13 @@ fn a_guest_switches_the_shared_tmux_sessions_windows_with_tmuxs_prefix() {
         &["send-keys", "-t", "pair:1", "echo second-$((2+2))", "Enter"],
     );
     tmux(&socket, &["select-window", "-t", "pair:0"]);
+    socket
+}
+
+#[test]
+fn a_guest_switches_the_shared_tmux_sessions_windows_with_tmuxs_prefix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = two_windows(dir.path());
 
     // cotty as if started inside that tmux: TMUX names the server.
     let tmux_env = format!("{},1,0", socket.display());
@@ -91,24 +95,7 @@ fn a_tmux_session_that_does_not_exist_is_refused_with_what_to_do() {
 fn the_dashboard_sharing_tmux_leaves_c_b_to_tmux_and_takes_c_close_bracket() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let socket = d.join("inner.sock");
-    let conf = d.join("inner.conf");
-    std::fs::write(&conf, "set -g status off\nset -g escape-time 0\n").expect("tmux.conf");
-    let conf = conf.display().to_string();
-    tmux(
-        &socket,
-        &["-f", &conf, "new-session", "-d", "-s", "pair", "-x", "80"],
-    );
-    tmux(
-        &socket,
-        &["send-keys", "-t", "pair:0", "echo first-$((1+1))", "Enter"],
-    );
-    tmux(&socket, &["new-window", "-t", "pair"]);
-    tmux(
-        &socket,
-        &["send-keys", "-t", "pair:1", "echo second-$((2+2))", "Enter"],
-    );
-    tmux(&socket, &["select-window", "-t", "pair:0"]);
+    let socket = two_windows(d);
     // The host's own terminal: another tmux, in which the dashboard runs.
     let outer = Tmux::start(d, 120, 40, "set -g status off\nset -g escape-time 0\n");
     outer.wait_for("the outer prompt", WAIT, |s| {
