@@ -145,7 +145,7 @@ fn live_sockets_beside(default: &Path) -> Vec<PathBuf> {
                 .map(|f| f.to_string_lossy())
                 .is_some_and(|f| f == name || f.starts_with(&format!("{name}-")))
         })
-        .filter(|p| std::os::unix::net::UnixStream::connect(p).is_ok())
+        .filter(|p| super::socket::answers(p))
         .collect();
     live.sort();
     live

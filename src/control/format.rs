@@ -8,7 +8,8 @@
 ///
 /// `known` lists the variable names for the error message only: `lookup` decides what exists,
 /// and a name it answers `None` for is unknown; `Some(Err(why))` is a known variable that has
-/// no value here (a web link on a relay without the web view), and `why` is the error. The caller passes the same table to both, so
+/// no value here (a web link on a relay without the web view), and `why` is the error. The
+/// caller passes the same table to both, so
 /// the message can tell the user what they could have written.
 ///
 /// Errors, as text for the user: an unterminated `#{` (with its column) and an unknown name.

@@ -43,6 +43,18 @@ pub fn default_path() -> PathBuf {
     default_path_in(std::env::var_os("XDG_RUNTIME_DIR"), current_uid())
 }
 
+/// The socket a cotty takes next to `default` when another cotty has that one:
+/// `default-PID`, with its own process id.
+pub fn per_process_path(default: &Path, pid: u32) -> PathBuf {
+    let name = default.file_name().map(|n| n.to_string_lossy().to_string());
+    default.with_file_name(format!("{}-{pid}", name.as_deref().unwrap_or("default")))
+}
+
+/// Whether a cotty answers on the control socket at `path`.
+pub fn answers(path: &Path) -> bool {
+    StdUnixStream::connect(path).is_ok()
+}
+
 /// [`default_path`] from its inputs, so that tests need not change the environment.
 fn default_path_in(runtime_dir: Option<std::ffi::OsString>, uid: Option<u32>) -> PathBuf {
     // The XDG spec says to ignore a relative XDG_RUNTIME_DIR.

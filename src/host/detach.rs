@@ -8,8 +8,8 @@
 //! without the output lines. The caller returns once its control socket answers.
 
 use crate::control::server;
+use crate::control::socket::{self, answers};
 use anyhow::{Context, Result, bail};
-use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -44,10 +44,7 @@ pub fn start(socket: Option<&Path>) -> Result<()> {
         .with_context(|| format!("failed to start {} in the background", exe.display()))?;
     let path: PathBuf = match socket {
         Some(p) => p.to_path_buf(),
-        None if default_taken => {
-            let d = server::default_path();
-            d.with_file_name(format!("default-{}", child.id()))
-        }
+        None if default_taken => socket::per_process_path(&server::default_path(), child.id()),
         None => server::default_path(),
     };
     let deadline = Instant::now() + READY_WITHIN;
@@ -80,9 +77,4 @@ pub fn start(socket: Option<&Path>) -> Result<()> {
          run the same command with -F instead of -d to see why",
         path.display()
     )
-}
-
-/// Whether a cotty listens on the control socket at `path`.
-fn answers(path: &Path) -> bool {
-    UnixStream::connect(path).is_ok()
 }

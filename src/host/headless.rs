@@ -1,6 +1,7 @@
 //! `cotty -F`: the links and a line per event on stdout, and the control socket; no TUI.
 
 use crate::control::server::{self, ControlMsg, ControlSocket};
+use crate::control::socket;
 use crate::core::session::{Notice, SessionCmd};
 use crate::host::state::{Effect, HostState, notice_line, state_line};
 use crate::host::{Host, HostOptions};
@@ -27,7 +28,7 @@ pub fn open_control(path: Option<&Path>) -> Result<ControlSocket> {
     match server::bind(&default) {
         Ok(s) => Ok(s),
         Err(first) => {
-            let alt = default.with_file_name(format!("default-{}", std::process::id()));
+            let alt = socket::per_process_path(&default, std::process::id());
             server::bind(&alt).map_err(|_| first)
         }
     }

@@ -7,7 +7,8 @@
 //! host starts, or the headless host would start `tmux attach` again and again.
 
 use anyhow::{Context, Result, bail};
-use std::process::{Command, Stdio};
+use std::io::Read;
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long `tmux has-session` may take.
@@ -28,29 +29,11 @@ pub fn attach_argv(session: &str, tmux_env: Option<&str>) -> Result<Vec<String>>
         "" => vec![],
         s => vec!["-t".to_string(), s.to_string()],
     };
-    let mut check = Command::new(&base[0]);
-    check
-        .args(&base[1..])
-        .arg("has-session")
-        .args(&target)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut child = check
-        .spawn()
-        .context("failed to run tmux for --tmux; install tmux, or leave out --tmux")?;
-    let deadline = Instant::now() + CHECK_WITHIN;
-    let status = loop {
-        if let Some(status) = child.try_wait().context("failed to wait for tmux")? {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!("tmux did not answer `has-session` within {CHECK_WITHIN:?} (--tmux)");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let mut check = base.clone();
+    check.push("has-session".to_string());
+    check.extend(target.iter().cloned());
+    let (status, _) = run_bounded(&check, CHECK_WITHIN)
+        .context("--tmux needs tmux: install it, or leave out --tmux")?;
     if !status.success() {
         let which = match session {
             "" => "no tmux session runs".to_string(),
@@ -65,6 +48,38 @@ pub fn attach_argv(session: &str, tmux_env: Option<&str>) -> Result<Vec<String>>
     argv.push("attach-session".to_string());
     argv.extend(target);
     Ok(argv)
+}
+
+/// Runs `argv` (tmux and its arguments) with no input and waits at most `within`; returns
+/// its exit status and what it printed on stdout. A tmux that does not answer is killed.
+pub fn run_bounded(argv: &[String], within: Duration) -> Result<(ExitStatus, String)> {
+    let (program, args) = argv.split_first().context("no program to run")?;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("failed to run {program}"))?;
+    let deadline = Instant::now() + within;
+    let status = loop {
+        if let Some(status) = child.try_wait().context("failed to wait for tmux")? {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("`{}` did not answer within {within:?}", argv.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let mut out = String::new();
+    if let Some(mut stdout) = child.stdout.take() {
+        stdout
+            .read_to_string(&mut out)
+            .context("failed to read tmux's answer")?;
+    }
+    Ok((status, out))
 }
 
 #[cfg(test)]

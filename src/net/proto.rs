@@ -29,7 +29,7 @@ pub struct Hello {
     /// A stable session name for read-write links (named sessions; later).
     pub name: Option<String>,
     /// What guests' status lines call the session: the host's USER@HOST, or its name. The
-    /// relay keeps printable characters only, and at most [`MAX_TITLE`] of them.
+    /// relay keeps printable characters only, and at most 40 of them.
     #[serde(default)]
     pub title: Option<String>,
     /// A stable session name for read-only links (named sessions; later).
@@ -86,25 +86,6 @@ impl Hello {
 
 /// What a kicked guest sees; also the reason hosts send with a kick.
 pub const KICKED: &str = "you were disconnected by the host";
-
-/// The most characters of a [`Hello::title`] a relay shows guests.
-pub const MAX_TITLE: usize = 40;
-
-/// What guests' status lines call a session: the host's title with control characters
-/// (which would reach the guests' terminals) dropped, trimmed and cut to [`MAX_TITLE`]
-/// characters, or `fallback` when nothing is left.
-pub fn guest_title(title: Option<&str>, fallback: &str) -> String {
-    let clean: String = title
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_TITLE)
-        .collect();
-    match clean.trim() {
-        "" => fallback.to_string(),
-        t => t.to_string(),
-    }
-}
 
 /// One pane in a [`HostMsg::Layout`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,22 +222,4 @@ pub enum RelayMsg {
     },
     /// Answers [`HostMsg::Ping`].
     Pong(u64),
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_hosts_title_reaches_guests_without_control_characters_and_cut_short() {
-        assert_eq!(guest_title(Some("alice@box"), "Ab12Cd"), "alice@box");
-        assert_eq!(
-            guest_title(Some("\x1b]0;pwned\x07me"), "Ab12Cd"),
-            "]0;pwnedme"
-        );
-        assert_eq!(guest_title(Some(" \r\n "), "Ab12Cd"), "Ab12Cd");
-        assert_eq!(guest_title(None, "Ab12Cd"), "Ab12Cd");
-        let long = "x".repeat(100);
-        assert_eq!(guest_title(Some(&long), "-").chars().count(), MAX_TITLE);
-    }
 }

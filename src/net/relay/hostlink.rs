@@ -3,11 +3,12 @@
 
 use crate::net::codec::{FrameReader, FrameWriter, check_version};
 use crate::net::heartbeat::{Heartbeat, PING_EVERY};
-use crate::net::proto::{Hello, HostMsg, Links, RejectKind, RelayMsg, Resume, guest_title};
+use crate::net::proto::{Hello, HostMsg, Links, RejectKind, RelayMsg, Resume};
 use crate::net::relay::registry::{RegisterError, Tokens, new_token};
 use crate::net::relay::room::{Attached, Room, RoomCmd, RoomSetup};
 use crate::net::relay::server::Shared;
 use crate::net::relay::ssh::fmt_peer;
+use crate::ui::guest_escape::clean_title;
 use anyhow::{Context, Result, anyhow, bail};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -311,4 +312,39 @@ async fn attach(room: &mpsc::Sender<RoomCmd>, host: mpsc::Sender<RelayMsg>) -> O
     let (tx, rx) = oneshot::channel();
     room.send(RoomCmd::Attach(host, tx)).await.ok()?;
     rx.await.ok()
+}
+
+/// The most characters of a host's [`Hello::title`] that guests' status lines show.
+const MAX_TITLE: usize = 40;
+
+/// What guests' status lines call a session: the host's title as [`clean_title`] makes a
+/// window title safe for a guest's terminal, trimmed and cut to [`MAX_TITLE`] characters, or
+/// `fallback` when nothing is left.
+fn guest_title(title: Option<&str>, fallback: &str) -> String {
+    let clean: String = clean_title(title.unwrap_or_default())
+        .chars()
+        .take(MAX_TITLE)
+        .collect();
+    match clean.trim() {
+        "" => fallback.to_string(),
+        t => t.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hosts_title_reaches_guests_without_control_characters_and_cut_short() {
+        assert_eq!(guest_title(Some("alice@box"), "Ab12Cd"), "alice@box");
+        assert_eq!(
+            guest_title(Some("\x1b]0;pwned\x07me"), "Ab12Cd"),
+            "]0;pwnedme"
+        );
+        assert_eq!(guest_title(Some(" \r\n "), "Ab12Cd"), "Ab12Cd");
+        assert_eq!(guest_title(None, "Ab12Cd"), "Ab12Cd");
+        let long = "x".repeat(100);
+        assert_eq!(guest_title(Some(&long), "-").chars().count(), MAX_TITLE);
+    }
 }

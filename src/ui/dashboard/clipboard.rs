@@ -5,9 +5,8 @@
 //! `set-clipboard on` and most terminal emulators honour it.
 
 use crossterm::clipboard::CopyToClipboard;
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::time::Duration;
 
 /// Copies text; keeps the system clipboard open, since on X11 a copy lives only as long as
 /// its owner.
@@ -69,24 +68,8 @@ const TMUX_WAIT: Duration = Duration::from_secs(1);
 /// not answer within [`TMUX_WAIT`].
 fn tmux_set_clipboard() -> Option<String> {
     std::env::var_os("TMUX").filter(|v| !v.is_empty())?;
-    let mut child = Command::new("tmux")
-        .args(["show", "-gv", "set-clipboard"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let deadline = Instant::now() + TMUX_WAIT;
-    while child.try_wait().ok()?.is_none() {
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let mut out = String::new();
-    child.stdout.take()?.read_to_string(&mut out).ok()?;
+    let show = ["tmux", "show", "-gv", "set-clipboard"].map(String::from);
+    let (_, out) = crate::host::tmux::run_bounded(&show, TMUX_WAIT).ok()?;
     Some(out.trim().to_string())
 }
 

@@ -110,11 +110,22 @@ async fn fetch_pane(
     scroll: usize,
     unused: (String, ratatui::style::Style),
 ) -> Option<PaneImage> {
+    visit(session, move |screen| {
+        pane_image(screen, size, scroll, (&unused.0, unused.1))
+    })
+    .await
+}
+
+/// Runs `f` on the session's screen, in the session's task, and returns what it made.
+async fn visit<T: Send + 'static>(
+    session: &SessionHandle,
+    f: impl FnOnce(&crate::core::term::Screen) -> T + Send + 'static,
+) -> Option<T> {
     let (tx, rx) = oneshot::channel();
-    let visit = ScreenVisitor(Box::new(move |screen: &crate::core::term::Screen| {
-        let _ = tx.send(pane_image(screen, size, scroll, (&unused.0, unused.1)));
+    let visitor = ScreenVisitor(Box::new(move |screen: &crate::core::term::Screen| {
+        let _ = tx.send(f(screen));
     }));
-    session.send(SessionCmd::Visit(visit)).await.ok()?;
+    session.send(SessionCmd::Visit(visitor)).await.ok()?;
     rx.await.ok()
 }
 
@@ -314,21 +325,16 @@ async fn act(app: &mut App, host: &Host, clipboard: &mut Clipboard, action: Acti
             let _ = send(SessionCmd::HostMouse(m)).await;
         }
         Action::Search { needle, before } => {
-            let (tx, rx) = oneshot::channel();
-            let visit = ScreenVisitor(Box::new(move |screen: &crate::core::term::Screen| {
-                let _ = tx.send(copy::search_above(screen, &needle, before));
-            }));
-            if host.session.send(SessionCmd::Visit(visit)).await.is_ok() {
-                app.copy_found(rx.await.ok().flatten());
+            let found = visit(&host.session, move |s| {
+                copy::search_above(s, &needle, before)
+            });
+            if let Some(found) = found.await {
+                app.copy_found(found);
             }
         }
         Action::CopyLines { from, to } => {
-            let (tx, rx) = oneshot::channel();
-            let visit = ScreenVisitor(Box::new(move |screen: &crate::core::term::Screen| {
-                let _ = tx.send(copy::lines_text(screen, from, to));
-            }));
-            let _ = host.session.send(SessionCmd::Visit(visit)).await;
-            if let Ok(text) = rx.await {
+            let text = visit(&host.session, move |s| copy::lines_text(s, from, to));
+            if let Some(text) = text.await {
                 let what = format!("{} lines of the pane", to - from + 1);
                 copy_and_log(app, clipboard, &text, &what);
             }
