@@ -4,6 +4,7 @@
 // Each test binary compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod env;
 pub mod guest;
 pub mod mirror;
