@@ -317,7 +317,10 @@ impl Browser {
         match self.run(&format!("type {keys:?}"), target.send_keys(keys)) {
             Ok(()) => Ok(()),
             // A hidden or disabled textarea is not interactable: type where the focus is.
-            Err(_) => self.press_keys(&keys.chars().collect::<Vec<_>>()),
+            Err(_) => {
+                self.focus_input();
+                self.press_keys(&keys.chars().collect::<Vec<_>>())
+            }
         }
     }
 
@@ -331,9 +334,18 @@ impl Browser {
     /// Presses the keys together and releases them in reverse order through the Actions
     /// API, as a person holds Ctrl and presses C: `chord(&[Key::Control.into(), 'c'])`.
     pub fn chord(&self, keys: &[char]) {
+        self.focus_input();
         if let Err(e) = self.press_keys_with(keys, true) {
             panic!("{e}\n{}", self.describe());
         }
+    }
+
+    /// Moves the focus to `#input`, where the page listens for keys, if the page has one.
+    pub fn focus_input(&self) {
+        let _ = self.try_eval(
+            "const e = document.getElementById('input'); if (e) { e.focus(); } return null;",
+            vec![],
+        );
     }
 
     /// Presses and releases each key in turn through the Actions API, at the focused element.
