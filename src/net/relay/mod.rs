@@ -14,5 +14,7 @@ pub mod resume;
 pub mod room;
 pub mod server;
 pub mod ssh;
+pub mod ssh_guest;
+pub mod web;
 
 pub use server::{Relay, RelayConfig};
