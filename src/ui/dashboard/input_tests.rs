@@ -18,13 +18,6 @@ fn ch(c: char) -> Key {
     }
 }
 
-fn key(code: KeyCode) -> Key {
-    Key {
-        code,
-        mods: Mods::default(),
-    }
-}
-
 fn ctrl(c: char) -> Key {
     Key {
         code: KeyCode::Char(c),
@@ -439,13 +432,13 @@ fn copy_mode_moves_searches_marks_and_copies_lines() {
     );
     // Keys move the cursor, not the program: nothing goes out.
     for _ in 0..3 {
-        assert_eq!(a.on_key(key(KeyCode::Up)), vec![]);
+        assert_eq!(a.on_key(code(KeyCode::Up)), vec![]);
     }
     assert_eq!(
         (a.copy.as_ref().map(|c| c.line), a.pane_scroll),
         (Some(56), 0)
     );
-    a.on_key(key(KeyCode::PageUp));
+    a.on_key(code(KeyCode::PageUp));
     assert_eq!(
         (a.copy.as_ref().map(|c| c.line), a.pane_scroll),
         (Some(46), 4)
@@ -454,7 +447,7 @@ fn copy_mode_moves_searches_marks_and_copies_lines() {
     for c in "/abc".chars() {
         assert_eq!(a.on_key(ch(c)), vec![]);
     }
-    let search = a.on_key(key(KeyCode::Enter));
+    let search = a.on_key(code(KeyCode::Enter));
     assert_eq!(
         search,
         vec![Action::Search {
@@ -477,10 +470,10 @@ fn copy_mode_moves_searches_marks_and_copies_lines() {
     );
     // Space marks, Down twice, Enter copies those lines and leaves for the live screen.
     a.on_key(ch(' '));
-    a.on_key(key(KeyCode::Down));
-    a.on_key(key(KeyCode::Down));
+    a.on_key(code(KeyCode::Down));
+    a.on_key(code(KeyCode::Down));
     assert_eq!(
-        a.on_key(key(KeyCode::Enter)),
+        a.on_key(code(KeyCode::Enter)),
         vec![Action::CopyLines { from: 10, to: 12 }]
     );
     assert_eq!((a.copy.is_none(), a.pane_scroll), (true, 0));
