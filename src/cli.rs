@@ -9,16 +9,19 @@ use std::time::Duration;
 ///
 /// `cotty` starts your shell in a dashboard and hands out two links: guests join with any
 /// stock ssh client, `ssh -p PORT TOKEN@HOST` to type along or `ssh -p PORT ro-TOKEN@HOST` to
-/// watch. With no relay configured, a relay runs inside cotty itself (port 2222, or the next
-/// free one). Inside the dashboard, `C-b ?` lists the keys; a guest leaves with `C-b d`.
+/// watch. When the relay serves the web view, it hands out two web links too
+/// (`http://HOST:PORT/#TOKEN`, `…/#ro-TOKEN`) for guests in a browser, a phone's among them.
+/// With no relay configured, a relay runs inside cotty itself (port 2222, or the next free
+/// one). Inside the dashboard, `C-b ?` lists the keys; a guest leaves with `C-b d`.
 ///
 /// Settings come from the config file, then COTTY_* environment variables, then flags; see
 /// `cotty --print-default-config`.
 #[derive(Debug, Parser)]
 #[command(name = "cotty", version, about, long_about, after_help = EXAMPLES)]
 pub struct Cli {
-    /// Run headless, without a dashboard (like `tmate -F`): print the links and a line per
-    /// guest event on stdout, and start the program again whenever it exits.
+    /// Run headless, without a dashboard (like `tmate -F`): print the links (`ssh session:`,
+    /// `ssh session read only:`, and `web session:` lines when the relay serves the web view)
+    /// and a line per guest event on stdout, and start the program again whenever it exits.
     #[arg(short = 'F', long = "headless")]
     pub headless: bool,
 
@@ -149,7 +152,8 @@ pub enum Command {
     /// Show a message built from FORMAT, like tmux: `cotty -S SOCK display -p '#{ssh}'`.
     /// Variables: #{ssh}, #{ssh_ro}, #{web}, #{web_ro}, #{session}, #{guests}, #{locked},
     /// #{relay_state}
-    /// (tmate's #{tmate_ssh} and #{tmate_ssh_ro} work too).
+    /// (tmate's #{tmate_ssh}, #{tmate_ssh_ro}, #{tmate_web} and #{tmate_web_ro} work too;
+    /// the web ones are an error when the relay serves no web view).
     #[command(name = "display-message", visible_alias = "display")]
     Display {
         /// Print to stdout; without it the message goes to the host's log.
@@ -317,10 +321,12 @@ Examples:
   cotty --relay relay.example.org:2222      use a shared relay instead of the built-in one
   cotty relay --public-host relay.example.org
   ssh -p 2222 TOKEN@relay.example.org       a guest; any OpenSSH client
+  http://relay.example.org:2222/#TOKEN      a guest in a browser (relays with the web view)
 
 Dashboard keys (prefix C-b): C-b s sidebar, C-b S show/hide it, C-b L lock guests,
-C-b ? help, C-b q quit, C-b C-b a literal C-b. In the sidebar: Enter/y copy a link,
-d switch it off, Q QR code, m read-only/read-write, k kick, Tab next section, Esc back.
+C-b ? help, C-b q quit, C-b C-b a literal C-b. In the sidebar: Enter/y copy a link
+(ssh or web), d switch it off, Q QR code (a web link's opens on a phone), m read-only/
+read-write, k kick, Tab next section, Esc back.
 
 Files:
   config          $XDG_CONFIG_HOME/cotty/cotty.toml  (~/.config/cotty/cotty.toml)
