@@ -1,0 +1,2 @@
+// Placeholder: the page's engineer replaces this file at merge.
+"use strict";
