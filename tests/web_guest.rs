@@ -66,27 +66,44 @@ fn a_web_guest_sees_the_shell_and_types_into_it() {
 #[test]
 fn a_read_only_web_guest_cannot_type_paste_click_or_resize() {
     let env = TestEnv::bash();
-    let token = fragment(&web_links(&env).1);
+    let (rw_link, ro_link) = web_links(&env);
     let file = env.path("typed.txt");
     env.host_type(&format!("stty -echo; cat > {file}\r"));
-    let mut ro = WsGuest::join(env.port, &token, Size::new(60, 20));
-    ro.wait_for("its first frame", WAIT, |g| g.status.access == "ro")
-        .expect("a read-only frame");
-    let before = env.host_screen().size;
+    // The read-write page sets the shared size (the host has no terminal of its own).
+    let mut rw = WsGuest::join(env.port, &fragment(&rw_link), Size::new(80, 24));
+    rw.wait_for("its first frame", WAIT, |g| g.frames > 0)
+        .expect("a frame");
+    wait_until("the pane takes the rw page's size", WAIT, || {
+        env.host_screen().size == Size::new(80, 24)
+    })
+    .expect("80x24");
+    let mut ro = WsGuest::join(env.port, &fragment(&ro_link), Size::new(60, 20));
+    ro.wait_for("a read-only frame", WAIT, |g| g.status.access == "ro")
+        .expect("read-only");
     ro.type_keys("ro-typed\r");
     ro.send(json!({"type": "paste", "text": "ro-pasted\n"}));
     ro.send(json!({"type": "text", "text": "ro-text\n"}));
     ro.send(json!({"type": "mouse", "kind": "down", "button": 0, "col": 1, "row": 1}));
+    // A resize makes the relay draw the page again: once that frame is here, the relay has
+    // read everything the page sent before it (the screen is idle, so no other frame comes).
+    let seen = ro.frames;
     ro.send(json!({"type": "resize", "cols": 30, "rows": 10}));
+    ro.wait_for("the frame after the resize", WAIT, |g| g.frames > seen)
+        .expect("a frame");
+    // What the rw page types now reaches the program after anything the ro page got through.
     let m = marker("rw");
-    env.host_type(&format!("{m}\r"));
-    wait_until("the host's line in the file", WAIT, || {
+    rw.type_keys(&format!("{m}\r"));
+    wait_until("the rw page's line in the file", WAIT, || {
         std::fs::read_to_string(&file).is_ok_and(|s| s.contains(&m))
     })
-    .expect("the file has the host's line");
+    .expect("the file has the rw page's line");
     let written = std::fs::read_to_string(&file).expect("read");
-    assert_eq!(written, format!("{m}\n"), "only the host's line");
-    assert_eq!(env.host_screen().size, before, "the ro page did not resize");
+    assert_eq!(written, format!("{m}\n"), "only the rw page's line");
+    assert_eq!(
+        env.host_screen().size,
+        Size::new(80, 24),
+        "the ro page resized"
+    );
 }
 
 #[test]
@@ -101,11 +118,16 @@ fn a_locked_or_kicked_web_guest_is_held_to_it() {
         .expect("locked");
     let locked = marker("locked");
     g.type_keys(&format!("echo {locked}\r"));
+    // A resize makes the relay draw the page again (a locked page does not resize the
+    // pane): once that frame is here, the relay has handed the keys to the room, which
+    // takes them before the unlock that comes after.
+    let seen = g.frames;
+    g.send(json!({"type": "resize", "cols": 70, "rows": 20}));
+    g.wait_for("the frame after the resize", WAIT, |g| g.frames > seen)
+        .expect("a frame");
     env.host_cmd(SessionCmd::Lock(false));
     g.wait_for("the unlock", WAIT, |g| !g.status.locked)
         .expect("unlocked");
-    // Keys go guest -> room -> host in order: once these arrive, the locked ones had their
-    // chance.
     let open = marker("open");
     g.type_keys(&format!("echo {open}\r"));
     wait_until("the unlocked echo on the host", WAIT, || {

@@ -96,7 +96,7 @@ impl WebGuest {
     pub fn next_frame(&mut self, timeout: Duration) -> Option<Instant> {
         let msg = self
             .rt
-            .block_on(tokio::time::timeout(timeout, self.ws.next()))
+            .block_on(async { tokio::time::timeout(timeout, self.ws.next()).await })
             .ok()??
             .ok()?;
         let at = Instant::now();

@@ -75,6 +75,8 @@ pub struct WsGuest {
     pub bye: Option<Bye>,
     /// The socket has ended.
     pub closed: bool,
+    /// Frames received so far.
+    pub frames: usize,
 }
 
 impl WsGuest {
@@ -103,6 +105,7 @@ impl WsGuest {
             status: Status::default(),
             bye: None,
             closed: false,
+            frames: 0,
         }
     }
 
@@ -128,7 +131,7 @@ impl WsGuest {
     fn read_one(&mut self, timeout: Duration) -> bool {
         let next = self
             .rt
-            .block_on(tokio::time::timeout(timeout, self.ws.next()));
+            .block_on(async { tokio::time::timeout(timeout, self.ws.next()).await });
         let msg = match next {
             Ok(Some(Ok(msg))) => msg,
             Ok(_) => {
@@ -144,6 +147,7 @@ impl WsGuest {
         let m: Incoming = rmp_serde::from_slice(&bytes).expect("a relay message");
         match m.kind.as_str() {
             "frame" => {
+                self.frames += 1;
                 let size = Size::new(m.cols, m.rows);
                 if m.full || size != self.screen.size {
                     self.screen = ScreenState::blank(size);
