@@ -461,20 +461,9 @@ mod tests {
 
     #[test]
     fn the_web_flags_parse_and_a_bad_url_names_the_flag() {
-        let cli = Cli::try_parse_from([
-            "cotty",
-            "relay",
-            "--web-listen",
-            "127.0.0.1:8080",
-            "--public-url",
-            "https://relay.example.org",
-            "--tls-cert",
-            "c.pem",
-            "--tls-key",
-            "k.pem",
-            "--trust-proxy",
-        ])
-        .expect("parses");
+        let line = "cotty relay --web-listen 127.0.0.1:8080 --public-url https://relay.example.org \
+             --tls-cert c.pem --tls-key k.pem --trust-proxy";
+        let cli = Cli::try_parse_from(line.split_whitespace()).expect("parses");
         match cli.command {
             Some(Command::Relay(a)) => {
                 assert_eq!(a.web_listen, Some("127.0.0.1:8080".parse().expect("addr")));

@@ -217,6 +217,11 @@ fn help_and_bad_input_speak_plainly() {
         "--idle-timeout",
         "--resume-grace",
         "--guest-stall-timeout",
+        "--web-listen",
+        "--public-url",
+        "--tls-cert",
+        "--tls-key",
+        "--trust-proxy",
     ] {
         assert!(help.contains(word), "relay --help lacks {word}:\n{help}");
     }
