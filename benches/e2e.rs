@@ -23,6 +23,8 @@ mod sshd;
 mod steps;
 #[path = "e2e/timed.rs"]
 mod timed;
+#[path = "e2e/web.rs"]
+mod web;
 
 use std::time::Duration;
 use steps::Row;
@@ -32,14 +34,14 @@ usage: cargo bench --bench e2e -- [--only STEP,STEP,...] [--keys N] [--bytes N] 
                                   [--sessions N,N,...] [--scale-size COLSxROWS] [--scale-limit SECS]
                                   [--cuts N] [--garbage N]
 steps: echo, dashboard-echo, guest-to-guest, burst, dashboard-burst, plain-ssh, join, scale,
-       faults
+       faults, web
 COTTY_BENCH_BIN=PATH runs that cotty binary in every step but scale and faults
 defaults: all steps, --keys 300, --bytes 20000000, --runs 3, --sessions 100,1000,10000,
           --scale-size 120x40, --scale-limit 600, --cuts 100, --garbage 10000;
 a quick run: --only echo,burst,join --keys 100 --bytes 5000000";
 
 /// Every step, in the order they run.
-const STEPS: [&str; 9] = [
+const STEPS: [&str; 10] = [
     "echo",
     "dashboard-echo",
     "guest-to-guest",
@@ -49,6 +51,7 @@ const STEPS: [&str; 9] = [
     "join",
     "scale",
     "faults",
+    "web",
 ];
 
 /// What to run.
@@ -185,5 +188,8 @@ fn main() {
     if want("faults") {
         show(faults::faults(args.cuts));
         show(faults::garbage(args.garbage));
+    }
+    if want("web") {
+        show(web::web(args.keys, args.bytes, args.runs));
     }
 }

@@ -1,6 +1,7 @@
 //! The command line: `cotty -F`, `cotty -F new-session CMD…`, `cotty relay`.
 
 use crate::core::types::Size;
+use crate::net::relay::web::origin::PublicUrl;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,16 +10,19 @@ use std::time::Duration;
 ///
 /// `cotty` starts your shell in a dashboard and hands out two links: guests join with any
 /// stock ssh client, `ssh -p PORT TOKEN@HOST` to type along or `ssh -p PORT ro-TOKEN@HOST` to
-/// watch. With no relay configured, a relay runs inside cotty itself (port 2222, or the next
-/// free one). Inside the dashboard, `C-b ?` lists the keys; a guest leaves with `C-b d`.
+/// watch. When the relay serves the web view, it hands out two web links too
+/// (`http://HOST:PORT/#TOKEN`, `…/#ro-TOKEN`) for guests in a browser, a phone's among them.
+/// With no relay configured, a relay runs inside cotty itself (port 2222, or the next free
+/// one). Inside the dashboard, `C-b ?` lists the keys; a guest leaves with `C-b d`.
 ///
 /// Settings come from the config file, then COTTY_* environment variables, then flags; see
 /// `cotty --print-default-config`.
 #[derive(Debug, Parser)]
 #[command(name = "cotty", version, about, long_about, after_help = EXAMPLES)]
 pub struct Cli {
-    /// Run headless, without a dashboard (like `tmate -F`): print the links and a line per
-    /// guest event on stdout, and start the program again whenever it exits.
+    /// Run headless, without a dashboard (like `tmate -F`): print the links (`ssh session:`,
+    /// `ssh session read only:`, and `web session:` lines when the relay serves the web view)
+    /// and a line per guest event on stdout, and start the program again whenever it exits.
     #[arg(short = 'F', long = "headless")]
     pub headless: bool,
 
@@ -125,7 +129,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the relay server that hosts dial out to and guests ssh into.
+    /// Run the relay server that hosts dial out to and guests ssh into, or join in a browser
+    /// (the web page is on the same port).
     ///
     /// Every option but --config and --print-default-config is also a key of the config
     /// file, named with `_` for `-` (max_guests for --max-guests); a flag beats the file.
@@ -149,7 +154,8 @@ pub enum Command {
     /// Show a message built from FORMAT, like tmux: `cotty -S SOCK display -p '#{ssh}'`.
     /// Variables: #{ssh}, #{ssh_ro}, #{web}, #{web_ro}, #{session}, #{guests}, #{locked},
     /// #{relay_state}
-    /// (tmate's #{tmate_ssh} and #{tmate_ssh_ro} work too).
+    /// (tmate's #{tmate_ssh}, #{tmate_ssh_ro}, #{tmate_web} and #{tmate_web_ro} work too;
+    /// the web ones are an error when the relay serves no web view).
     #[command(name = "display-message", visible_alias = "display")]
     Display {
         /// Print to stdout; without it the message goes to the host's log.
@@ -209,9 +215,15 @@ pub struct RelayArgs {
     #[arg(long)]
     pub print_default_config: bool,
 
-    /// Where to listen for ssh connections from hosts and guests [default: 0.0.0.0:2222].
+    /// Where to listen for hosts and guests: ssh, and the web page on the same port
+    /// [default: 0.0.0.0:2222].
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
+
+    /// Also serve the web page (not ssh) on ADDR, e.g. 127.0.0.1:8080 behind a reverse
+    /// proxy; the same limits count both ports together [default: the --listen port only].
+    #[arg(long, value_name = "ADDR")]
+    pub web_listen: Option<std::net::SocketAddr>,
 
     /// The host name printed in links [default: this machine's hostname].
     #[arg(long, value_name = "NAME")]
@@ -220,6 +232,30 @@ pub struct RelayArgs {
     /// The port printed in links [default: the port of --listen].
     #[arg(long, value_name = "N")]
     pub public_port: Option<u16>,
+
+    /// The address browsers reach the relay at, when not http://PUBLIC_HOST:PUBLIC_PORT: a
+    /// reverse proxy's https://relay.example.org (scheme, host and port; no path). Web links
+    /// start with it, and the page's websocket must come from it
+    /// [default: http://, or https:// with --tls-cert, PUBLIC_HOST:PUBLIC_PORT].
+    #[arg(long, value_name = "URL", value_parser = PublicUrl::parse)]
+    pub public_url: Option<PublicUrl>,
+
+    /// Serve HTTPS on the relay's ports with this certificate chain (PEM, leaf first, as
+    /// certbot's fullchain.pem); needs --tls-key. Web links become https://
+    /// [default: plain HTTP].
+    #[arg(long, value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM, as certbot's privkey.pem); needs --tls-cert.
+    #[arg(long, value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
+
+    /// The relay sits behind a reverse proxy: take a web client's address from the last
+    /// X-Forwarded-For entry, which the proxy adds. Connections are still counted per TCP
+    /// address, the proxy's: raise --max-connections-per-ip to match. Without it, the header
+    /// is ignored.
+    #[arg(long)]
+    pub trust_proxy: bool,
 
     /// The relay's ssh host key; an Ed25519 key is created (mode 0600) if the file is
     /// missing [default: relay_host_key in the cotty data directory].
@@ -317,10 +353,12 @@ Examples:
   cotty --relay relay.example.org:2222      use a shared relay instead of the built-in one
   cotty relay --public-host relay.example.org
   ssh -p 2222 TOKEN@relay.example.org       a guest; any OpenSSH client
+  http://relay.example.org:2222/#TOKEN      a guest in a browser (relays with the web view)
 
 Dashboard keys (prefix C-b): C-b s sidebar, C-b S show/hide it, C-b L lock guests,
-C-b ? help, C-b q quit, C-b C-b a literal C-b. In the sidebar: Enter/y copy a link,
-d switch it off, Q QR code, m read-only/read-write, k kick, Tab next section, Esc back.
+C-b ? help, C-b q quit, C-b C-b a literal C-b. In the sidebar: Enter/y copy a link
+(ssh or web), d switch it off, Q QR code (a web link's opens on a phone), m read-only/
+read-write, k kick, Tab next section, Esc back.
 
 Files:
   config          $XDG_CONFIG_HOME/cotty/cotty.toml  (~/.config/cotty/cotty.toml)
@@ -419,6 +457,33 @@ mod tests {
             }
             other => panic!("got {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_web_flags_parse_and_a_bad_url_names_the_flag() {
+        let line = "cotty relay --web-listen 127.0.0.1:8080 --public-url https://relay.example.org \
+             --tls-cert c.pem --tls-key k.pem --trust-proxy";
+        let cli = Cli::try_parse_from(line.split_whitespace()).expect("parses");
+        match cli.command {
+            Some(Command::Relay(a)) => {
+                assert_eq!(a.web_listen, Some("127.0.0.1:8080".parse().expect("addr")));
+                assert_eq!(
+                    a.public_url.as_ref().map(PublicUrl::origin),
+                    Some("https://relay.example.org")
+                );
+                assert_eq!(a.tls_cert, Some(PathBuf::from("c.pem")));
+                assert_eq!(a.tls_key, Some(PathBuf::from("k.pem")));
+                assert!(a.trust_proxy);
+            }
+            other => panic!("got {other:?}"),
+        }
+        let err = Cli::try_parse_from(["cotty", "relay", "--public-url", "https://r/path"])
+            .expect_err("a path");
+        let text = err.to_string();
+        assert!(
+            text.contains("--public-url") && text.contains("no path"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -203,6 +203,9 @@ async fn run_relay(args: RelayArgs, shutdown: CancellationToken) -> Result<()> {
     let mut out = std::io::stdout();
     writeln!(out, "cotty relay listening on {}", relay.local_addr()?)?;
     writeln!(out, "host key fingerprint: {}", relay.fingerprint())?;
+    if let Some(web) = relay.web_addr()? {
+        writeln!(out, "cotty relay serving the web on {web}")?;
+    }
     let cap = format!(
         "max connections {} ({})",
         limits.connections, settings.connections_from

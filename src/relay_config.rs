@@ -9,6 +9,9 @@ use crate::cli::{RelayArgs, default_host_key, parse_count, parse_duration, parse
 use crate::core::types::Size;
 use crate::net::relay::RelayConfig;
 use crate::net::relay::limits::{Limits, connections_for_open_files, open_file_limit};
+use crate::net::relay::server::WebConfig;
+use crate::net::relay::web::origin::PublicUrl;
+use crate::net::relay::web::tls::TlsFiles;
 use anyhow::{Context, Result, anyhow, bail};
 use config::{Config, FileFormat, Map, Source, Value};
 use std::net::SocketAddr;
@@ -20,8 +23,13 @@ pub const DEFAULT_LISTEN: &str = "0.0.0.0:2222";
 /// Every key of the relay's config file, in the order of `cotty relay --help`.
 pub const KEYS: &[&str] = &[
     "listen",
+    "web_listen",
     "public_host",
     "public_port",
+    "public_url",
+    "tls_cert",
+    "tls_key",
+    "trust_proxy",
     "host_key",
     "host_keys",
     "max_connections",
@@ -46,13 +54,32 @@ pub const DEFAULT_RELAY_CONFIG: &str = r#"# cotty relay's settings: `cotty relay
 # flag beats this file. An unknown key is an error, to catch typos. Durations are written
 # 20s, 10m, 2h or "1h 30m". Relative paths are taken from this file's folder.
 
-# Where to listen for ssh connections from hosts and guests.
+# Where to listen for hosts and guests: ssh, and the web page on the same port.
 listen = "0.0.0.0:2222"
+
+# Also serve the web page (not ssh) here, e.g. for a reverse proxy in front. The limits
+# below count both ports together.
+# web_listen = "127.0.0.1:8080"
 
 # The host name and port printed in links; this machine's hostname and the listening port
 # when unset.
 # public_host = "relay.example.org"
 # public_port = 22
+
+# The address browsers reach the relay at, when it is not http://public_host:public_port
+# (https:// with a certificate): a reverse proxy's, scheme, host and port only. Web links
+# start with it, and the page's websocket must come from it.
+# public_url = "https://relay.example.org"
+
+# Serve HTTPS with this certificate chain (PEM, leaf first) and its private key; both or
+# neither. Plain HTTP when unset.
+# tls_cert = "/etc/letsencrypt/live/relay.example.org/fullchain.pem"
+# tls_key = "/etc/letsencrypt/live/relay.example.org/privkey.pem"
+
+# Behind a reverse proxy: take a web client's address from the last X-Forwarded-For entry.
+# Connections are still counted per TCP address (the proxy's): raise
+# max_connections_per_ip to match.
+trust_proxy = false
 
 # The relay's ssh host key; an Ed25519 key is created (mode 0600) if the file is missing.
 # relay_host_key in the cotty data directory when unset.
@@ -192,13 +219,7 @@ fn resolve(
              or lower --max-connections"
         ));
     }
-    let listen = match pick(
-        args.listen,
-        f.get("listen", |t| {
-            t.parse::<SocketAddr>()
-                .map_err(|_| "expected an address such as 0.0.0.0:2222 or 127.0.0.1:0".into())
-        })?,
-    ) {
+    let listen = match pick(args.listen, f.get("listen", socket_addr)?) {
         Some(addr) => addr,
         None => DEFAULT_LISTEN
             .parse()
@@ -224,6 +245,15 @@ fn resolve(
     );
     let host_key =
         pick(args.host_key.clone(), f.path("host_key")?).unwrap_or_else(default_host_key);
+    let web = WebConfig {
+        tls: tls_files(args, f)?,
+        listen: pick(args.web_listen, f.get("web_listen", socket_addr)?),
+        public_url: pick(
+            args.public_url.clone(),
+            f.get("public_url", PublicUrl::parse)?,
+        ),
+        trust_proxy: args.trust_proxy || f.get("trust_proxy", boolean)?.unwrap_or(false),
+    };
     Ok(RelaySettings {
         config: RelayConfig {
             listen,
@@ -235,6 +265,7 @@ fn resolve(
                 connections,
                 ..limits
             },
+            web,
         },
         connections_from,
         warnings,
@@ -244,6 +275,41 @@ fn resolve(
 /// The flag's value if given, else the file's.
 fn pick<T>(flag: Option<T>, file: Option<T>) -> Option<T> {
     flag.or(file)
+}
+
+/// The certificate and key for HTTPS: both or neither, each from its flag or the file.
+fn tls_files(args: &RelayArgs, f: &ConfigFile) -> Result<Option<TlsFiles>> {
+    let cert = pick(args.tls_cert.clone(), f.path("tls_cert")?);
+    let key = pick(args.tls_key.clone(), f.path("tls_key")?);
+    match (cert, key) {
+        (Some(cert), Some(key)) => Ok(Some(TlsFiles { cert, key })),
+        (None, None) => Ok(None),
+        (Some(cert), None) => bail!(
+            "--tls-cert {} is given without --tls-key (tls_key); pass the certificate's \
+             private key with --tls-key FILE, or leave both out for plain HTTP",
+            cert.display()
+        ),
+        (None, Some(key)) => bail!(
+            "--tls-key {} is given without --tls-cert (tls_cert); pass the certificate chain \
+             with --tls-cert FILE, or leave both out for plain HTTP",
+            key.display()
+        ),
+    }
+}
+
+/// Parses a listening address.
+fn socket_addr(text: &str) -> Result<SocketAddr, String> {
+    text.parse::<SocketAddr>()
+        .map_err(|_| "expected an address such as 0.0.0.0:2222 or 127.0.0.1:0".into())
+}
+
+/// Parses `true` or `false`.
+fn boolean(text: &str) -> Result<bool, String> {
+    match text {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err("expected true or false".into()),
+    }
 }
 
 /// Accepts any text but the empty string.

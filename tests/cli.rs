@@ -60,6 +60,15 @@ fn relay_and_headless_host_print_the_links_and_log_guests() {
         ro_tok.starts_with("ro-") && is_token(&ro_tok[3..]),
         "{ro_tok}"
     );
+    // The web links follow, with tmate -F's prefixes and the same tokens in the fragment.
+    assert_eq!(
+        host.line("web session: ", &[]),
+        format!("web session: http://127.0.0.1:{port}/#{rw_tok}")
+    );
+    assert_eq!(
+        host.line("web session read only: ", &[]),
+        format!("web session read only: http://127.0.0.1:{port}/#{ro_tok}")
+    );
     // Trust on first use stored the relay's key.
     let stored = std::fs::read_to_string(dir.path().join("known_relays")).expect("known_relays");
     assert_eq!(stored.trim(), format!("{relay_addr} {fp}"));
@@ -208,6 +217,11 @@ fn help_and_bad_input_speak_plainly() {
         "--idle-timeout",
         "--resume-grace",
         "--guest-stall-timeout",
+        "--web-listen",
+        "--public-url",
+        "--tls-cert",
+        "--tls-key",
+        "--trust-proxy",
     ] {
         assert!(help.contains(word), "relay --help lacks {word}:\n{help}");
     }

@@ -1,7 +1,7 @@
 //! The relay inside `cotty`: bound on 0.0.0.0:2222 or the next free port, reached in-process.
 
 use crate::net::relay::limits::{connections_for_open_files, open_file_limit};
-use crate::net::relay::server::{Limits, LocalRelay};
+use crate::net::relay::server::{Limits, LocalRelay, WebConfig};
 use crate::net::relay::{Relay, RelayConfig};
 use anyhow::{Context, Result, bail};
 use std::net::{IpAddr, SocketAddr};
@@ -66,6 +66,8 @@ impl EmbeddedRelay {
                     .unwrap_or(Limits::default().connections),
                 ..Limits::default()
             },
+            // The web on the same port, plain HTTP, linked by the same host name.
+            web: WebConfig::default(),
         };
         let relay = Relay::with_listener(cfg, listener)?;
         let fingerprint = relay.fingerprint().to_string();

@@ -5,6 +5,7 @@ use crate::control::socket;
 use crate::core::session::{Notice, SessionCmd};
 use crate::host::state::{Effect, HostState, notice_line, state_line};
 use crate::host::{Host, HostOptions};
+use crate::net::proto::Links;
 use crate::net::uplink::{LinkState, UplinkEvent};
 use anyhow::{Result, anyhow};
 use std::io::Write;
@@ -41,6 +42,23 @@ pub fn session_name() -> String {
         .into_string()
         .unwrap_or_else(|_| "cotty".into());
     format!("{user}@{host}")
+}
+
+/// The lines `cotty -F` prints when the relay hands out links, with tmate -F's prefixes so
+/// that scripts written for it pick them out: the two ssh lines, then the two web lines when
+/// the relay serves the web view.
+pub fn link_lines(links: &Links) -> Vec<String> {
+    let mut lines = vec![
+        format!("ssh session: {}", links.ssh),
+        format!("ssh session read only: {}", links.ssh_ro),
+    ];
+    if let Some(web) = &links.web {
+        lines.push(format!("web session: {web}"));
+    }
+    if let Some(web_ro) = &links.web_ro {
+        lines.push(format!("web session read only: {web_ro}"));
+    }
+    lines
 }
 
 /// Carries out what a control request asked for.
@@ -86,8 +104,9 @@ pub async fn run_headless(
                         if *resumed && state.links.as_ref() == Some(links) {
                             say("relay connection back: the links are unchanged");
                         } else {
-                            say(&format!("ssh session: {}", links.ssh));
-                            say(&format!("ssh session read only: {}", links.ssh_ro));
+                            for line in link_lines(links) {
+                                say(&line);
+                            }
                         }
                     }
                     UplinkEvent::State(LinkState::Refused(why)) if state.links.is_none() => {
@@ -127,4 +146,42 @@ pub async fn run_headless(
     stop.cancel();
     host.shutdown(ENDED_BY_HOST).await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn links(web: bool) -> Links {
+        Links {
+            ssh: "ssh -p 2222 AbC@192.0.2.10".into(),
+            ssh_ro: "ssh -p 2222 ro-XyZ@192.0.2.10".into(),
+            web: web.then(|| "http://192.0.2.10:2222/#AbC".into()),
+            web_ro: web.then(|| "http://192.0.2.10:2222/#ro-XyZ".into()),
+        }
+    }
+
+    #[test]
+    fn without_web_links_only_the_two_ssh_lines_are_printed() {
+        assert_eq!(
+            link_lines(&links(false)),
+            [
+                "ssh session: ssh -p 2222 AbC@192.0.2.10",
+                "ssh session read only: ssh -p 2222 ro-XyZ@192.0.2.10",
+            ]
+        );
+    }
+
+    #[test]
+    fn web_links_follow_the_ssh_lines_with_tmates_prefixes() {
+        assert_eq!(
+            link_lines(&links(true)),
+            [
+                "ssh session: ssh -p 2222 AbC@192.0.2.10",
+                "ssh session read only: ssh -p 2222 ro-XyZ@192.0.2.10",
+                "web session: http://192.0.2.10:2222/#AbC",
+                "web session read only: http://192.0.2.10:2222/#ro-XyZ",
+            ]
+        );
+    }
 }

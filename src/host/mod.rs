@@ -11,3 +11,6 @@ pub mod tmux;
 pub use headless::run_headless;
 pub use start::{Host, HostOptions, RelayChoice};
 pub use state::HostState;
+
+#[cfg(test)]
+mod state_tests;

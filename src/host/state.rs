@@ -6,7 +6,7 @@
 use crate::control::format::expand;
 use crate::control::{Reply, Request};
 use crate::core::session::{GuestRow, Notice};
-use crate::core::types::{Access, GuestId, GuestInfo};
+use crate::core::types::{Access, GuestId, GuestInfo, Via};
 use crate::net::proto::Links;
 use crate::net::uplink::{LinkState, UplinkEvent};
 use std::collections::VecDeque;
@@ -30,6 +30,28 @@ pub const FORMAT_VARIABLES: &[&str] = &[
     "tmate_web",
     "tmate_web_ro",
 ];
+
+/// One of the session's links, as the dashboard lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkKind {
+    /// What the guest opens it with: `ssh`, or a browser for a web link.
+    pub via: Via,
+    /// The token it carries; switching a link off acts on the token, so on both kinds.
+    pub access: Access,
+}
+
+impl LinkKind {
+    /// The read-write ssh link: the one handed out first.
+    pub const SSH_RW: LinkKind = LinkKind {
+        via: Via::Ssh,
+        access: Access::ReadWrite,
+    };
+
+    /// How the sidebar and the log name it: `ssh, read-write`.
+    pub fn label(self) -> String {
+        format!("{}, {}", self.via.label(), self.access.label())
+    }
+}
 
 /// One line of the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,13 +156,30 @@ impl HostState {
         (rw, self.guests.len() - rw)
     }
 
-    /// The link of `access`, if the relay has answered.
-    pub fn link(&self, access: Access) -> Option<&str> {
+    /// The link of `kind`, if the relay has answered and serves that kind.
+    pub fn link(&self, kind: LinkKind) -> Option<&str> {
         let links = self.links.as_ref()?;
-        Some(match access {
-            Access::ReadWrite => &links.ssh,
-            Access::ReadOnly => &links.ssh_ro,
-        })
+        match (kind.via, kind.access) {
+            (Via::Ssh, Access::ReadWrite) => Some(&links.ssh),
+            (Via::Ssh, Access::ReadOnly) => Some(&links.ssh_ro),
+            (Via::Web, Access::ReadWrite) => links.web.as_deref(),
+            (Via::Web, Access::ReadOnly) => links.web_ro.as_deref(),
+        }
+    }
+
+    /// The links to list, in order: the two ssh links always (they wait for the relay), then
+    /// the web links the relay handed out, if it serves the web view.
+    pub fn shown_links(&self) -> Vec<LinkKind> {
+        let mut kinds = Vec::new();
+        for via in [Via::Ssh, Via::Web] {
+            for access in [Access::ReadWrite, Access::ReadOnly] {
+                let kind = LinkKind { via, access };
+                if via == Via::Ssh || self.link(kind).is_some() {
+                    kinds.push(kind);
+                }
+            }
+        }
+        kinds
     }
 
     /// Applies an uplink event: links, a state change, or a log line.
@@ -183,6 +222,12 @@ impl HostState {
     fn log_links(&mut self, links: &Links) {
         self.log(format!("ssh link: {}", links.ssh));
         self.log(format!("ssh link, read only: {}", links.ssh_ro));
+        if let Some(web) = &links.web {
+            self.log(format!("web link: {web}"));
+        }
+        if let Some(web_ro) = &links.web_ro {
+            self.log(format!("web link, read only: {web_ro}"));
+        }
     }
 
     /// Whether the guest list is only what the host last knew: the relay is away, so the

@@ -214,3 +214,96 @@ fn an_open_relay_beyond_loopback_is_pointed_at_host_keys() {
             .is_empty()
     );
 }
+
+#[test]
+fn the_web_is_read_from_the_file_and_flags_beat_it() {
+    let (dir, f) = file(
+        r#"
+web_listen = "127.0.0.1:8080"
+public_url = "https://relay.example.org/"
+tls_cert = "tls/fullchain.pem"
+tls_key = "/etc/tls/privkey.pem"
+trust_proxy = true
+"#,
+    );
+    let s = resolve_with(&RelayArgs::default(), Some(&f)).expect("resolves");
+    let w = &s.config.web;
+    assert_eq!(w.listen, Some("127.0.0.1:8080".parse().expect("addr")));
+    assert_eq!(
+        w.public_url.as_ref().map(PublicUrl::origin),
+        Some("https://relay.example.org")
+    );
+    assert_eq!(
+        w.tls,
+        Some(TlsFiles {
+            cert: dir.path().join("tls/fullchain.pem"),
+            key: PathBuf::from("/etc/tls/privkey.pem"),
+        }),
+        "relative to the file"
+    );
+    assert!(w.trust_proxy);
+    let args = RelayArgs {
+        web_listen: Some("127.0.0.1:9090".parse().expect("addr")),
+        public_url: Some(PublicUrl::parse("http://other:8000").expect("url")),
+        tls_cert: Some("/flag/cert.pem".into()),
+        ..RelayArgs::default()
+    };
+    let s = resolve_with(&args, Some(&f)).expect("resolves");
+    let w = &s.config.web;
+    assert_eq!(w.listen, Some("127.0.0.1:9090".parse().expect("addr")));
+    assert_eq!(
+        w.public_url.as_ref().map(PublicUrl::origin),
+        Some("http://other:8000")
+    );
+    let tls = w.tls.as_ref().expect("tls");
+    assert_eq!(tls.cert, PathBuf::from("/flag/cert.pem"));
+    assert_eq!(
+        tls.key,
+        PathBuf::from("/etc/tls/privkey.pem"),
+        "the file's key"
+    );
+    // The defaults: plain HTTP on the main port, linked by host and port.
+    let none = resolve_with(&RelayArgs::default(), None).expect("resolves");
+    let w = &none.config.web;
+    assert!(w.tls.is_none() && w.listen.is_none() && w.public_url.is_none());
+    assert!(!w.trust_proxy);
+}
+
+#[test]
+fn a_certificate_without_its_key_names_the_other_flag() {
+    let cert_only = RelayArgs {
+        tls_cert: Some("c.pem".into()),
+        ..RelayArgs::default()
+    };
+    let err = resolve_with(&cert_only, None)
+        .expect_err("no key")
+        .to_string();
+    assert!(err.contains("c.pem") && err.contains("--tls-key"), "{err}");
+    let (_dir, f) = file("tls_key = \"k.pem\"\n");
+    let err = resolve_with(&RelayArgs::default(), Some(&f))
+        .expect_err("no cert")
+        .to_string();
+    assert!(err.contains("k.pem") && err.contains("--tls-cert"), "{err}");
+}
+
+#[test]
+fn bad_web_values_name_the_key_and_the_form() {
+    for (text, key, form) in [
+        (
+            "public_url = \"relay.example.org\"\n",
+            "public_url",
+            "https://",
+        ),
+        ("public_url = \"https://r/x\"\n", "public_url", "no path"),
+        ("web_listen = \"8080\"\n", "web_listen", "127.0.0.1:0"),
+        ("trust_proxy = \"yes\"\n", "trust_proxy", "true or false"),
+    ] {
+        let (_dir, f) = file(text);
+        let err = resolve_with(&RelayArgs::default(), Some(&f)).expect_err(text);
+        let err = err.to_string();
+        assert!(
+            err.contains(key) && err.contains("relay.toml") && err.contains(form),
+            "{text}: {err}"
+        );
+    }
+}

@@ -91,6 +91,7 @@ impl TestEnv {
             host_key: env.dir.path().join("relay_key"),
             host_keys: None,
             limits,
+            web: Default::default(),
         };
         let relay = env.rt.block_on(Relay::bind(cfg)).expect("relay binds");
         env.port = relay.local_addr().expect("addr").port();

@@ -14,3 +14,4 @@ pub mod term;
 pub mod tmux;
 pub mod tmux_guest;
 pub mod wait;
+pub mod web;

@@ -1,5 +1,9 @@
-//! One accepted ssh connection: the login grace, then the session until it ends or the relay
-//! shuts down.
+//! One accepted connection: what it speaks (ssh, HTTP or TLS), the login grace, then the
+//! session until it ends or the relay shuts down.
+//!
+//! Both protocols share the door: the same `--max-connections` permit, the same place per
+//! source address ([`Holds`]) and the same login grace, which runs from accept through
+//! sniffing (see `sniff.rs`) to a logged-in ssh session or a first HTTP request.
 //!
 //! The login grace runs from TCP accept until the client has a session channel with a shell
 //! or the uplink subsystem started, so banner, key exchange and authentication all count.
@@ -14,7 +18,9 @@ use crate::net::relay::perip::IpSlot;
 use crate::net::relay::quickack::QuickAck;
 use crate::net::relay::room::RELAY_RESTARTING;
 use crate::net::relay::server::Shared;
+use crate::net::relay::sniff::{Protocol, Sniffed, silent_wait, sniff};
 use crate::net::relay::ssh::SshHandler;
+use crate::net::relay::web;
 use russh::server::Config;
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
@@ -37,17 +43,97 @@ pub struct Holds {
     pub slot: IpSlot,
 }
 
-/// Serves one accepted connection to its end.
+/// The servers an accepted connection is handed to, built once per relay.
+#[derive(Clone)]
+pub struct Servers {
+    /// The ssh server's settings.
+    pub ssh: Arc<Config>,
+    /// The web's routes.
+    pub web: axum::Router,
+}
+
+/// Which listener a connection came in on: that decides what it may speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Door {
+    /// The main port: ssh, and the web beside it.
+    Main,
+    /// `--web-listen`: the web only.
+    WebOnly,
+}
+
+/// Serves one accepted connection to its end: finds out what it speaks, then hands it over.
 pub async fn serve(
+    socket: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    servers: Servers,
+    holds: Holds,
+    door: Door,
+) {
+    let grace = shared.limits.login_grace;
+    let deadline = Instant::now() + grace;
+    let protocol = match sniff(&socket, silent_wait(grace), deadline).await {
+        Sniffed::Speaks(p) => p,
+        Sniffed::Closed => {
+            debug!("connection from {peer} closed before it said anything");
+            return;
+        }
+        Sniffed::GraceOver => {
+            shared
+                .door_log
+                .info(|| grace_passed(peer, grace, "before it said anything"));
+            return;
+        }
+    };
+    match (protocol, door) {
+        (Protocol::Ssh, Door::Main) => {
+            serve_ssh(socket, peer, shared, servers.ssh, holds, deadline).await;
+        }
+        (Protocol::Ssh, Door::WebOnly) => {
+            debug!("connection from {peer} to --web-listen closed: it spoke neither HTTP nor TLS");
+        }
+        (Protocol::Http, _) => {
+            web::http::serve(socket, peer, false, servers.web, shared, holds, deadline).await;
+        }
+        (Protocol::Tls, _) => {
+            let Some(acceptor) = shared.tls.clone() else {
+                shared.door_log.info(|| {
+                    format!(
+                        "connection from {peer} closed: it began TLS (https://), but the relay \
+                         has no certificate; pass --tls-cert and --tls-key to serve HTTPS"
+                    )
+                });
+                return;
+            };
+            let stream = match timeout_at(deadline, acceptor.accept(socket)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    debug!("TLS handshake with {peer} failed: {e}");
+                    return;
+                }
+                Err(_) => {
+                    shared
+                        .door_log
+                        .info(|| grace_passed(peer, grace, "during its TLS handshake"));
+                    return;
+                }
+            };
+            web::http::serve(stream, peer, true, servers.web, shared, holds, deadline).await;
+        }
+    }
+}
+
+/// Serves an ssh connection: log in within the login grace, then the session.
+async fn serve_ssh(
     socket: TcpStream,
     peer: SocketAddr,
     shared: Arc<Shared>,
     cfg: Arc<Config>,
     holds: Holds,
+    deadline: Instant,
 ) {
     let _holds = holds;
     let grace = shared.limits.login_grace;
-    let deadline = Instant::now() + grace;
     let (socket, cutter) = match with_cutter(socket) {
         Ok(pair) => pair,
         Err(e) => {
@@ -112,7 +198,7 @@ pub async fn serve(
 }
 
 /// The log line for a connection closed by the login grace.
-fn grace_passed(peer: SocketAddr, grace: Duration, when: &str) -> String {
+pub fn grace_passed(peer: SocketAddr, grace: Duration, when: &str) -> String {
     format!(
         "connection from {peer} closed {when}: login grace time of {} passed (--login-grace)",
         humantime::format_duration(grace)

@@ -1,20 +1,23 @@
-//! One ssh guest: joins its room, draws the newest view when it can send, forwards its keys.
+//! One guest, whatever it came by: joins its room, draws the newest view when the guest can
+//! take it, passes its input on, and leaves.
 //!
-//! The task owns the ssh channel. It waits for the guest's window before sending, and only
-//! then looks at the room's latest view, so a slow guest gets fewer frames and nothing queues
-//! up for it.
+//! The actor is the same for every transport. An ssh channel ([`crate::net::relay::ssh_guest`])
+//! and a browser's websocket ([`crate::net::relay::web::socket`]) are thin [`Transport`]s
+//! that turn what their guest sends into [`GuestEvent`]s and draw views in their own form.
+//! So the lookup, the refusals, the pacing and the access checks exist once, here. The
+//! actor waits for the guest to take a frame before it looks at the room's latest view
+//! again, so a slow guest gets fewer frames and nothing queues up for it.
 
 use crate::core::pacer::{self, Pacer};
+use crate::core::term::ScreenState;
 use crate::core::types::{Access, Size, Via};
 use crate::net::proto::KICKED;
-use crate::net::relay::guest_input::{KeyFilter, ReportMapper};
 use crate::net::relay::registry::Entry;
 use crate::net::relay::room::{GuestCtl, JoinRequest, RELAY_RESTARTING, RoomCmd, RoomView};
 use crate::net::relay::server::Shared;
 use crate::net::relay::ssh::fmt_peer;
-use crate::ui::guest_view::{GuestRenderer, GuestStatus};
-use russh::server::Msg;
-use russh::{Channel, ChannelMsg};
+use crate::ui::guest_view::GuestStatus;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,20 +29,94 @@ use tracing::info;
 pub const HOST_RECONNECTING: &str = "host reconnecting…";
 /// How long a line for one guest alone (such as "input paused") stays on its status line.
 const OWN_NOTICE_FOR: Duration = Duration::from_secs(3);
+/// What a guest with a link that leads nowhere is told, over ssh and the web alike.
+pub const NO_SUCH_SESSION: &str = "no such session; check the link you were given";
 
-/// What the ssh handler learned about a guest before its shell started.
+/// What the transport learned about a guest before it asked to join.
 #[derive(Debug, Clone)]
 pub struct GuestSetup {
-    /// The user name: the session token.
+    /// The session token from the link.
     pub token: String,
     /// The fingerprint of the key the guest authenticated with.
     pub fingerprint: Option<String>,
+    /// A name for the host's guest list when there is no key: the browser of a web guest.
+    pub name: Option<String>,
     /// Where it connects from.
     pub addr: Option<SocketAddr>,
-    /// Its terminal size from the PTY request; `None` if it asked for no PTY.
-    pub size: Option<Size>,
     /// How it connected.
     pub via: Via,
+}
+
+/// What a guest's input amounts to, once its transport has read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuestEvent {
+    /// Bytes for the program, encoded in the pane's modes.
+    Input(Vec<u8>),
+    /// The guest's area for the pane changed to this size.
+    Resize(Size),
+    /// The guest asked to leave (C-b d over ssh).
+    Detach,
+    /// The guest is gone.
+    Closed,
+}
+
+/// Why a guest's connection ends, for the transport's last words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Farewell {
+    /// It never got in: the reason, for a person.
+    Refused(String),
+    /// It left of its own accord.
+    Detached,
+    /// The host or the relay ended its stay: the line it is left with. `retry` says whether
+    /// coming back with the same link can work (the relay restarts).
+    Ended {
+        /// What the guest is told.
+        text: String,
+        /// Whether a reconnect with the same link may work.
+        retry: bool,
+    },
+}
+
+/// A guest's connection, as the actor sees it: a way to draw views and to read input.
+pub trait Transport: Send {
+    /// What the guest sent, as read off the connection.
+    type Incoming: Send;
+
+    /// The area the guest shows the pane in.
+    fn pane_area(&self) -> Size;
+
+    /// Why this guest cannot join although its link is good (an ssh guest without a
+    /// terminal), asked once the link is found.
+    fn unfit(&self) -> Option<String> {
+        None
+    }
+
+    /// Sends whatever must precede the first frame; `Err` when the guest is gone.
+    fn start(&mut self) -> impl Future<Output = Result<(), ()>> + Send;
+
+    /// Waits for what the guest sends next; `None` once it is gone. Cancel-safe: the actor
+    /// drops it when something else happens first.
+    fn recv(&mut self) -> impl Future<Output = Option<Self::Incoming>> + Send;
+
+    /// Turns what came into events, with the pane as the room has it now (its modes say how
+    /// keys are encoded, its size where the mouse may click).
+    fn interpret(
+        &mut self,
+        incoming: Self::Incoming,
+        screen: &ScreenState,
+        out: &mut Vec<GuestEvent>,
+    );
+
+    /// Draws `view`; returns once the connection has taken it (the backpressure), `Err`
+    /// when the guest is gone.
+    fn frame(
+        &mut self,
+        view: &RoomView,
+        status: &GuestStatus<'_>,
+    ) -> impl Future<Output = Result<(), ()>> + Send;
+
+    /// Says goodbye and closes the connection.
+    fn finish(self, farewell: Farewell) -> impl Future<Output = ()> + Send;
 }
 
 /// A random pause of 100 to 500 ms, so failed lookups cannot be timed or hammered.
@@ -51,52 +128,49 @@ pub async fn failure_delay() {
     tokio::time::sleep(Duration::from_millis(100 + jitter)).await;
 }
 
-/// Runs a guest until it detaches, is kicked, or the session ends.
-pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) {
-    let (mut rx, tx) = channel.split();
-    let say_goodbye = |msg: String, delay: bool| {
-        let tx = &tx;
-        async move {
-            let _ = tx.data_bytes(msg.into_bytes()).await;
-            if delay {
-                failure_delay().await;
-            }
-            let _ = tx.exit_status(1).await;
-            let _ = tx.eof().await;
-            let _ = tx.close().await;
-        }
-    };
+/// Finds the guest's room, or says why not after the failure delay, counting a wrong link
+/// against the guest's address as over ssh.
+async fn admit(setup: &GuestSetup, shared: &Shared) -> Result<Entry, String> {
     if let Some(msg) = shared.per_ip.lookup_refusal(setup.addr) {
-        say_goodbye(msg, true).await;
-        return;
+        failure_delay().await;
+        return Err(msg);
     }
-    let Some(Entry { room, access }) = shared.registry.lookup(&setup.token) else {
-        info!(
-            "guest from {} asked for an unknown session",
-            fmt_peer(setup.addr)
-        );
-        let msg = shared.per_ip.count_failed_lookup(setup.addr);
-        let msg = msg.unwrap_or("cotty: no such session; check the link you were given\r\n".into());
-        say_goodbye(msg, true).await;
-        return;
+    match shared.registry.lookup(&setup.token) {
+        Some(entry) => Ok(entry),
+        None => {
+            info!(
+                "{} guest from {} asked for an unknown session",
+                setup.via.label(),
+                fmt_peer(setup.addr)
+            );
+            let msg = shared.per_ip.count_failed_lookup(setup.addr);
+            failure_delay().await;
+            Err(msg.unwrap_or_else(|| format!("cotty: {NO_SUCH_SESSION}\r\n")))
+        }
+    }
+}
+
+/// Runs a guest until it leaves, is kicked, or the session ends.
+pub async fn run<T: Transport>(mut transport: T, setup: GuestSetup, shared: Arc<Shared>) {
+    let Entry { room, access } = match admit(&setup, &shared).await {
+        Ok(entry) => entry,
+        Err(why) => return transport.finish(Farewell::Refused(why)).await,
     };
-    let Some(term) = setup.size else {
-        say_goodbye(
-            "cotty: a terminal is needed; join with `ssh -t`\r\n".into(),
-            false,
-        )
-        .await;
-        return;
-    };
+    if let Some(why) = transport.unfit() {
+        return transport.finish(Farewell::Refused(why)).await;
+    }
     let limits = shared.limits;
-    let mut renderer = GuestRenderer::new(limits.clamp(term));
     let req = JoinRequest {
         via: setup.via,
-        name: setup.fingerprint.as_deref().map(short_fingerprint),
+        name: setup
+            .fingerprint
+            .as_deref()
+            .map(short_fingerprint)
+            .or(setup.name.clone()),
         fingerprint: setup.fingerprint.clone(),
         addr: setup.addr.map(|a| a.to_string()),
         access,
-        size: renderer.pane_area(),
+        size: transport.pane_area(),
     };
     let (reply_tx, reply_rx) = oneshot::channel();
     let joined = match room.send(RoomCmd::Join(req, reply_tx)).await {
@@ -108,24 +182,23 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
     let mut joined = match joined {
         Ok(j) => j,
         Err(why) => {
-            say_goodbye(format!("cotty: {why}\r\n"), false).await;
-            return;
+            return transport
+                .finish(Farewell::Refused(format!("cotty: {why}\r\n")))
+                .await;
         }
     };
     let id = joined.id;
     let mut access = access;
-    let mut keys = KeyFilter::default();
-    let mut reports = ReportMapper::default();
     let mut pending = true;
     let mut pacer = Pacer::new(Instant::now());
-    let mut farewell = String::new();
+    let mut events = Vec::new();
     // A line for this guest alone, and until when it shows.
     let mut own_notice: Option<(String, Instant)> = None;
-    if tx.data_bytes(renderer.start()).await.is_err() {
+    if transport.start().await.is_err() {
         let _ = room.send(RoomCmd::Leave(id)).await;
         return;
     }
-    loop {
+    let farewell = 'run: loop {
         // Draw as soon as the pacer allows; a timer only when it must wait, since a tokio
         // sleep rounds up to the timer's next millisecond tick.
         let now = Instant::now();
@@ -151,13 +224,15 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
                 guests: view.guests,
                 message,
             };
-            let bytes = renderer.frame(&view.screen, &status, &shared.theme);
-            // Waiting here for the guest's window is the backpressure: meanwhile the room
-            // keeps publishing, and the next frame takes only the newest view. A guest that
-            // takes nothing for the stall timeout is dropped, so its buffers are freed.
-            match tokio::time::timeout(limits.guest_stall_timeout, tx.data_bytes(bytes)).await {
+            // Waiting here for the guest to take the frame is the backpressure: meanwhile
+            // the room keeps publishing, and the next frame takes only the newest view. A
+            // guest that takes nothing for the stall timeout is dropped, so its buffers are
+            // freed.
+            match tokio::time::timeout(limits.guest_stall_timeout, transport.frame(&view, &status))
+                .await
+            {
                 Ok(Ok(())) => {}
-                Ok(Err(_)) => break,
+                Ok(Err(())) => break Farewell::Detached,
                 Err(_) => {
                     info!(
                         "guest {id} from {} took no frame for {:?}; dropped",
@@ -187,48 +262,32 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
                     own_notice = Some((text, Instant::now() + OWN_NOTICE_FOR));
                     pending = true;
                 }
-                Some(GuestCtl::Kicked(reason)) => {
-                    farewell = kicked_farewell(&reason);
-                    break;
-                }
-                Some(GuestCtl::Ended(reason)) => {
-                    farewell = format!("cotty: {reason}");
-                    break;
-                }
-                None => {
-                    farewell = "cotty: the session has ended".into();
-                    break;
-                }
+                Some(GuestCtl::Kicked(reason)) => break ended(kicked_farewell(&reason), false),
+                Some(GuestCtl::Ended(reason)) => break ended(format!("cotty: {reason}"), false),
+                None => break ended("cotty: the session has ended".into(), false),
             },
-            msg = rx.wait() => match msg {
-                Some(ChannelMsg::Data { data }) => {
-                    let k = keys.feed(&data);
-                    if !k.input.is_empty() && access == Access::ReadWrite {
-                        let modes = joined.view.borrow().screen.modes;
-                        let place = renderer.placement();
-                        let input = reports.map(&k.input, place.as_ref(), renderer.mouse_encoding(), &modes);
-                        if !input.is_empty() {
-                            let _ = room.send(RoomCmd::Input(id, input)).await;
+            incoming = transport.recv() => {
+                let Some(incoming) = incoming else { break Farewell::Detached };
+                let screen = joined.view.borrow().screen.clone();
+                transport.interpret(incoming, &screen, &mut events);
+                for event in events.drain(..) {
+                    match event {
+                        // The room checks again, with the lock; this spares it the traffic.
+                        GuestEvent::Input(bytes) if access == Access::ReadWrite && !bytes.is_empty() => {
+                            let _ = room.send(RoomCmd::Input(id, bytes)).await;
                         }
-                    }
-                    if k.detach {
-                        farewell = "[detached from cotty]".into();
-                        break;
+                        GuestEvent::Input(_) => {}
+                        GuestEvent::Resize(size) => {
+                            let _ = room.send(RoomCmd::Resize(id, size)).await;
+                            pending = true;
+                        }
+                        GuestEvent::Detach | GuestEvent::Closed => break 'run Farewell::Detached,
                     }
                 }
-                Some(ChannelMsg::WindowChange { col_width, row_height, .. }) => {
-                    let term = Size::from_ssh(col_width, row_height);
-                    renderer.resize(limits.clamp(term));
-                    let _ = room.send(RoomCmd::Resize(id, renderer.pane_area())).await;
-                    pending = true;
-                }
-                Some(ChannelMsg::Eof) | Some(ChannelMsg::Close) | None => break,
-                Some(_) => {}
-            },
+            }
             changed = joined.view.changed(), if !pending => {
                 if changed.is_err() {
-                    farewell = "cotty: the session has ended".into();
-                    break;
+                    break ended("cotty: the session has ended".into(), false);
                 }
                 pending = true;
             }
@@ -238,17 +297,16 @@ pub async fn run(channel: Channel<Msg>, setup: GuestSetup, shared: Arc<Shared>) 
             _ = sleep_until(own_notice.as_ref().map_or(now, |(_, until)| *until)), if own_notice.is_some() && !pending => {
                 pending = true;
             }
-            _ = shared.shutdown.cancelled() => {
-                farewell = format!("cotty: {RELAY_RESTARTING}");
-                break;
-            }
+            _ = shared.shutdown.cancelled() => break ended(format!("cotty: {RELAY_RESTARTING}"), true),
         }
-    }
+    };
     let _ = room.send(RoomCmd::Leave(id)).await;
-    let _ = tx.data_bytes(renderer.finish(&farewell)).await;
-    let _ = tx.exit_status(0).await;
-    let _ = tx.eof().await;
-    let _ = tx.close().await;
+    transport.finish(farewell).await;
+}
+
+/// The farewell of a stay the host or the relay ended.
+fn ended(text: String, retry: bool) -> Farewell {
+    Farewell::Ended { text, retry }
 }
 
 /// The passing line of a guest whose access the host changed.
@@ -259,8 +317,8 @@ fn access_notice(access: Access) -> &'static str {
     }
 }
 
-/// What a kicked guest's terminal is left with: the kick once, and the host's own words
-/// after it when they say more (hosts send [`KICKED`] itself as the reason).
+/// What a kicked guest is left with: the kick once, and the host's own words after it when
+/// they say more (hosts send [`KICKED`] itself as the reason).
 fn kicked_farewell(reason: &str) -> String {
     match reason.trim() {
         "" | KICKED => format!("cotty: {KICKED}"),

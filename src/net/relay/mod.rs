@@ -1,4 +1,5 @@
-//! The relay: an ssh server that hosts dial out to and guests join with a plain `ssh`.
+//! The relay: an ssh server that hosts dial out to and guests join with a plain `ssh`, and on
+//! the same port the web page that browser guests join with.
 
 pub mod conn;
 pub mod guest;
@@ -13,6 +14,9 @@ pub mod registry;
 pub mod resume;
 pub mod room;
 pub mod server;
+pub mod sniff;
 pub mod ssh;
+pub mod ssh_guest;
+pub mod web;
 
 pub use server::{Relay, RelayConfig};

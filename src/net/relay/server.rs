@@ -1,13 +1,20 @@
-//! The relay's listener: host key, limits, one task per connection, and clean shutdown.
+//! The relay's listeners: host key, limits, one task per connection, and clean shutdown.
+//!
+//! The main port speaks ssh and HTTP (and HTTPS with a certificate), told apart by the first
+//! bytes (see `sniff.rs`); `--web-listen` adds a port for the web only. Both take their
+//! connections through the same door: one `--max-connections`, one count per address.
 
 use crate::net::keyfile;
-use crate::net::relay::conn::{self, Holds};
+use crate::net::relay::conn::{self, Door, Holds, Servers};
 use crate::net::relay::hostkeys::HostKeys;
 use crate::net::relay::hostlink;
 pub use crate::net::relay::limits::Limits;
 use crate::net::relay::perip::{LogGate, PerIp};
 use crate::net::relay::registry::Registry;
 use crate::net::relay::resume::ResumeKey;
+use crate::net::relay::web::http;
+use crate::net::relay::web::origin::{PublicUrl, base_url};
+use crate::net::relay::web::tls::TlsFiles;
 use crate::ui::theme::Theme;
 use anyhow::{Context, Result};
 use russh::keys::{HashAlg, PrivateKey};
@@ -15,8 +22,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, info, warn};
@@ -42,6 +50,23 @@ pub struct RelayConfig {
     pub host_keys: Option<PathBuf>,
     /// What one host, guest or address may take.
     pub limits: Limits,
+    /// How the web is served and linked to.
+    pub web: WebConfig,
+}
+
+/// How the relay serves the web; the default serves plain HTTP on the main port only.
+#[derive(Debug, Clone, Default)]
+pub struct WebConfig {
+    /// The certificate and key for HTTPS (`--tls-cert`, `--tls-key`); plain HTTP without.
+    pub tls: Option<TlsFiles>,
+    /// A port for the web only (`--web-listen`), for a proxy in front or a firewall that
+    /// keeps the ssh port apart.
+    pub listen: Option<SocketAddr>,
+    /// Where browsers reach the relay (`--public-url`), when that is not
+    /// `http(s)://public_host:public_port`: a reverse proxy's address.
+    pub public_url: Option<PublicUrl>,
+    /// Whether a reverse proxy's `X-Forwarded-For` names the client (`--trust-proxy`).
+    pub trust_proxy: bool,
 }
 
 /// What every connection task shares.
@@ -69,6 +94,12 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// Tracks the tasks to wait for at shutdown.
     pub tasks: TaskTracker,
+    /// The base of web links and the origin `/ws` accepts, when set by `--public-url`.
+    pub public_url: Option<PublicUrl>,
+    /// Serves HTTPS when `--tls-cert`/`--tls-key` are given; links are `https://` then.
+    pub tls: Option<TlsAcceptor>,
+    /// Whether to take a web client's address from `X-Forwarded-For` (`--trust-proxy`).
+    pub trust_proxy: bool,
 }
 
 impl Shared {
@@ -87,6 +118,9 @@ impl Shared {
             theme: Theme::default_dark(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            public_url: None,
+            tls: None,
+            trust_proxy: false,
         }
     }
 
@@ -98,14 +132,26 @@ impl Shared {
             format!("ssh -p {} {token}@{}", self.public_port, self.public_host)
         }
     }
+
+    /// The web link that joins with `token`: `--public-url`, else `http(s)://HOST:PORT`, with
+    /// the token in the fragment (`…/#TOKEN`), which browsers never send to the server.
+    pub fn web_link(&self, token: &str) -> String {
+        let base = match &self.public_url {
+            Some(url) => url.origin().to_string(),
+            None => base_url(&self.public_host, self.public_port, self.tls.is_some()),
+        };
+        format!("{base}/#{token}")
+    }
 }
 
 /// A bound relay, ready to run.
 pub struct Relay {
     /// The listening socket.
     listener: TcpListener,
-    /// The ssh server's settings.
-    ssh: Arc<russh::server::Config>,
+    /// The `--web-listen` socket, for the web only.
+    web_listener: Option<TcpListener>,
+    /// The ssh server's settings and the web's routes.
+    servers: Servers,
     /// State shared with connection tasks.
     shared: Arc<Shared>,
     /// The host key's fingerprint.
@@ -132,6 +178,8 @@ impl Relay {
         if host_keys.as_ref().is_some_and(HostKeys::is_empty) {
             warn!("the --host-keys file lists no keys: no host can register");
         }
+        let tls = cfg.web.tls.as_ref().map(TlsFiles::acceptor).transpose()?;
+        let web_listener = cfg.web.listen.map(bind_web).transpose()?;
         let fingerprint = key.public_key().fingerprint(HashAlg::Sha256).to_string();
         let local = listener
             .local_addr()
@@ -158,11 +206,20 @@ impl Relay {
             theme: Theme::default_dark(),
             shutdown: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            public_url: cfg.web.public_url,
+            tls,
+            trust_proxy: cfg.web.trust_proxy,
+        };
+        let shared = Arc::new(shared);
+        let servers = Servers {
+            ssh: Arc::new(ssh),
+            web: http::router(shared.clone()),
         };
         Ok(Relay {
             listener,
-            ssh: Arc::new(ssh),
-            shared: Arc::new(shared),
+            web_listener,
+            servers,
+            shared,
             fingerprint,
         })
     }
@@ -172,6 +229,15 @@ impl Relay {
         self.listener
             .local_addr()
             .context("failed to read the listening address")
+    }
+
+    /// The address of the `--web-listen` port, if there is one.
+    pub fn web_addr(&self) -> Result<Option<SocketAddr>> {
+        self.web_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()
+            .context("failed to read the web listening address")
     }
 
     /// The host key's SHA256 fingerprint, as `ssh -v` prints it.
@@ -198,7 +264,7 @@ impl Relay {
         let mut trim = tokio::time::interval(TRIM_EVERY);
         trim.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
-            let (socket, peer) = tokio::select! {
+            let (socket, peer, door) = tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = trim.tick() => {
                     release_memory();
@@ -209,11 +275,16 @@ impl Relay {
                     continue;
                 }
                 r = self.listener.accept() => match r {
-                    Ok(x) => x,
+                    Ok((s, peer)) => (s, peer, Door::Main),
                     Err(e) => {
-                        // Out of file descriptors and the like: wait rather than spin.
-                        warn!("failed to accept a connection: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        accept_failed(e).await;
+                        continue;
+                    }
+                },
+                r = accept_web(self.web_listener.as_ref()) => match r {
+                    Ok((s, peer)) => (s, peer, Door::WebOnly),
+                    Err(e) => {
+                        accept_failed(e).await;
                         continue;
                     }
                 },
@@ -237,7 +308,8 @@ impl Relay {
             };
             let _ = socket.set_nodelay(true);
             let holds = Holds { permit, slot };
-            let task = conn::serve(socket, peer, self.shared.clone(), self.ssh.clone(), holds);
+            let servers = self.servers.clone();
+            let task = conn::serve(socket, peer, self.shared.clone(), servers, holds, door);
             self.shared.tasks.spawn(task);
         }
         info!("relay shutting down");
@@ -252,6 +324,31 @@ impl Relay {
         }
         Ok(())
     }
+}
+
+/// Binds `--web-listen`. Synchronous, so [`Relay::with_listener`] stays so for the built-in
+/// relay.
+fn bind_web(addr: SocketAddr) -> Result<TcpListener> {
+    let bound = std::net::TcpListener::bind(addr)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .and_then(TcpListener::from_std);
+    bound.with_context(|| {
+        format!("failed to listen on {addr} for the web; choose another address with --web-listen")
+    })
+}
+
+/// Accepts on the `--web-listen` socket; never returns when there is none.
+async fn accept_web(listener: Option<&TcpListener>) -> std::io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// After a failed accept (out of file descriptors and the like): wait rather than spin.
+async fn accept_failed(e: std::io::Error) {
+    warn!("failed to accept a connection: {e}");
+    tokio::time::sleep(Duration::from_millis(50)).await;
 }
 
 /// Hands memory freed since the last call back to the system. glibc keeps what a burst of
@@ -293,4 +390,25 @@ impl LocalRelay {
 /// Reads the relay's host key, or creates an Ed25519 key with mode 0600 if there is none.
 pub fn load_or_create_key(path: &Path) -> Result<PrivateKey> {
     keyfile::load_or_create(path, "relay host key", "cotty relay")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn web_links_put_the_token_in_the_fragment() {
+        let mut s = Shared::for_tests(Limits::default());
+        assert_eq!(s.web_link("abc"), "http://127.0.0.1:2222/#abc");
+        assert_eq!(s.web_link("ro-abc"), "http://127.0.0.1:2222/#ro-abc");
+        s.public_port = 80;
+        assert_eq!(s.web_link("abc"), "http://127.0.0.1/#abc");
+        s.public_url = Some(PublicUrl::parse("https://relay.example.org/").expect("url"));
+        assert_eq!(s.web_link("abc"), "https://relay.example.org/#abc");
+        assert_eq!(
+            s.ssh_link("abc"),
+            "ssh -p 80 abc@127.0.0.1",
+            "ssh links do not change"
+        );
+    }
 }

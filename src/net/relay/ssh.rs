@@ -11,6 +11,7 @@ use crate::net::relay::guest::{self, GuestSetup};
 use crate::net::relay::hostkeys::fingerprint;
 use crate::net::relay::hostlink;
 use crate::net::relay::server::Shared;
+use crate::net::relay::ssh_guest::SshTransport;
 use russh::keys::HashAlg;
 use russh::keys::PublicKey;
 use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session};
@@ -192,12 +193,16 @@ impl russh::server::Handler for SshHandler {
         let setup = GuestSetup {
             token: self.user.clone(),
             fingerprint: self.fingerprint.clone(),
+            name: None,
             addr: self.peer,
-            size: self.sizes.remove(&channel),
             via: Via::Ssh,
         };
+        let term = self.sizes.remove(&channel);
         let shared = self.shared.clone();
-        self.shared.tasks.spawn(guest::run(ch, setup, shared));
+        let transport = SshTransport::new(ch, term, shared.limits, shared.theme.clone());
+        self.shared
+            .tasks
+            .spawn(guest::run(transport, setup, shared));
         Ok(())
     }
 

@@ -4,7 +4,7 @@ use crate::config::{Settings, Side, SidebarMode};
 use crate::core::keys::{InputModes, Key, MouseEvent};
 use crate::core::term::CursorShape;
 use crate::core::types::{Access, GuestId};
-use crate::host::state::HostState;
+use crate::host::state::{HostState, LinkKind};
 use crate::ui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
@@ -57,8 +57,8 @@ impl Section {
 pub enum Overlay {
     /// The key list.
     Help,
-    /// A link as a QR code.
-    Qr(Access),
+    /// A link as a QR code: any of the listed ones, so a phone can be given the web link.
+    Qr(LinkKind),
     /// "Kick this guest? y/n".
     ConfirmKick(GuestId),
     /// "End the session? y/n".
@@ -157,7 +157,7 @@ pub struct Looks {
     /// Whether the sidebar shows.
     sidebar_shown: bool,
     /// The highlighted link.
-    link_selected: Access,
+    link_selected: LinkKind,
     /// The highlighted guest.
     guest_selected: usize,
     /// How far the log is scrolled.
@@ -188,8 +188,9 @@ pub struct App {
     pub narrow: bool,
     /// Who gets the keys.
     pub focus: Focus,
-    /// The selected link: read-write or read-only.
-    pub link_selected: Access,
+    /// The selected link, which Enter, `d` and `Q` act on: ssh or web, read-write or
+    /// read-only.
+    pub link_selected: LinkKind,
     /// The selected guest's index.
     pub guest_selected: usize,
     /// Log lines scrolled back from the newest.
@@ -220,7 +221,7 @@ impl App {
             sidebar_shown: true,
             narrow: false,
             focus: Focus::Pane,
-            link_selected: Access::ReadWrite,
+            link_selected: LinkKind::SSH_RW,
             guest_selected: 0,
             log_scroll: 0,
             overlay: None,
@@ -272,8 +273,12 @@ impl App {
         actions.is_empty() || !actions.iter().all(to_program) || self.looks() != *before
     }
 
-    /// Keeps the guest selection inside the list after guests come and go.
+    /// Keeps the selections inside their lists after guests come and go, and after the relay
+    /// hands out new links (which may no longer include web links).
     pub fn clamp_selection(&mut self) {
+        if !self.host.shown_links().contains(&self.link_selected) {
+            self.link_selected = LinkKind::SSH_RW;
+        }
         let n = self.host.guests.len();
         if self.guest_selected >= n {
             self.guest_selected = n.saturating_sub(1);

@@ -2,6 +2,7 @@
 
 use crate::core::keys::{Key, KeyCode, MouseKind};
 use crate::core::types::Access;
+use crate::host::state::LinkKind;
 use crate::ui::dashboard::app::{Action, App, Focus, Overlay, Section};
 use crate::ui::dashboard::{sidebar, view};
 use crate::ui::term_input::mouse_from_crossterm;
@@ -76,7 +77,7 @@ impl App {
             KeyCode::Char('s') => {
                 self.sidebar_shown = true;
                 self.focus = Focus::Sidebar(Section::Links);
-                self.link_selected = Access::ReadWrite;
+                self.link_selected = LinkKind::SSH_RW;
             }
             KeyCode::Char('S') => {
                 self.sidebar_shown = !self.sidebar_shown;
@@ -118,14 +119,13 @@ impl App {
         match section {
             Section::Links => {
                 if up || down {
-                    self.link_selected = match self.link_selected {
-                        Access::ReadWrite => Access::ReadOnly,
-                        Access::ReadOnly => Access::ReadWrite,
-                    };
+                    self.link_selected = self.next_link(if up { -1 } else { 1 });
                 } else if key.code == KeyCode::Enter || is_char(&key, 'y') {
                     return self.copy_link(self.link_selected);
                 } else if is_char(&key, 'd') {
-                    let access = self.link_selected;
+                    // The relay lets guests in by token, and a web link carries the same
+                    // token as the ssh link of its access: both go off together.
+                    let access = self.link_selected.access;
                     let on = !self.host.links_enabled[access.index()];
                     return vec![Action::SetLink(access, on)];
                 } else if is_char(&key, 'Q') {
@@ -169,11 +169,26 @@ impl App {
         self.host.guests.iter().find(|g| g.info.id == id)
     }
 
-    fn copy_link(&self, access: Access) -> Vec<Action> {
-        match self.host.link(access) {
+    /// The link `step` places after the selected one in the list, wrapping around: with only
+    /// the two ssh links, up and down both go to the other one, as before web links.
+    fn next_link(&self, step: isize) -> LinkKind {
+        let shown = self.host.shown_links();
+        let n = shown.len() as isize;
+        let at = shown
+            .iter()
+            .position(|k| *k == self.link_selected)
+            .unwrap_or(0) as isize;
+        shown
+            .get((at + step).rem_euclid(n.max(1)) as usize)
+            .copied()
+            .unwrap_or(LinkKind::SSH_RW)
+    }
+
+    fn copy_link(&self, kind: LinkKind) -> Vec<Action> {
+        match self.host.link(kind) {
             Some(link) => vec![Action::Copy {
                 text: link.to_string(),
-                what: format!("the {} ssh link", access.label()),
+                what: format!("the {} {} link", kind.access.label(), kind.via.label()),
             }],
             None => vec![],
         }
@@ -221,12 +236,12 @@ impl App {
                 self.log_scroll = self.log_scroll.saturating_sub(WHEEL_ROWS);
             }
             MouseEventKind::Down(MouseButton::Left) => {
-                if let Some((access, _)) = l.links.iter().find(|(_, r)| r.contains(at)) {
+                if let Some((kind, _)) = l.links.iter().find(|(_, r)| r.contains(at)) {
                     // A click copies and gives the keys back: the next keys the host types
                     // must reach the shell, not switch a link off or kick a guest.
                     self.focus = Focus::Pane;
-                    self.link_selected = *access;
-                    return self.copy_link(*access);
+                    self.link_selected = *kind;
+                    return self.copy_link(*kind);
                 }
                 if let Some((i, _)) = l.guests.iter().find(|(_, r)| r.contains(at)) {
                     self.focus = Focus::Sidebar(Section::Guests);

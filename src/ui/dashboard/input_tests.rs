@@ -5,7 +5,7 @@ use crate::config::Settings;
 use crate::core::keys::{Key, KeyCode, Mods};
 use crate::core::session::Notice;
 use crate::core::types::{Access, GuestInfo, Size, Via};
-use crate::host::state::HostState;
+use crate::host::state::{HostState, LinkKind};
 use crate::net::proto::Links;
 use crate::net::uplink::UplinkEvent;
 use crate::ui::dashboard::app::{Action, App, Focus, Overlay, Section};
@@ -14,13 +14,6 @@ use crate::ui::theme::Theme;
 fn ch(c: char) -> Key {
     Key {
         code: KeyCode::Char(c),
-        mods: Mods::default(),
-    }
-}
-
-fn key(code: KeyCode) -> Key {
-    Key {
-        code,
         mods: Mods::default(),
     }
 }
@@ -41,6 +34,11 @@ fn code(code: KeyCode) -> Key {
         mods: Mods::default(),
     }
 }
+
+const SSH_RO: LinkKind = LinkKind {
+    via: Via::Ssh,
+    access: Access::ReadOnly,
+};
 
 fn app() -> App {
     let mut host = HostState::new("h").with_clock(|| "t".into());
@@ -85,11 +83,11 @@ fn keys_go_to_the_shell_except_the_prefix() {
 #[test]
 fn prefix_s_focuses_the_read_write_link_and_esc_returns() {
     let mut a = app();
-    a.link_selected = Access::ReadOnly;
+    a.link_selected = SSH_RO;
     a.on_key(ctrl('b'));
     a.on_key(ch('s'));
     assert_eq!(a.focus, Focus::Sidebar(Section::Links));
-    assert_eq!(a.link_selected, Access::ReadWrite);
+    assert_eq!(a.link_selected, LinkKind::SSH_RW);
     let copy = a.on_key(code(KeyCode::Enter));
     assert_eq!(
         copy,
@@ -99,18 +97,121 @@ fn prefix_s_focuses_the_read_write_link_and_esc_returns() {
         }]
     );
     a.on_key(code(KeyCode::Down));
-    assert_eq!(a.link_selected, Access::ReadOnly);
+    assert_eq!(a.link_selected, SSH_RO);
     assert!(matches!(&a.on_key(ch('y'))[..], [Action::Copy { text, .. }] if text == "ssh ro-x@h"));
     assert_eq!(
         a.on_key(ch('d')),
         vec![Action::SetLink(Access::ReadOnly, false)]
     );
     a.on_key(ch('Q'));
-    assert_eq!(a.overlay, Some(Overlay::Qr(Access::ReadOnly)));
+    assert_eq!(a.overlay, Some(Overlay::Qr(SSH_RO)));
     a.on_key(ch('x'));
     assert_eq!(a.overlay, None);
     assert_eq!(a.on_key(code(KeyCode::Esc)), vec![]);
     assert_eq!(a.focus, Focus::Pane);
+}
+
+/// `app()` after the relay handed out web links too.
+fn app_with_web_links() -> App {
+    let mut a = app();
+    a.host.on_uplink(UplinkEvent::Connected {
+        links: Links {
+            ssh: "ssh rw@h".into(),
+            ssh_ro: "ssh ro-x@h".into(),
+            web: Some("http://h/#rw".into()),
+            web_ro: Some("http://h/#ro-x".into()),
+        },
+        resumed: true,
+    });
+    a
+}
+
+#[test]
+fn web_links_follow_the_ssh_links_and_take_the_same_keys() {
+    let mut a = app_with_web_links();
+    let web = |access| LinkKind {
+        via: Via::Web,
+        access,
+    };
+    a.on_key(ctrl('b'));
+    a.on_key(ch('s'));
+    assert_eq!(a.link_selected, LinkKind::SSH_RW);
+    let mut seen = vec![a.link_selected];
+    for _ in 0..4 {
+        a.on_key(ch('j'));
+        seen.push(a.link_selected);
+    }
+    let order = [
+        LinkKind::SSH_RW,
+        SSH_RO,
+        web(Access::ReadWrite),
+        web(Access::ReadOnly),
+        LinkKind::SSH_RW,
+    ];
+    assert_eq!(seen, order, "down goes through all four and wraps");
+    a.on_key(code(KeyCode::Up));
+    assert_eq!(a.link_selected, web(Access::ReadOnly), "up wraps back");
+    assert_eq!(
+        a.on_key(code(KeyCode::Enter)),
+        vec![Action::Copy {
+            text: "http://h/#ro-x".into(),
+            what: "the read-only web link".into()
+        }]
+    );
+    // The web link carries the read-only token: `d` switches that token off, ssh and web.
+    assert_eq!(
+        a.on_key(ch('d')),
+        vec![Action::SetLink(Access::ReadOnly, false)]
+    );
+    a.on_key(ch('Q'));
+    assert_eq!(a.overlay, Some(Overlay::Qr(web(Access::ReadOnly))));
+    a.on_key(ch('x'));
+    a.on_key(ch('k'));
+    assert_eq!(a.link_selected, web(Access::ReadWrite));
+    assert!(
+        matches!(&a.on_key(ch('y'))[..], [Action::Copy { text, .. }] if text == "http://h/#rw")
+    );
+}
+
+#[test]
+fn a_click_on_a_web_link_copies_it_and_new_links_without_web_reset_the_selection() {
+    use crate::ui::dashboard::{sidebar, view};
+    use crossterm::event::{MouseButton, MouseEventKind};
+    let mut a = app_with_web_links();
+    a.sidebar_mode = crate::config::SidebarMode::Docked;
+    let area = ratatui::layout::Rect::new(0, 0, 120, 40);
+    let side = view::areas(&a, area).sidebar.expect("a sidebar");
+    let l = sidebar::layout(&a, side);
+    assert_eq!(l.links.len(), 4, "{:?}", l.links);
+    let (kind, rw) = l.links[2];
+    assert_eq!(kind.via, Via::Web);
+    let click = a.on_mouse(
+        mouse(MouseEventKind::Down(MouseButton::Left), rw.x + 3, rw.y),
+        area,
+    );
+    assert_eq!(
+        click,
+        vec![Action::Copy {
+            text: "http://h/#rw".into(),
+            what: "the read-write web link".into()
+        }]
+    );
+    assert_eq!(a.focus, Focus::Pane);
+    assert_eq!(a.link_selected, kind);
+    // A relay that no longer serves the web view: the selection falls back to ssh.
+    a.host.on_uplink(UplinkEvent::Connected {
+        links: Links {
+            ssh: "ssh rw2@h".into(),
+            ssh_ro: "ssh ro-y@h".into(),
+            web: None,
+            web_ro: None,
+        },
+        resumed: false,
+    });
+    a.clamp_selection();
+    assert_eq!(a.link_selected, LinkKind::SSH_RW);
+    let side = view::areas(&a, area).sidebar.expect("a sidebar");
+    assert_eq!(sidebar::layout(&a, side).links.len(), 2);
 }
 
 #[test]
@@ -331,13 +432,13 @@ fn copy_mode_moves_searches_marks_and_copies_lines() {
     );
     // Keys move the cursor, not the program: nothing goes out.
     for _ in 0..3 {
-        assert_eq!(a.on_key(key(KeyCode::Up)), vec![]);
+        assert_eq!(a.on_key(code(KeyCode::Up)), vec![]);
     }
     assert_eq!(
         (a.copy.as_ref().map(|c| c.line), a.pane_scroll),
         (Some(56), 0)
     );
-    a.on_key(key(KeyCode::PageUp));
+    a.on_key(code(KeyCode::PageUp));
     assert_eq!(
         (a.copy.as_ref().map(|c| c.line), a.pane_scroll),
         (Some(46), 4)
@@ -346,7 +447,7 @@ fn copy_mode_moves_searches_marks_and_copies_lines() {
     for c in "/abc".chars() {
         assert_eq!(a.on_key(ch(c)), vec![]);
     }
-    let search = a.on_key(key(KeyCode::Enter));
+    let search = a.on_key(code(KeyCode::Enter));
     assert_eq!(
         search,
         vec![Action::Search {
@@ -369,10 +470,10 @@ fn copy_mode_moves_searches_marks_and_copies_lines() {
     );
     // Space marks, Down twice, Enter copies those lines and leaves for the live screen.
     a.on_key(ch(' '));
-    a.on_key(key(KeyCode::Down));
-    a.on_key(key(KeyCode::Down));
+    a.on_key(code(KeyCode::Down));
+    a.on_key(code(KeyCode::Down));
     assert_eq!(
-        a.on_key(key(KeyCode::Enter)),
+        a.on_key(code(KeyCode::Enter)),
         vec![Action::CopyLines { from: 10, to: 12 }]
     );
     assert_eq!((a.copy.is_none(), a.pane_scroll), (true, 0));

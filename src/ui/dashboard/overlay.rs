@@ -1,6 +1,7 @@
 //! Boxes over the dashboard: the key list, a link's QR code, and y/n confirmations.
 
-use crate::core::types::Access;
+use crate::core::types::Via;
+use crate::host::state::LinkKind;
 use crate::ui::dashboard::app::{App, Overlay};
 use qrcode::QrCode;
 use qrcode::render::unicode::Dense1x2;
@@ -23,9 +24,11 @@ pub const HELP: &[(&str, &str)] = &[
     ("Tab / S-Tab", "sidebar: next / previous section"),
     ("↑ ↓  k j", "sidebar: move within a section"),
     ("Esc", "sidebar: close it, keys back to the shell"),
-    ("Enter / y", "links: copy the selected link"),
-    ("d", "links: switch the selected link off or on"),
-    ("Q", "links: show the selected link as a QR code"),
+    ("Enter / y", "links: copy the selected link, ssh or web"),
+    ("d", "links: switch the selected link off or on;"),
+    ("", "ssh and web of the same access go together"),
+    ("Q", "links: show the selected link as a QR code;"),
+    ("", "a phone opens a web link's code in its browser"),
     ("m", "guests: toggle read-write / read-only"),
     ("k", "guests: kick (asks first)"),
     ("", ""),
@@ -38,7 +41,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     match &app.overlay {
         None => {}
         Some(Overlay::Help) => help(app, area, buf),
-        Some(Overlay::Qr(access)) => qr(app, *access, area, buf),
+        Some(Overlay::Qr(kind)) => qr(app, *kind, area, buf),
         Some(Overlay::ConfirmKick(id)) => {
             let name = app
                 .host
@@ -113,9 +116,18 @@ pub fn qr_lines(text: &str) -> Option<Vec<String>> {
     Some(image.lines().map(str::to_string).collect())
 }
 
-fn qr(app: &App, access: Access, area: Rect, buf: &mut Buffer) {
-    let link = app.host.link(access).unwrap_or("");
-    let title = format!("{} link", access.label());
+fn qr(app: &App, kind: LinkKind, area: Rect, buf: &mut Buffer) {
+    let link = app.host.link(kind).unwrap_or("");
+    let title = match kind.via {
+        Via::Ssh => format!("{} link", kind.access.label()),
+        Via::Web => format!("{} web link", kind.access.label()),
+    };
+    // A phone's camera opens a web link in its browser, but shows an ssh command as text.
+    let closes = if kind.via == Via::Ssh && app.host.shown_links().len() > 2 {
+        "any key closes this; for a phone, Q on a web link"
+    } else {
+        "any key closes this"
+    };
     let Some(lines) = qr_lines(link).filter(|_| !link.is_empty()) else {
         return info(
             app,
@@ -154,7 +166,7 @@ fn qr(app: &App, access: Access, area: Rect, buf: &mut Buffer) {
     buf.set_stringn(
         inner.x + 1,
         y + 1,
-        "any key closes this",
+        closes,
         inner.width as usize,
         app.theme.dim,
     );

@@ -2,7 +2,7 @@
 
 use crate::config::Side;
 use crate::core::types::Access;
-use crate::host::state::{fmt_idle, idle};
+use crate::host::state::{LinkKind, fmt_idle, idle};
 use crate::ui::dashboard::app::{App, Focus, Section};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -19,8 +19,8 @@ pub struct SidebarLayout {
     pub inner: Rect,
     /// Section title rows.
     pub titles: [Rect; 3],
-    /// Each link's rows.
-    pub links: Vec<(Access, Rect)>,
+    /// Each link's rows: the ssh links, then the web links when the relay serves them.
+    pub links: Vec<(LinkKind, Rect)>,
     /// Each shown guest's rows, by index.
     pub guests: Vec<(usize, Rect)>,
     /// The log's rows.
@@ -82,9 +82,9 @@ pub fn layout(app: &App, area: Rect) -> SidebarLayout {
     };
     let links_title = rows.take(1);
     let mut links = Vec::new();
-    for access in [Access::ReadWrite, Access::ReadOnly] {
+    for kind in app.host.shown_links() {
         // The label, then the link on one line: a link is never wrapped inside its token.
-        links.push((access, rows.take(2)));
+        links.push((kind, rows.take(2)));
     }
     rows.take(1);
     let guests_title = rows.take(1);
@@ -155,8 +155,8 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         }
         Line::from(spans).render(rect, buf);
     }
-    for (access, rect) in &l.links {
-        draw_link(app, *access, *rect, buf);
+    for (kind, rect) in &l.links {
+        draw_link(app, *kind, *rect, buf);
     }
     if app.host.guests.is_empty() {
         let r = Rect::new(l.inner.x, l.titles[1].y + 1, l.inner.width, 1);
@@ -180,13 +180,13 @@ fn item_style(app: &App, section: Section, selected: bool) -> Style {
     }
 }
 
-fn draw_link(app: &App, access: Access, rect: Rect, buf: &mut Buffer) {
+fn draw_link(app: &App, kind: LinkKind, rect: Rect, buf: &mut Buffer) {
     let t = &app.theme;
-    let selected = app.link_selected == access;
+    let selected = app.link_selected == kind;
     let base = item_style(app, Section::Links, selected);
     buf.set_style(rect, base);
-    let enabled = app.host.links_enabled[access.index()];
-    let label = format!("ssh, {}", access.label());
+    let enabled = app.host.links_enabled[kind.access.index()];
+    let label = kind.label();
     let mut head = vec![
         Span::styled(if selected { "▸ " } else { "  " }, base),
         Span::styled(label, base),
@@ -195,7 +195,7 @@ fn draw_link(app: &App, access: Access, rect: Rect, buf: &mut Buffer) {
         head.push(Span::styled("  off", t.bar_alert));
     }
     Line::from(head).render(Rect::new(rect.x, rect.y, rect.width, 1), buf);
-    let text = app.host.link(access).unwrap_or("waiting for the relay…");
+    let text = app.host.link(kind).unwrap_or("waiting for the relay…");
     let style = if enabled {
         base
     } else {

@@ -6,7 +6,7 @@ use crate::config::{Settings, SidebarMode};
 use crate::core::keys::parse_key_spec;
 use crate::core::session::Notice;
 use crate::core::types::{Access, GuestInfo, Size, Via};
-use crate::host::state::HostState;
+use crate::host::state::{HostState, LinkKind};
 use crate::net::proto::Links;
 use crate::net::uplink::{LinkState, UplinkEvent};
 use crate::ui::dashboard::app::{App, Focus, Overlay, Section};
@@ -34,6 +34,11 @@ fn guest(id: u32, name: &str, access: Access, port: u16) -> GuestInfo {
 }
 
 fn app_with(theme: &str) -> App {
+    app_serving(theme, None)
+}
+
+/// An app on a relay that answered with `web`'s read-write and read-only links, if any.
+fn app_serving(theme: &str, web: Option<(&str, &str)>) -> App {
     let mut host = HostState::new("ana@devbox").with_clock(|| "12:00:00".into());
     host.on_uplink(UplinkEvent::Log(
         "built-in relay listening on 0.0.0.0:2222, key SHA256:abc".into(),
@@ -42,8 +47,8 @@ fn app_with(theme: &str) -> App {
         links: Links {
             ssh: "ssh -p 2222 AbCdEfGhIjKlMnOpQrStUvWxYz@192.0.2.10".into(),
             ssh_ro: "ssh -p 2222 ro-ZyXwVuTsRqPoNmLkJiHgFeDcBa@192.0.2.10".into(),
-            web: None,
-            web_ro: None,
+            web: web.map(|(rw, _)| rw.to_string()),
+            web_ro: web.map(|(_, ro)| ro.to_string()),
         },
         resumed: false,
     });
@@ -60,6 +65,21 @@ fn app_with(theme: &str) -> App {
 
 fn app() -> App {
     app_with("dark")
+}
+
+const SSH_RO: LinkKind = LinkKind {
+    via: Via::Ssh,
+    access: Access::ReadOnly,
+};
+
+/// The web links of the relay in `app_with`, on the same port as ssh.
+const WEB_RW: &str = "http://192.0.2.10:2222/#AbCdEfGhIjKlMnOpQrStUvWxYz";
+/// The read-only one: its own token, as for ssh.
+const WEB_RO: &str = "http://192.0.2.10:2222/#ro-ZyXwVuTsRqPoNmLkJiHgFeDcBa";
+
+/// `app()` with a relay that serves the web view: the same links, and web links beside them.
+fn app_with_web_links() -> App {
+    app_serving("dark", Some((WEB_RW, WEB_RO)))
 }
 
 fn two_guests(app: &mut App) {
@@ -227,8 +247,8 @@ fn help_overlay() {
 fn qr_code_of_the_read_only_link() {
     let mut app = app();
     app.focus = Focus::Sidebar(Section::Links);
-    app.link_selected = Access::ReadOnly;
-    app.overlay = Some(Overlay::Qr(Access::ReadOnly));
+    app.link_selected = SSH_RO;
+    app.overlay = Some(Overlay::Qr(SSH_RO));
     insta::assert_snapshot!(draw(&mut app, 120, 40).backend());
 }
 
@@ -243,7 +263,7 @@ fn a_60x20_terminal() {
 fn the_qr_code_in_a_60x20_terminal_says_what_it_needs_in_an_information_box() {
     let mut app = app();
     app.focus = Focus::Sidebar(Section::Links);
-    app.overlay = Some(Overlay::Qr(Access::ReadWrite));
+    app.overlay = Some(Overlay::Qr(LinkKind::SSH_RW));
     let term = draw(&mut app, 60, 20);
     let text = format!("{}", term.backend());
     assert!(text.contains("The terminal must be at least"), "{text}");
@@ -266,8 +286,99 @@ fn a_link_switched_off_and_the_sidebar_focused() {
     let mut app = app();
     app.host.links_enabled[1] = false;
     app.focus = Focus::Sidebar(Section::Links);
-    app.link_selected = Access::ReadOnly;
+    app.link_selected = SSH_RO;
     insta::assert_snapshot!(draw(&mut app, 120, 40).backend());
+}
+
+#[test]
+fn web_links_with_the_read_only_token_switched_off() {
+    let mut app = app_with_web_links();
+    app.host.links_enabled[1] = false;
+    app.focus = Focus::Sidebar(Section::Links);
+    app.link_selected = LinkKind {
+        via: Via::Web,
+        access: Access::ReadWrite,
+    };
+    let term = draw(&mut app, 120, 40);
+    let text = format!("{}", term.backend());
+    assert!(text.contains("web, read-write"), "{text}");
+    assert!(
+        text.contains("http://192.0.2.10:2222/#AbCdEfGhIj…"),
+        "{text}"
+    );
+    // The read-only token is off, and the two links that carry it both say so.
+    assert_eq!(text.matches("read-only  off").count(), 2, "{text}");
+    insta::assert_snapshot!(term.backend());
+}
+
+#[test]
+fn qr_code_of_the_read_write_web_link() {
+    let mut app = app_with_web_links();
+    let web = LinkKind {
+        via: Via::Web,
+        access: Access::ReadWrite,
+    };
+    app.focus = Focus::Sidebar(Section::Links);
+    app.link_selected = web;
+    app.overlay = Some(Overlay::Qr(web));
+    let term = draw(&mut app, 120, 40);
+    let text = format!("{}", term.backend());
+    assert!(text.contains("read-write web link"), "{text}");
+    assert!(
+        text.contains(WEB_RW),
+        "the whole link under the code: {text}"
+    );
+    insta::assert_snapshot!(term.backend());
+}
+
+#[test]
+fn an_ssh_links_qr_code_points_to_the_web_link_for_phones_when_there_is_one() {
+    let qr_text = |mut app: App| {
+        app.overlay = Some(Overlay::Qr(LinkKind::SSH_RW));
+        format!("{}", draw(&mut app, 120, 40).backend())
+    };
+    let with = qr_text(app_with_web_links());
+    assert!(with.contains("for a phone, Q on a web link"), "{with}");
+    let without = qr_text(app());
+    assert!(!without.contains("for a phone"), "{without}");
+}
+
+#[test]
+fn an_ssh_guest_and_a_web_guest() {
+    let mut app = app_with_web_links();
+    app.host.on_notice(&Notice::GuestJoined(guest(
+        1,
+        "alice@laptop",
+        Access::ReadWrite,
+        50001,
+    )));
+    app.host.on_notice(&Notice::GuestJoined(GuestInfo {
+        id: 2,
+        via: Via::Web,
+        name: "Chrome 131".into(),
+        fingerprint: None,
+        addr: Some("198.51.100.7:61234".into()),
+        access: Access::ReadOnly,
+        size: Size::new(132, 41),
+    }));
+    let now = Instant::now();
+    for g in &mut app.host.guests {
+        g.joined = now;
+        g.last_input = Some(now);
+    }
+    app.focus = Focus::Sidebar(Section::Guests);
+    app.guest_selected = 1;
+    let term = draw(&mut app, 120, 40);
+    let text = format!("{}", term.backend());
+    assert!(text.contains("Chrome 131"), "{text}");
+    // A public address leaves no room for the idle time in a 38-column sidebar, as for an
+    // ssh guest from one: the line is cut at its end, never in the address.
+    assert!(
+        text.contains("web 198.51.100.7:61234 132x41 idle"),
+        "{text}"
+    );
+    assert!(text.contains("ssh 127.0.0.1:50001 80x23 idle 0s"), "{text}");
+    insta::assert_snapshot!(term.backend());
 }
 
 /// Themes change only colours, so their snapshots keep the styles (Buffer's Debug form).
