@@ -32,7 +32,7 @@ const JOINED: &str = "window.cotty.state.connected === true && window.cotty.stat
 
 /// A line of colours, underline kinds and colours, RGB, CJK and a combining accent, typed as
 /// ASCII so that the typing itself cannot mangle it.
-const FIXTURE: &str = r"printf '\033[1;31mred\033[0m \033[4:3;58:2::1:2:3mcurl\033[0m \033[38;2;10;20;30mrgb\033[0m \033[44;3;9mbg\033[0m \033[7;38;5;200minv\033[0m \xe6\xbc\xa2\xe5\xad\x97 e\xcc\x81 end-$((3*4))\n'";
+const FIXTURE: &str = r"printf '\033[1;31mred\033[0m \033[4:3;58:2::1:2:3mcurl\033[0m \033[38;2;10;20;30mrgb\033[0m \033[44;3;9mbg\033[0m \033[7;38;5;200minv\033[0m \xe6\xbc\xa2\xe5\xad\x97 e\xcc\x81\n'; echo end-$((3*4))";
 
 /// The read-write web link.
 fn web(env: &TestEnv) -> String {
@@ -297,7 +297,8 @@ fn keys_and_pastes_from_the_page_arrive_as_terminal_bytes() {
     b.type_keys("q");
     wait_page_prompt(&b);
 
-    // Every byte the page sends lands in a file, as a raw terminal delivers it.
+    // Every byte the page sends lands in a file, as a raw terminal delivers it: dd with
+    // one-byte blocks writes each at once, where head's stdio would hold them until it exits.
     let steps: Vec<(&str, Act, &[u8])> = vec![
         ("letters", Act::Type("ab".into()), b"ab"),
         (
@@ -318,7 +319,7 @@ fn keys_and_pastes_from_the_page_arrive_as_terminal_bytes() {
     run(
         &b,
         &format!(
-            "stty raw -echo; echo go-$((40+2)); head -c {total} > {file}; stty sane; echo done-$((40+3))"
+            "stty raw -echo; echo go-$((40+2)); dd bs=1 count={total} of={file} status=none; stty sane; echo done-$((40+3))"
         ),
     );
     b.wait_text("go-42", WAIT);
@@ -352,7 +353,7 @@ fn keys_and_pastes_from_the_page_arrive_as_terminal_bytes() {
     run(
         &b,
         &format!(
-            "printf '\\033[?2004h'; stty raw -echo; echo go-$((40+4)); head -c {} > {file}; stty sane; printf '\\033[?2004l'; echo done-$((40+5))",
+            "printf '\\033[?2004h'; stty raw -echo; echo go-$((40+4)); dd bs=1 count={} of={file} status=none; stty sane; printf '\\033[?2004l'; echo done-$((40+5))",
             wrapped.len()
         ),
     );
