@@ -500,11 +500,11 @@ fn a_cut_socket_reconnects_and_shows_the_live_screen() {
     assert_page_mirrors(&env, &b);
     b.screenshot("reconnected");
     let port = proxy.addr().port();
-    let errors: Vec<_> = b
+    let (refused, errors): (Vec<_>, Vec<_>) = b
         .console_errors()
         .into_iter()
-        .filter(|e| !refused_socket(&e.message, port))
-        .collect();
+        .partition(|e| refused_socket(&e.message, port));
+    println!("{} refused reconnects logged by Chromium", refused.len());
     assert!(
         errors.is_empty(),
         "console errors besides the refused sockets: {errors:?}"
@@ -623,6 +623,9 @@ fn no_http_request_line_carries_a_token() {
         panic!("{e}\n--- relay log ---\n{}", log());
     }
     let log = log();
+    for l in log.lines().filter(|l| l.contains(" web ")) {
+        println!("relay: {l}");
+    }
     let leaks: Vec<&str> = log
         .lines()
         .filter(|l| l.contains(&rw_tok) || l.contains(&ro_tok[3..]))
