@@ -150,7 +150,8 @@ fn page_differences(host: &ScreenState, page: &[PageRow]) -> Vec<String> {
     out
 }
 
-/// Waits until the page shows exactly the host's cells, and the pane's size in its state.
+/// Waits until the page shows exactly the host's cells, and the pane's size and the cursor in
+/// its state.
 fn assert_page_mirrors(env: &TestEnv, b: &Browser) {
     let mut last = Vec::new();
     let res = wait_until("the page to mirror the host", WAIT, || {
@@ -165,6 +166,16 @@ fn assert_page_mirrors(env: &TestEnv, b: &Browser) {
             last.push(format!(
                 "cotty.state says {size:?}, the host's pane is {}x{}",
                 host.size.cols, host.size.rows
+            ));
+        }
+        // A hidden cursor may sit anywhere; a shown one must be where the host's is.
+        let (hc, pc) = (host.cursor, &st["cursor"]);
+        let shown = pc["visible"].as_bool() == Some(true);
+        let at = (pc["row"].as_u64(), pc["col"].as_u64());
+        if hc.visible != shown || (shown && at != (Some(hc.row.into()), Some(hc.col.into()))) {
+            last.push(format!(
+                "cursor: host {:?} at {},{}; page {pc}",
+                hc.visible, hc.row, hc.col
             ));
         }
         last.is_empty()
