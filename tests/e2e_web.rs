@@ -101,6 +101,39 @@ fn host_chars(row: &Row, cols: u16) -> Vec<PageChar> {
     trim_blanks(out)
 }
 
+/// The column of each of the host row's code points: a cluster's all sit in its one cell.
+fn host_columns(row: &Row, cols: u16) -> Vec<usize> {
+    let mut out = Vec::new();
+    for (col, cell) in row.columns(cols).into_iter().enumerate() {
+        if let Some(cell) = cell {
+            out.extend(cell.text.chars().map(|_| col));
+        }
+    }
+    out
+}
+
+/// Spans of the page drawn away from their host column, by more than a third of a cell: a
+/// wide character drawn one column wide shifts everything after it.
+fn misplaced_spans(host: &ScreenState, page: &[PageRow]) -> Vec<String> {
+    let mut out = Vec::new();
+    for row in page.iter().filter(|r| r.y < u32::from(host.size.rows)) {
+        let y = row.y as u16;
+        let cols = host_columns(host.row(y), host.size.cols);
+        for &(i, x) in &row.spans {
+            let Some(&col) = cols.get(i) else { continue };
+            // A position the page could not measure (NaN) counts as misplaced.
+            if x.is_nan() || (x - col as f64).abs() >= 0.34 {
+                let text: String = row.chars[i..].iter().take(8).map(|c| c.ch).collect();
+                out.push(format!(
+                    "row {y}: {text:?} drawn at column {x:.2}, the host has it at {col}"
+                ));
+                break;
+            }
+        }
+    }
+    out
+}
+
 /// Drops trailing blanks in the default style, which neither side has to send or draw.
 fn trim_blanks(mut chars: Vec<PageChar>) -> Vec<PageChar> {
     while chars
@@ -160,6 +193,7 @@ fn assert_page_mirrors(env: &TestEnv, b: &Browser) {
             return false;
         };
         last = page_differences(&host, &rows);
+        last.extend(misplaced_spans(&host, &rows));
         let st = b.state();
         let size = (st["cols"].as_u64(), st["rows"].as_u64());
         if size != (Some(host.size.cols.into()), Some(host.size.rows.into())) {

@@ -67,6 +67,9 @@ pub struct PageRow {
     pub y: u32,
     /// Its spans' characters in order, with the span's style on each.
     pub chars: Vec<PageChar>,
+    /// Where each non-empty span is drawn: the index in `chars` of its first character, and
+    /// its left edge in cells from the row's (pixels over the page's cell width).
+    pub spans: Vec<(usize, f64)>,
 }
 
 impl PageRow {
@@ -602,8 +605,12 @@ pub fn format_log(log: &[LogEntry]) -> String {
 fn page_row(v: &Value) -> PageRow {
     let int = |s: &Value, k: &str| s[k].as_u64().unwrap_or(0) as u32;
     let mut chars = Vec::new();
+    let mut spans = Vec::new();
     for span in v["spans"].as_array().into_iter().flatten() {
         let text = span["t"].as_str().unwrap_or_default();
+        if !text.is_empty() {
+            spans.push((chars.len(), span["x"].as_f64().unwrap_or(f64::NAN)));
+        }
         for ch in text.chars() {
             chars.push(PageChar {
                 // The page may keep blanks with no-break spaces.
@@ -619,19 +626,28 @@ fn page_row(v: &Value) -> PageRow {
     PageRow {
         y: v["y"].as_u64().unwrap_or(u64::MAX) as u32,
         chars,
+        spans,
     }
 }
 
-/// Reads every `.row` and its leaf spans with their `data-*` style integers.
+/// Reads every `.row` and its leaf spans with their `data-*` style integers and where each
+/// span starts in cells; the cell's width is the page's `--cw`, or `#probe`'s tenth.
 const ROWS_JS: &str = r#"
 const num = (s, k) => { const v = s.getAttribute(k); return v === null ? 0 : Number(v); };
-return Array.from(document.querySelectorAll('.row')).map(r => ({
-  y: Number(r.getAttribute('data-y')),
-  spans: Array.from(r.querySelectorAll('span'))
-    .filter(s => s.querySelector('span') === null)
-    .map(s => ({ t: s.textContent, fg: num(s, 'data-fg'), bg: num(s, 'data-bg'),
-                 ul: num(s, 'data-ul'), u: num(s, 'data-u'), a: num(s, 'data-a') })),
-}));
+let cw = parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--cw'));
+const probe = document.getElementById('probe');
+if (probe && probe.getBoundingClientRect().width > 0) cw = probe.getBoundingClientRect().width / 10;
+return Array.from(document.querySelectorAll('.row')).map(r => {
+  const left = r.getBoundingClientRect().left;
+  return {
+    y: Number(r.getAttribute('data-y')),
+    spans: Array.from(r.querySelectorAll('span'))
+      .filter(s => s.querySelector('span') === null)
+      .map(s => ({ t: s.textContent, fg: num(s, 'data-fg'), bg: num(s, 'data-bg'),
+                   ul: num(s, 'data-ul'), u: num(s, 'data-u'), a: num(s, 'data-a'),
+                   x: cw > 0 ? (s.getBoundingClientRect().left - left) / cw : null })),
+  };
+});
 "#;
 
 /// Dispatches a paste event carrying `arguments[0]` as text/plain.
