@@ -81,16 +81,20 @@ fn every_control_command_against_a_headless_host() {
         err(&bad)
     );
 
-    // Without the web view, a web link is an error that says so, not an empty line.
-    for var in ["#{web}", "#{tmate_web}", "#{web_ro}"] {
-        let web = ctl(&sock, &["display", "-p", var]);
-        assert_eq!(web.status.code(), Some(1), "{var}");
+    // The web links, as -F printed them, under our names and tmate's.
+    let web = host.line("web session: ", &[]);
+    let web_ro = host.line("web session read only: ", &[]);
+    for (var, printed) in [
+        ("#{web}", &web),
+        ("#{tmate_web}", &web),
+        ("#{web_ro}", &web_ro),
+        ("#{tmate_web_ro}", &web_ro),
+    ] {
+        let link = out(&ctl(&sock, &["display", "-p", var]));
         assert!(
-            err(&web).contains("web links are not enabled on this relay"),
-            "{var}: {}",
-            err(&web)
+            printed.ends_with(&format!(": {link}")) && link.starts_with("http://"),
+            "{var}: {link} against {printed}"
         );
-        assert_eq!(out(&web), "", "{var}");
     }
 
     // tmate's spellings: wait tmate-ready, list-clients, and -S after the command.

@@ -77,6 +77,8 @@ pub struct WsGuest {
     pub closed: bool,
     /// Frames received so far.
     pub frames: usize,
+    /// Payload bytes received so far.
+    pub received: usize,
 }
 
 impl WsGuest {
@@ -106,6 +108,7 @@ impl WsGuest {
             bye: None,
             closed: false,
             frames: 0,
+            received: 0,
         }
     }
 
@@ -127,8 +130,9 @@ impl WsGuest {
         }
     }
 
-    /// Reads one message within `timeout`; false when none came or the socket ended.
-    fn read_one(&mut self, timeout: Duration) -> bool {
+    /// Reads one message within `timeout` and applies it; when it came, or `None` when none
+    /// came or the socket ended.
+    pub fn next_message(&mut self, timeout: Duration) -> Option<Instant> {
         let next = self
             .rt
             .block_on(async { tokio::time::timeout(timeout, self.ws.next()).await });
@@ -136,14 +140,16 @@ impl WsGuest {
             Ok(Some(Ok(msg))) => msg,
             Ok(_) => {
                 self.closed = true;
-                return false;
+                return None;
             }
-            Err(_) => return false,
+            Err(_) => return None,
         };
+        let at = Instant::now();
         let Message::Binary(bytes) = msg else {
             self.closed |= matches!(msg, Message::Close(_));
-            return !self.closed;
+            return (!self.closed).then_some(at);
         };
+        self.received += bytes.len();
         let m: Incoming = rmp_serde::from_slice(&bytes).expect("a relay message");
         match m.kind.as_str() {
             "frame" => {
@@ -169,7 +175,29 @@ impl WsGuest {
             }
             other => panic!("unknown message type {other}"),
         }
-        true
+        Some(at)
+    }
+
+    /// Reads until the screen satisfies `done` (within `limit`); when that message came.
+    pub fn until(
+        &mut self,
+        limit: Duration,
+        done: impl Fn(&ScreenState) -> bool,
+    ) -> Option<Instant> {
+        let end = Instant::now() + limit;
+        while let Some(left) = end.checked_duration_since(Instant::now()) {
+            let at = self.next_message(left)?;
+            if done(&self.screen) {
+                return Some(at);
+            }
+        }
+        None
+    }
+
+    /// Reads until nothing comes for `quiet`, or `limit` passed.
+    pub fn drain(&mut self, quiet: Duration, limit: Duration) {
+        let end = Instant::now() + limit;
+        while Instant::now() < end && self.next_message(quiet).is_some() {}
     }
 
     /// Reads until `done` holds (within `limit`); the failure says what the screen showed.
@@ -191,7 +219,11 @@ impl WsGuest {
                     self.bye
                 ));
             };
-            if !self.read_one(left.min(Duration::from_millis(200))) && self.closed {
+            if self
+                .next_message(left.min(Duration::from_millis(200)))
+                .is_none()
+                && self.closed
+            {
                 if done(self) {
                     return Ok(());
                 }
@@ -216,7 +248,7 @@ impl WsGuest {
     pub fn wait_bye(&mut self, limit: Duration) -> Bye {
         let end = Instant::now() + limit;
         while self.bye.is_none() && !self.closed && Instant::now() < end {
-            self.read_one(Duration::from_millis(200));
+            self.next_message(Duration::from_millis(200));
         }
         self.bye.clone().unwrap_or_else(|| {
             panic!(

@@ -56,6 +56,30 @@ pub enum ClientMsg {
     },
 }
 
+/// The modifiers held with a key or a mouse event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub struct ModsMsg {
+    /// Control held.
+    #[serde(default)]
+    pub ctrl: bool,
+    /// Alt (Option) held.
+    #[serde(default)]
+    pub alt: bool,
+    /// Shift held.
+    #[serde(default)]
+    pub shift: bool,
+}
+
+impl From<ModsMsg> for Mods {
+    fn from(m: ModsMsg) -> Mods {
+        Mods {
+            shift: m.shift,
+            alt: m.alt,
+            ctrl: m.ctrl,
+        }
+    }
+}
+
 /// A key event as the browser reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct KeyMsg {
@@ -66,15 +90,9 @@ pub struct KeyMsg {
     /// the character (macOS's Option+x gives `"≈"`).
     #[serde(default)]
     pub code: String,
-    /// Control held.
-    #[serde(default)]
-    pub ctrl: bool,
-    /// Alt (Option) held.
-    #[serde(default)]
-    pub alt: bool,
-    /// Shift held.
-    #[serde(default)]
-    pub shift: bool,
+    /// Control, Alt and Shift.
+    #[serde(flatten)]
+    pub mods: ModsMsg,
     /// Meta (Command, Windows) held: such keys belong to the browser and the system.
     #[serde(default)]
     pub meta: bool,
@@ -92,15 +110,9 @@ pub struct MouseMsg {
     pub col: u16,
     /// Pane row, 0-based.
     pub row: u16,
-    /// Control held.
-    #[serde(default)]
-    pub ctrl: bool,
-    /// Alt held.
-    #[serde(default)]
-    pub alt: bool,
-    /// Shift held.
-    #[serde(default)]
-    pub shift: bool,
+    /// Control, Alt and Shift.
+    #[serde(flatten)]
+    pub mods: ModsMsg,
 }
 
 impl ClientMsg {
@@ -161,11 +173,7 @@ impl KeyMsg {
         if self.meta {
             return None;
         }
-        let mods = Mods {
-            shift: self.shift,
-            alt: self.alt,
-            ctrl: self.ctrl,
-        };
+        let mods = Mods::from(self.mods);
         let code = if let Some((_, code)) = NAMED.iter().find(|(name, _)| *name == self.key) {
             *code
         } else if let Some(n) = self
@@ -189,11 +197,11 @@ impl KeyMsg {
             _ => None,
         };
         match typed {
-            Some(c) if c.is_ascii() || !(self.alt || self.ctrl) => Some(c),
-            _ if self.alt || self.ctrl => {
+            Some(c) if c.is_ascii() || !(self.mods.alt || self.mods.ctrl) => Some(c),
+            _ if self.mods.alt || self.mods.ctrl => {
                 let on_key = if let Some(l) = self.code.strip_prefix("Key") {
                     l.chars().next().map(|c| {
-                        if self.shift {
+                        if self.mods.shift {
                             c.to_ascii_uppercase()
                         } else {
                             c.to_ascii_lowercase()
@@ -236,11 +244,7 @@ impl MouseMsg {
             kind,
             col: self.col,
             row: self.row,
-            mods: Mods {
-                shift: self.shift,
-                alt: self.alt,
-                ctrl: self.ctrl,
-            },
+            mods: Mods::from(self.mods),
         })
     }
 }
