@@ -7,6 +7,8 @@ use common::env::{WAIT, token, wait_prompt};
 use common::guest::{GuestOptions, SshGuest};
 use common::proc::Proc;
 use common::wait::{ssh_keygen, wait_until};
+use common::web::WsGuest;
+use cotty::core::types::Size;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -154,6 +156,33 @@ fn too_many_failed_lookups_tell_the_guest_how_long_to_wait() {
             "token lookups from 127.0.0.1 refused",
             "--max-failed-lookups",
         ],
+    );
+}
+
+#[test]
+fn wrong_web_links_count_with_wrong_ssh_links_towards_the_same_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_r, port, _) = relay(dir.path(), "max_failed_lookups_per_minute = 2\n", &[]);
+    let web_guess = |n: u32| {
+        let mut g = WsGuest::join(port, &format!("webguess{n}"), Size::new(80, 24));
+        g.wait_bye(WAIT)
+    };
+    // Two wrong links from a browser, then one over ssh: the third goes over 2 a minute.
+    for n in 0..2 {
+        let bye = web_guess(n);
+        assert_eq!(bye.reason, "no such session; check the link you were given");
+        assert!(!bye.retry);
+    }
+    let mut g = SshGuest::spawn(port, "sshguess", GuestOptions::default());
+    g.wait_for_text("too many attempts from your address", WAIT)
+        .expect("the ssh guest is told to wait");
+    g.wait_exit(WAIT);
+    // And a browser after it is told the same, in its own words.
+    let bye = web_guess(3);
+    assert!(
+        bye.reason
+            .starts_with("too many attempts from your address; wait "),
+        "{bye:?}"
     );
 }
 

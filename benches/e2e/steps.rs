@@ -59,6 +59,8 @@ impl RelayProc {
             "100000",
             "--max-guests",
             "100000",
+            "--max-rw-guests",
+            "100000",
             "--max-connections-per-ip",
             "100000",
             "--max-new-connections-per-minute",
