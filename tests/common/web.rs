@@ -150,7 +150,16 @@ impl WsGuest {
             return (!self.closed).then_some(at);
         };
         self.received += bytes.len();
-        let m: Incoming = rmp_serde::from_slice(&bytes).expect("a relay message");
+        // Large frames come zlib-compressed; a msgpack map never starts with 0x78.
+        let plain = if bytes.first() == Some(&0x78) {
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&bytes[..]), &mut out)
+                .expect("a zlib frame");
+            out
+        } else {
+            bytes.to_vec()
+        };
+        let m: Incoming = rmp_serde::from_slice(&plain).expect("a relay message");
         match m.kind.as_str() {
             "frame" => {
                 self.frames += 1;

@@ -6,6 +6,11 @@
 //! is drawn from and needs no terminal emulator. A page gets every row when it joins or the
 //! pane changes size, then only rows whose content differs from what it has. Rows are
 //! shared (`Arc`) with the room, so remembering what a page has costs a pointer a row.
+//!
+//! A frame over [`COMPRESS_OVER`] bytes goes zlib-compressed ([`pack`]): a screenful of text
+//! shrinks several times, and the page tells the two apart by the first byte (a zlib stream
+//! starts with 0x78, a msgpack map never does). Small frames, such as an echo, go as they are,
+//! so typing costs no compression on either side.
 
 use crate::core::term::{Cursor, Modes, Row, ScreenState};
 use crate::core::types::{Access, Size};
@@ -91,6 +96,27 @@ pub fn encode(msg: &ServerMsg<'_>) -> Vec<u8> {
     rmp_serde::to_vec_named(msg).unwrap_or_default()
 }
 
+/// Frames up to this size go uncompressed: compressing an echo saves nothing worth a
+/// round through the page's decompressor.
+pub const COMPRESS_OVER: usize = 1024;
+
+/// The bytes of a frame as they go on the socket: compressed when large.
+pub fn pack(bytes: Vec<u8>) -> Vec<u8> {
+    use std::io::Write;
+    if bytes.len() <= COMPRESS_OVER {
+        return bytes;
+    }
+    let mut z = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(bytes.len() / 4),
+        flate2::Compression::fast(),
+    );
+    // Writing to a Vec cannot fail; if it did, the frame goes as it is.
+    match z.write_all(&bytes).and_then(|()| z.finish()) {
+        Ok(packed) if packed.len() < bytes.len() => packed,
+        _ => bytes,
+    }
+}
+
 /// What one page has, so the next frame carries only what differs.
 #[derive(Debug, Default)]
 pub struct WebFramer {
@@ -129,7 +155,7 @@ impl WebFramer {
             title: &screen.title,
             status,
         });
-        let bytes = encode(&msg);
+        let bytes = pack(encode(&msg));
         self.shown = Some((screen.size, screen.rows.clone()));
         bytes
     }
@@ -161,7 +187,15 @@ mod tests {
     }
 
     fn decode(bytes: &[u8]) -> Value {
-        rmp_serde::from_slice(bytes).expect("msgpack")
+        let plain = if bytes.first() == Some(&0x78) {
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(bytes), &mut out)
+                .expect("zlib");
+            out
+        } else {
+            bytes.to_vec()
+        };
+        rmp_serde::from_slice(&plain).expect("msgpack")
     }
 
     fn field<'v>(v: &'v Value, name: &str) -> &'v Value {
@@ -208,6 +242,27 @@ mod tests {
         assert_eq!(field(field(&v, "modes"), "mouse").as_str(), Some("None"));
         assert_eq!(field(field(&v, "status"), "access").as_str(), Some("rw"));
         assert!(field(field(&v, "status"), "message").is_null());
+    }
+
+    #[test]
+    fn a_screenful_goes_compressed_and_an_echo_as_it_is() {
+        let mut screen = ScreenState::blank(Size::new(80, 40));
+        for (i, r) in screen.rows.iter_mut().enumerate() {
+            *r = row(&format!("{i:079}"));
+        }
+        let mut framer = WebFramer::default();
+        let full = framer.frame(&screen, status());
+        assert_eq!(full[0], 0x78, "a screenful is zlib");
+        assert!(
+            full.len() < 1000,
+            "{} bytes for 40 lines of digits",
+            full.len()
+        );
+        assert_eq!(decode(&full)["lines"].as_array().map(Vec::len), Some(40));
+        screen.rows[3] = row("$ l");
+        let echo = framer.frame(&screen, status());
+        assert_ne!(echo[0], 0x78, "an echo goes as it is");
+        assert!(echo.len() < 300, "{} bytes for an echo", echo.len());
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(60);
 
 /// The largest websocket message a page may send: its messages are keys, pastes and sizes.
 pub const WS_MAX_MESSAGE: usize = 64 * 1024;
+/// The websocket's read buffer: larger messages still arrive, in more reads.
+const WS_READ_BUFFER: usize = 4 * 1024;
 
 /// The most a request head may take: a browser's is a few KiB, with cookies of other apps on
 /// the same host perhaps a few more.
@@ -200,6 +202,12 @@ async fn websocket(
     upgrade
         .max_message_size(WS_MAX_MESSAGE)
         .max_frame_size(WS_MAX_MESSAGE)
+        // The page sends keys and the like, a few dozen bytes each: tungstenite's default
+        // 128 KiB read buffer was most of a web guest's memory on the relay (137 KiB a guest
+        // measured, BENCHMARKS.md). Frames are written at once, one at a time, since the
+        // guest actor waits for each before it takes the next view.
+        .read_buffer_size(WS_READ_BUFFER)
+        .write_buffer_size(0)
         .on_upgrade(move |ws| async move {
             let _holds = holds;
             let _tracked = tracked;

@@ -409,6 +409,27 @@
     if (!canType() && document.activeElement === inputEl) inputEl.blur();
   }
 
+  // Frames over 1 KiB come zlib-compressed: they start with 0x78, which a msgpack map never
+  // does. Decompressing is asynchronous, so every message goes through one chain and is
+  // applied in the order it came.
+  let inbox = Promise.resolve();
+  function receive(sock, data) {
+    if (typeof data === "string") return;
+    const bytes = new Uint8Array(data);
+    const plain = bytes.length > 0 && bytes[0] === 0x78 ? inflate(bytes) : null;
+    inbox = inbox
+      .then(() => plain || data)
+      .then((buf) => {
+        if (sock === ws) onMessage({ data: buf });
+      })
+      .catch((e) => console.debug("cotty: undecodable message", e));
+  }
+
+  function inflate(bytes) {
+    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Response(stream).arrayBuffer();
+  }
+
   function onMessage(ev) {
     if (typeof ev.data === "string") return;
     let msg;
@@ -470,9 +491,7 @@
       if (!byeReason) showBar("");
       lastFocus = null;
     };
-    sock.onmessage = (ev) => {
-      if (sock === ws) onMessage(ev);
-    };
+    sock.onmessage = (ev) => receive(sock, ev.data);
     sock.onerror = () => {};
     sock.onclose = () => {
       if (sock !== ws) return;
