@@ -11,14 +11,14 @@
 
 mod common;
 
-use common::browser::{Browser, PageChar, PageRow, browser_or_skip};
+use common::browser::{Browser, browser_or_skip};
 use common::env::{TestEnv, WAIT, marker, token, wait_prompt};
 use common::guest::GuestOptions;
 use common::mirror::assert_mirrors;
+use common::page_mirror::{JOINED, assert_page_mirrors, join, wait_page_prompt};
 use common::proc::Proc;
 use common::proxy::Proxy;
 use common::wait::wait_until;
-use cotty::core::term::{Attrs, Row, ScreenState};
 use fantoccini::key::Key;
 use std::time::{Duration, Instant};
 
@@ -27,203 +27,13 @@ const WIDTH: u32 = 1000;
 /// The window's height.
 const HEIGHT: u32 = 700;
 
-/// The page has joined and drawn at least one frame.
-const JOINED: &str = "window.cotty.state.connected === true && window.cotty.state.frames > 0";
-
 /// A line of colours, underline kinds and colours, RGB, CJK and a combining accent, typed as
 /// ASCII so that the typing itself cannot mangle it.
 const FIXTURE: &str = r"printf '\033[1;31mred\033[0m \033[4:3;58:2::1:2:3mcurl\033[0m \033[38;2;10;20;30mrgb\033[0m \033[44;3;9mbg\033[0m \033[7;38;5;200minv\033[0m \xe6\xbc\xa2\xe5\xad\x97 e\xcc\x81\n'; echo end-$((3*4))";
 
-/// The read-write web link.
-fn web(env: &TestEnv) -> String {
-    env.links
-        .web
-        .clone()
-        .expect("the host's links include a web link")
-}
-
-/// The read-only web link.
-fn web_ro(env: &TestEnv) -> String {
-    env.links
-        .web_ro
-        .clone()
-        .expect("the host's links include a read-only web link")
-}
-
-/// Opens `url` and waits until the page has joined and shows a frame.
-fn join(b: &Browser, url: &str) {
-    b.open(url);
-    b.wait_js("the page to join and draw a frame", JOINED, WAIT);
-}
-
-/// Waits until a row of the page starts with the shell's `$ ` prompt.
-fn wait_page_prompt(b: &Browser) {
-    b.wait("a prompt on the page", WAIT, || {
-        b.try_rows()
-            .is_ok_and(|rows| rows.iter().any(|r| r.text().starts_with('$')))
-    });
-}
-
 /// Types `cmd` and Enter on the page.
 fn run(b: &Browser, cmd: &str) {
     b.type_keys(&format!("{cmd}{}", Key::Return));
-}
-
-/// The host's row as the page should show it: a code point per entry with the wire form of
-/// its cell's style, covered columns of wide cells skipped, trailing default blanks dropped.
-fn host_chars(row: &Row, cols: u16) -> Vec<PageChar> {
-    let mut out = Vec::new();
-    for cell in row.columns(cols).into_iter().flatten() {
-        let s = cell.style;
-        let a = [
-            (Attrs::BOLD, 1),
-            (Attrs::DIM, 2),
-            (Attrs::ITALIC, 4),
-            (Attrs::INVERSE, 8),
-            (Attrs::HIDDEN, 16),
-            (Attrs::STRIKE, 32),
-        ]
-        .iter()
-        .filter(|(attr, _)| s.attrs.contains(*attr))
-        .map(|(_, bit)| bit)
-        .sum();
-        for ch in cell.text.chars() {
-            out.push(PageChar {
-                ch,
-                fg: s.fg.into(),
-                bg: s.bg.into(),
-                ul: s.underline_color.into(),
-                u: s.underline.sgr().into(),
-                a,
-            });
-        }
-    }
-    trim_blanks(out)
-}
-
-/// The column of each of the host row's code points: a cluster's all sit in its one cell.
-fn host_columns(row: &Row, cols: u16) -> Vec<usize> {
-    let mut out = Vec::new();
-    for (col, cell) in row.columns(cols).into_iter().enumerate() {
-        if let Some(cell) = cell {
-            out.extend(cell.text.chars().map(|_| col));
-        }
-    }
-    out
-}
-
-/// Spans of the page drawn away from their host column, by more than a third of a cell: a
-/// wide character drawn one column wide shifts everything after it.
-fn misplaced_spans(host: &ScreenState, page: &[PageRow]) -> Vec<String> {
-    let mut out = Vec::new();
-    for row in page.iter().filter(|r| r.y < u32::from(host.size.rows)) {
-        let y = row.y as u16;
-        let cols = host_columns(host.row(y), host.size.cols);
-        for &(i, x) in &row.spans {
-            let Some(&col) = cols.get(i) else { continue };
-            // A position the page could not measure (NaN) counts as misplaced.
-            if x.is_nan() || (x - col as f64).abs() >= 0.34 {
-                let text: String = row.chars[i..].iter().take(8).map(|c| c.ch).collect();
-                out.push(format!(
-                    "row {y}: {text:?} drawn at column {x:.2}, the host has it at {col}"
-                ));
-                break;
-            }
-        }
-    }
-    out
-}
-
-/// Drops trailing blanks in the default style, which neither side has to send or draw.
-fn trim_blanks(mut chars: Vec<PageChar>) -> Vec<PageChar> {
-    while chars
-        .last()
-        .is_some_and(|c| c.ch == ' ' && (c.fg, c.bg, c.ul, c.u, c.a) == (0, 0, 0, 0, 0))
-    {
-        chars.pop();
-    }
-    chars
-}
-
-/// Differences between the host's screen and the page's rows, as readable lines: a missing
-/// row, or the first code point per row whose text or style differs.
-fn page_differences(host: &ScreenState, page: &[PageRow]) -> Vec<String> {
-    let mut out = Vec::new();
-    for y in 0..host.size.rows {
-        let want = host_chars(host.row(y), host.size.cols);
-        let Some(row) = page.iter().find(|r| r.y == u32::from(y)) else {
-            out.push(format!("row {y}: missing on the page"));
-            continue;
-        };
-        let got = trim_blanks(row.chars.clone());
-        if want == got {
-            continue;
-        }
-        let i = want
-            .iter()
-            .zip(&got)
-            .position(|(w, g)| w != g)
-            .unwrap_or(want.len().min(got.len()));
-        out.push(format!(
-            "row {y}, code point {i}: host {:?} page {:?} (host {:?}, page {:?})",
-            want.get(i),
-            got.get(i),
-            host.row(y).text(),
-            row.text()
-        ));
-    }
-    for r in page.iter().filter(|r| r.y >= u32::from(host.size.rows)) {
-        if !r.text().is_empty() {
-            out.push(format!(
-                "row {} is past the host's {} rows",
-                r.y, host.size.rows
-            ));
-        }
-    }
-    out
-}
-
-/// Waits until the page shows exactly the host's cells, and the pane's size and the cursor in
-/// its state.
-fn assert_page_mirrors(env: &TestEnv, b: &Browser) {
-    let mut last = Vec::new();
-    let res = wait_until("the page to mirror the host", WAIT, || {
-        let host = env.host_screen();
-        let Ok(rows) = b.try_rows() else {
-            return false;
-        };
-        last = page_differences(&host, &rows);
-        last.extend(misplaced_spans(&host, &rows));
-        let st = b.state();
-        let size = (st["cols"].as_u64(), st["rows"].as_u64());
-        if size != (Some(host.size.cols.into()), Some(host.size.rows.into())) {
-            last.push(format!(
-                "cotty.state says {size:?}, the host's pane is {}x{}",
-                host.size.cols, host.size.rows
-            ));
-        }
-        // A hidden cursor may sit anywhere; a shown one must be where the host's is.
-        let (hc, pc) = (host.cursor, &st["cursor"]);
-        let shown = pc["visible"].as_bool() == Some(true);
-        let at = (pc["row"].as_u64(), pc["col"].as_u64());
-        if hc.visible != shown || (shown && at != (Some(hc.row.into()), Some(hc.col.into()))) {
-            last.push(format!(
-                "cursor: host {:?} at {},{}; page {pc}",
-                hc.visible, hc.row, hc.col
-            ));
-        }
-        last.is_empty()
-    });
-    if let Err(e) = res {
-        panic!(
-            "{}: {e}; {} differences:\n{}\n--- host screen ---\n{}\n{}",
-            b.name,
-            last.len(),
-            last.join("\n"),
-            env.host_screen().text(),
-            b.describe()
-        );
-    }
 }
 
 /// Saves the page's screenshot as `name` and fails on any console error.
@@ -266,7 +76,7 @@ fn the_page_runs_a_command_and_shows_the_hosts_cells() {
     let Some(b) = browser_or_skip("rw", WIDTH, HEIGHT) else {
         return;
     };
-    join(&b, &web(&env));
+    join(&b, &env.web());
     wait_page_prompt(&b);
     let st = b.state();
     assert_eq!(st["access"], "rw", "the rw link gives a rw page: {st}");
@@ -309,7 +119,7 @@ fn keys_and_pastes_from_the_page_arrive_as_terminal_bytes() {
     let Some(b) = browser_or_skip("keys", WIDTH, HEIGHT) else {
         return;
     };
-    join(&b, &web(&env));
+    join(&b, &env.web());
     wait_page_prompt(&b);
 
     // less asks for application cursor keys: Right must arrive as ESC O C to scroll sideways.
@@ -422,8 +232,8 @@ fn a_read_only_page_cannot_type_paste_or_resize() {
         return;
     };
     let ro = Browser::start("ro", WIDTH, HEIGHT);
-    join(&rw, &web(&env));
-    join(&ro, &web_ro(&env));
+    join(&rw, &env.web());
+    join(&ro, &env.web_ro());
     wait_page_prompt(&rw);
     wait_page_prompt(&ro);
     assert_eq!(ro.state()["access"], "ro", "{}", ro.describe());
@@ -504,7 +314,7 @@ fn a_cut_socket_reconnects_and_shows_the_live_screen() {
         return;
     };
     let proxy = Proxy::start(format!("127.0.0.1:{}", env.port).parse().expect("addr"));
-    let url = web(&env).replacen(
+    let url = env.web().replacen(
         &format!(":{}/", env.port),
         &format!(":{}/", proxy.addr().port()),
         1,
@@ -567,8 +377,8 @@ fn two_pages_and_an_ssh_guest_see_the_same_screen() {
     let b2 = Browser::start("second", WIDTH, HEIGHT);
     let g = env.guest(&env.rw(), GuestOptions::default());
     wait_prompt(&g);
-    join(&b1, &web(&env));
-    join(&b2, &web_ro(&env));
+    join(&b1, &env.web());
+    join(&b2, &env.web_ro());
     wait_page_prompt(&b1);
     wait_page_prompt(&b2);
 
@@ -588,26 +398,13 @@ fn two_pages_and_an_ssh_guest_see_the_same_screen() {
 
 /// The web link of the given kind from the headless host's printed lines.
 fn printed_web_link(host: &Proc, read_only: bool) -> String {
-    let mut link = None;
-    let res = wait_until("the host to print its web links", WAIT, || {
-        let lines = host.lines.lock().expect("lines");
-        link = lines.iter().find_map(|l| {
-            l.split_whitespace()
-                .find(|w| {
-                    w.starts_with("http://") && w.contains("/#") && w.contains("#ro-") == read_only
-                })
-                .map(String::from)
-        });
-        link.is_some()
-    });
-    if let Err(e) = res {
-        panic!(
-            "{e}\nstdout: {:?}\nstderr: {}",
-            host.lines.lock().expect("lines"),
-            host.err.lock().expect("err")
-        );
-    }
-    link.expect("a web link")
+    host.find_line("the host to print its web links", WAIT, |l| {
+        l.split_whitespace()
+            .find(|w| {
+                w.starts_with("http://") && w.contains("/#") && w.contains("#ro-") == read_only
+            })
+            .map(String::from)
+    })
 }
 
 #[test]

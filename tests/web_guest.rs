@@ -14,17 +14,6 @@ use cotty::core::types::{Size, Via};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
-/// The web links the relay handed the host.
-fn web_links(env: &TestEnv) -> (String, String) {
-    let rw = env
-        .links
-        .web
-        .clone()
-        .expect("the relay hands out a web link");
-    let ro = env.links.web_ro.clone().expect("and a read-only one");
-    (rw, ro)
-}
-
 /// The token in a web link's fragment.
 fn fragment(link: &str) -> String {
     link.split_once('#').expect("a fragment").1.to_string()
@@ -33,7 +22,7 @@ fn fragment(link: &str) -> String {
 #[test]
 fn web_links_carry_the_token_in_the_fragment_only() {
     let env = TestEnv::bash();
-    let (rw, ro) = web_links(&env);
+    let (rw, ro) = (env.web(), env.web_ro());
     let port = env.port;
     assert_eq!(rw, format!("http://127.0.0.1:{port}/#{}", env.rw()));
     assert_eq!(ro, format!("http://127.0.0.1:{port}/#{}", env.ro()));
@@ -43,7 +32,7 @@ fn web_links_carry_the_token_in_the_fragment_only() {
 #[test]
 fn a_web_guest_sees_the_shell_and_types_into_it() {
     let env = TestEnv::bash();
-    let token = fragment(&web_links(&env).0);
+    let token = fragment(&env.web());
     let mut g = WsGuest::join(env.port, &token, Size::new(100, 30));
     g.wait_for("a prompt", WAIT, |g| g.screen.text().contains('$'))
         .expect("prompt");
@@ -66,7 +55,7 @@ fn a_web_guest_sees_the_shell_and_types_into_it() {
 #[test]
 fn a_read_only_web_guest_cannot_type_paste_click_or_resize() {
     let env = TestEnv::bash();
-    let (rw_link, ro_link) = web_links(&env);
+    let (rw_link, ro_link) = (env.web(), env.web_ro());
     let file = env.path("typed.txt");
     env.host_type(&format!("stty -echo; cat > {file}\r"));
     // The read-write page sets the shared size (the host has no terminal of its own).
@@ -109,7 +98,7 @@ fn a_read_only_web_guest_cannot_type_paste_click_or_resize() {
 #[test]
 fn a_locked_or_kicked_web_guest_is_held_to_it() {
     let env = TestEnv::bash();
-    let token = fragment(&web_links(&env).0);
+    let token = fragment(&env.web());
     let mut g = WsGuest::join(env.port, &token, Size::new(80, 24));
     g.wait_for("a prompt", WAIT, |g| g.screen.text().contains('$'))
         .expect("prompt");

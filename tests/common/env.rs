@@ -220,6 +220,22 @@ impl TestEnv {
         token(&self.links.ssh_ro)
     }
 
+    /// The read-write web link.
+    pub fn web(&self) -> String {
+        self.links
+            .web
+            .clone()
+            .expect("the host's links include a web link")
+    }
+
+    /// The read-only web link.
+    pub fn web_ro(&self) -> String {
+        self.links
+            .web_ro
+            .clone()
+            .expect("the host's links include a read-only web link")
+    }
+
     /// A stock ssh guest with `token`.
     pub fn guest(&self, token: &str, opts: GuestOptions) -> SshGuest {
         SshGuest::spawn(self.port, token, opts)

@@ -32,13 +32,8 @@ pub fn assert_mirrors(env: &TestEnv, g: &SshGuest) {
         let host = env.host_screen();
         let guest = g.screen();
         last = differences(&host, &guest);
-        // A hidden cursor may sit anywhere; a shown one must be where the host's is.
         let (hc, gc) = (host.cursor, guest.cursor);
-        let cursor = if hc.visible {
-            gc.visible && (hc.row, hc.col) == (gc.row, gc.col)
-        } else {
-            !gc.visible
-        };
+        let cursor = same_cursor(hc.visible, (hc.row, hc.col), gc.visible, (gc.row, gc.col));
         last.is_empty() && cursor
     });
     assert!(
@@ -47,4 +42,10 @@ pub fn assert_mirrors(env: &TestEnv, g: &SshGuest) {
         last.len(),
         last.first()
     );
+}
+
+/// Whether a guest's cursor agrees with the host's: shown on both or hidden on both, and a
+/// shown one where the host's is (a hidden cursor may sit anywhere).
+pub fn same_cursor<P: PartialEq>(host_shown: bool, host_at: P, shown: bool, at: P) -> bool {
+    host_shown == shown && (!shown || host_at == at)
 }

@@ -8,6 +8,7 @@ pub mod browser;
 pub mod env;
 pub mod guest;
 pub mod mirror;
+pub mod page_mirror;
 pub mod proc;
 pub mod proxy;
 pub mod term;

@@ -95,19 +95,24 @@ impl Proc {
 
     /// Like [`Proc::line`], with its own time limit.
     pub fn line_within(&self, prefix: &str, also: &[&str], timeout: Duration) -> String {
-        let mut found = String::new();
-        let res = wait_until(prefix, timeout, || {
+        self.find_line(prefix, timeout, |l| {
+            (l.starts_with(prefix) && also.iter().all(|w| l.contains(w))).then(|| l.to_string())
+        })
+    }
+
+    /// Waits until `pick` takes something from a stdout line, and returns the first line's
+    /// pick; the failure names `what` and shows what the process printed.
+    pub fn find_line(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut pick: impl FnMut(&str) -> Option<String>,
+    ) -> String {
+        let mut found = None;
+        let res = wait_until(what, timeout, || {
             let lines = self.lines.lock().expect("lines");
-            match lines
-                .iter()
-                .find(|l| l.starts_with(prefix) && also.iter().all(|w| l.contains(w)))
-            {
-                Some(l) => {
-                    found = l.clone();
-                    true
-                }
-                None => false,
-            }
+            found = lines.iter().find_map(|l| pick(l));
+            found.is_some()
         });
         if let Err(e) = res {
             panic!(
@@ -116,7 +121,7 @@ impl Proc {
                 self.err.lock().expect("err")
             );
         }
-        found
+        found.expect("a picked line once the wait succeeded")
     }
 
     /// Starts `cotty relay` on 127.0.0.1 with a free port and the host key at `key`, plus
