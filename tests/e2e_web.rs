@@ -15,7 +15,9 @@ use common::browser::{Browser, browser_or_skip};
 use common::env::{TestEnv, WAIT, marker, token, wait_prompt};
 use common::guest::GuestOptions;
 use common::mirror::assert_mirrors;
-use common::page_mirror::{JOINED, assert_page_mirrors, join, wait_page_prompt};
+use common::page_mirror::{
+    JOINED, assert_page_mirrors, escaped, finish, join, run, wait_file, wait_page_prompt,
+};
 use common::proc::Proc;
 use common::proxy::Proxy;
 use common::wait::wait_until;
@@ -30,39 +32,6 @@ const HEIGHT: u32 = 700;
 /// A line of colours, underline kinds and colours, RGB, CJK and a combining accent, typed as
 /// ASCII so that the typing itself cannot mangle it.
 const FIXTURE: &str = r"printf '\033[1;31mred\033[0m \033[4:3;58:2::1:2:3mcurl\033[0m \033[38;2;10;20;30mrgb\033[0m \033[44;3;9mbg\033[0m \033[7;38;5;200minv\033[0m \xe6\xbc\xa2\xe5\xad\x97 e\xcc\x81\n'; echo end-$((3*4))";
-
-/// Types `cmd` and Enter on the page.
-fn run(b: &Browser, cmd: &str) {
-    b.type_keys(&format!("{cmd}{}", Key::Return));
-}
-
-/// Saves the page's screenshot as `name` and fails on any console error.
-fn finish(b: &Browser, name: &str) {
-    b.screenshot(name);
-    b.assert_no_console_errors();
-}
-
-/// Bytes with control characters spelled out, for failure messages.
-fn escaped(bytes: &[u8]) -> String {
-    bytes.escape_ascii().to_string()
-}
-
-/// Waits until the file at `path` holds exactly `want`; the failure shows what it holds.
-fn wait_file(path: &str, want: &[u8], what: &str, b: &Browser) {
-    let mut got = Vec::new();
-    let res = wait_until(what, WAIT, || {
-        got = std::fs::read(path).unwrap_or_default();
-        got == want
-    });
-    if let Err(e) = res {
-        panic!(
-            "{e}\nwanted {:?}\n   got {:?}\n{}",
-            escaped(want),
-            escaped(&got),
-            b.describe()
-        );
-    }
-}
 
 /// The row of the host's screen whose text contains `needle`.
 fn host_has(env: &TestEnv, needle: &str) -> bool {
@@ -479,4 +448,48 @@ fn no_http_request_line_carries_a_token() {
     );
     b.assert_no_console_errors();
     println!("took {:?}", t0.elapsed());
+}
+
+#[test]
+fn a_click_reaches_a_program_that_asked_for_the_mouse() {
+    let env = TestEnv::bash();
+    let Some(b) = browser_or_skip("mouse", WIDTH, HEIGHT) else {
+        return;
+    };
+    join(&b, &env.web());
+    wait_page_prompt(&b);
+    // The program asks for presses and releases in SGR form, then takes 18 raw bytes: one
+    // click, press and release, at pane column 5, row 3 (1-based).
+    let file = env.path("mouse.bin");
+    run(
+        &b,
+        &format!(
+            "printf '\\033[?1000h\\033[?1006h'; stty raw -echo; echo go-$((40+6)); dd bs=1 count=18 of={file} status=none; stty sane; printf '\\033[?1000l\\033[?1006l'; echo done-$((40+7))"
+        ),
+    );
+    b.wait_text("go-46", WAIT);
+    b.wait_js(
+        "the program's mouse mode on the page",
+        "window.cotty.state.modes.mouse === 'PressRelease'",
+        WAIT,
+    );
+    b.click_cell(4, 2);
+    wait_file(&file, b"\x1b[<0;5;3M\x1b[<0;5;3m", "the click", &b);
+    b.wait_text("done-47", WAIT);
+    // The program gave the mouse back: a click selects text again and sends nothing.
+    b.wait_js(
+        "the mouse back to the page",
+        "window.cotty.state.modes.mouse === 'None'",
+        WAIT,
+    );
+    b.click_cell(4, 2);
+    let m = marker("after");
+    run(&b, &format!("echo {m}"));
+    wait_until("the marker on the host", WAIT, || host_has(&env, &m)).expect("marker");
+    assert!(
+        !env.host_screen().text().contains("[<0;"),
+        "a click reached the shell:\n{}",
+        env.host_screen().text()
+    );
+    finish(&b, "mouse");
 }

@@ -1,12 +1,13 @@
-//! The web page against the host: joining it, waiting for its prompt, and comparing what it
-//! draws with the host's screen, cell for cell in text and style, span by span in column, and
-//! in the pane's size and cursor in `window.cotty.state`.
+//! The web page against the host: joining it, typing commands and waiting for their bytes,
+//! and comparing what it draws with the host's screen, cell for cell in text and style, span
+//! by span in column, and in the pane's size and cursor in `window.cotty.state`.
 
 use super::browser::{Browser, PageChar, PageRow};
 use super::env::{TestEnv, WAIT};
 use super::mirror::same_cursor;
 use super::wait::wait_until;
 use cotty::core::term::{Attrs, Row, ScreenState};
+use fantoccini::key::Key;
 
 /// The page has joined and drawn at least one frame.
 pub const JOINED: &str = "window.cotty.state.connected === true && window.cotty.state.frames > 0";
@@ -23,6 +24,39 @@ pub fn wait_page_prompt(b: &Browser) {
         b.try_rows()
             .is_ok_and(|rows| rows.iter().any(|r| r.text().starts_with('$')))
     });
+}
+
+/// Types `cmd` and Enter on the page.
+pub fn run(b: &Browser, cmd: &str) {
+    b.type_keys(&format!("{cmd}{}", Key::Return));
+}
+
+/// Saves the page's screenshot as `name` and fails on any console error.
+pub fn finish(b: &Browser, name: &str) {
+    b.screenshot(name);
+    b.assert_no_console_errors();
+}
+
+/// Bytes with control characters spelled out, for failure messages.
+pub fn escaped(bytes: &[u8]) -> String {
+    bytes.escape_ascii().to_string()
+}
+
+/// Waits until the file at `path` holds exactly `want`; the failure shows what it holds.
+pub fn wait_file(path: &str, want: &[u8], what: &str, b: &Browser) {
+    let mut got = Vec::new();
+    let res = wait_until(what, WAIT, || {
+        got = std::fs::read(path).unwrap_or_default();
+        got == want
+    });
+    if let Err(e) = res {
+        panic!(
+            "{e}\nwanted {:?}\n   got {:?}\n{}",
+            escaped(want),
+            escaped(&got),
+            b.describe()
+        );
+    }
 }
 
 /// The host's row as the page should show it: a code point per entry with the wire form of

@@ -4,7 +4,9 @@
 
 use super::Browser;
 use fantoccini::Locator;
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::actions::{
+    InputSource, KeyAction, KeyActions, MOUSE_BUTTON_LEFT, MouseActions, PointerAction,
+};
 use serde_json::{Value, json};
 
 /// One cell of a page row as the DOM shows it: a code point and its span's style integers.
@@ -163,6 +165,37 @@ impl Browser {
         self.run("release key actions", c.release_actions())
     }
 
+    /// Clicks the left button in the middle of pane cell (`col`, `row`) of the page's grid,
+    /// through the Actions API, as a person's mouse does.
+    pub fn click_cell(&self, col: u16, row: u16) {
+        let at = self.eval_args(CELL_CENTRE_JS, vec![json!(col), json!(row)]);
+        let (Some(x), Some(y)) = (at[0].as_f64(), at[1].as_f64()) else {
+            panic!(
+                "no position for cell {col},{row}: {at}\n{}",
+                self.describe()
+            );
+        };
+        let seq = MouseActions::new("mouse".into())
+            .then(PointerAction::MoveTo {
+                duration: None,
+                x: x.round(),
+                y: y.round(),
+            })
+            .then(PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            })
+            .then(PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            });
+        let c = self.client();
+        let done = self
+            .run("perform mouse actions", c.perform_actions(seq))
+            .and_then(|()| self.run("release mouse actions", c.release_actions()));
+        if let Err(e) = done {
+            panic!("{e}\n{}", self.describe());
+        }
+    }
+
     /// Pastes `text` as a browser does: a `paste` ClipboardEvent with the text in its
     /// DataTransfer, dispatched at `#input` (or the body) so that it bubbles to the document.
     /// Returns whether the page cancelled it (handled it itself).
@@ -236,3 +269,13 @@ const target = document.getElementById('input') || document.activeElement || doc
 target.dispatchEvent(ev);
 return ev.defaultPrevented;
 "#;
+
+/// Where the middle of pane cell (`arguments[0]`, `arguments[1]`) is in the viewport: the
+/// grid's corner plus the page's own cell size (its `--cw` and `--chh` properties).
+const CELL_CENTRE_JS: &str = "
+const g = document.getElementById('grid').getBoundingClientRect();
+const css = getComputedStyle(document.documentElement);
+const cw = parseFloat(css.getPropertyValue('--cw'));
+const ch = parseFloat(css.getPropertyValue('--chh'));
+return [g.left + (arguments[0] + 0.5) * cw, g.top + (arguments[1] + 0.5) * ch];
+";
