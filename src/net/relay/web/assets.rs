@@ -106,6 +106,12 @@ mod tests {
     }
 
     #[test]
+    fn the_page_and_its_assets_stay_under_64_kib() {
+        let total = INDEX_HTML.len() + COTTY_JS.len() + COTTY_CSS.len();
+        assert!(total < 64 * 1024, "the page is {total} bytes");
+    }
+
+    #[test]
     fn every_response_is_secured() {
         let mut h = HeaderMap::new();
         secure(&mut h);
