@@ -81,6 +81,12 @@ fn the_dashboard_in_tmux() {
     );
     let ro = stdout(&cotty(&["-S", &s, "display", "-p", "#{ssh_ro}"], &runtime));
     assert!(token(&ro).starts_with("ro-"), "{ro}");
+    // The built-in relay serves the web view on the same port, with the same tokens.
+    let web = stdout(&cotty(&["-S", &s, "display", "-p", "#{web}"], &runtime));
+    assert_eq!(
+        web,
+        format!("http://127.0.0.1:{}/#{}", port_of(&link), token(&link))
+    );
     // With the default config the shared shell has the whole 120 columns (the status bar
     // takes a row), and the sidebar is closed.
     tmux.type_str("stty size");
@@ -91,6 +97,9 @@ fn the_dashboard_in_tmux() {
     tmux.keys(&["C-b", "s"]);
     tmux.wait_for("the sidebar with its links", WAIT, |p| {
         p.contains("Links") && p.contains(&token(&link)[..8]) && p.contains("…@127.0.0.1")
+    });
+    tmux.wait_for("the web links after the ssh ones", WAIT, |p| {
+        p.contains("web, read-write") && p.contains("web, read-only")
     });
     tmux.wait_for("the status bar's word on the keys", WAIT, |p| {
         p.contains("sidebar: Esc returns to the shell")
