@@ -16,7 +16,8 @@ use common::env::{TestEnv, WAIT, marker, token, wait_prompt};
 use common::guest::GuestOptions;
 use common::mirror::assert_mirrors;
 use common::page_mirror::{
-    JOINED, assert_page_mirrors, escaped, finish, join, run, wait_file, wait_page_prompt,
+    JOINED, assert_page_mirrors, escaped, finish, join, refused_socket, run, wait_file,
+    wait_page_prompt,
 };
 use common::proc::Proc;
 use common::proxy::Proxy;
@@ -266,13 +267,6 @@ fn a_read_only_page_cannot_type_paste_or_resize() {
     finish(&rw, "ro-test-rw-page");
     finish(&ro, "ro-page");
     println!("took {:?}", t0.elapsed());
-}
-
-/// Chromium's own console line for a websocket the proxy refused: not the page's error.
-fn refused_socket(msg: &str, port: u16) -> bool {
-    msg.contains(&format!(
-        "WebSocket connection to 'ws://127.0.0.1:{port}/ws' failed"
-    ))
 }
 
 #[test]

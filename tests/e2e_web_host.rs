@@ -1,16 +1,18 @@
-//! End to end in headless Chromium: what the host does to a web guest. The lock and
-//! read-only (mute) show on the page's status line and keep its keys from the program, and a
-//! kicked page says why and stays away instead of reconnecting.
+//! End to end in headless Chromium: what the host and the relay do to a web guest. The lock
+//! and read-only (mute) show on the page's status line and keep its keys from the program, a
+//! kicked page says why and stays away instead of reconnecting, and a page whose relay
+//! restarts keeps its screen and comes back by itself once the host has.
 
 mod common;
 
 use common::browser::browser_or_skip;
 use common::env::{TestEnv, WAIT, marker};
-use common::page_mirror::{finish, join, run, wait_page_prompt};
+use common::page_mirror::{JOINED, finish, join, refused_socket, run, wait_page_prompt};
+use common::proc::Proc;
 use common::wait::wait_until;
 use cotty::core::session::SessionCmd;
 use cotty::core::types::{Access, GuestId, Via};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The browser window, in pixels.
 const WIDTH: u32 = 900;
@@ -130,4 +132,72 @@ fn lock_and_read_only_show_on_the_page_and_hold_its_keys_and_a_kick_says_why() {
         b.describe()
     );
     finish(&b, "kicked");
+}
+
+/// A relay process with its key in `key`, on `listen`; its port and fingerprint.
+fn relay_process(key: &str, listen: &str) -> (Proc, u16, String) {
+    let relay = Proc::relay_on(listen, key, &[], None);
+    let (port, fp) = relay.relay_address(WAIT);
+    (relay, port, fp)
+}
+
+#[test]
+fn a_page_keeps_its_screen_through_a_relay_restart_and_comes_back_by_itself() {
+    let mut env = TestEnv::bare();
+    let key = env.path("relay_key");
+    let (mut relay, port, fp) = relay_process(&key, "127.0.0.1:0");
+    env.port = port;
+    env.fingerprint = fp;
+    env.start_host(port, &["bash", "--norc", "--noprofile"]);
+    let Some(b) = browser_or_skip("relay-restart", WIDTH, HEIGHT) else {
+        return;
+    };
+    join(&b, &env.web());
+    wait_page_prompt(&b);
+    let before = marker("before");
+    run(&b, &format!("echo {before}"));
+    b.wait_text(&before, WAIT);
+
+    relay.signal("-TERM");
+    assert!(relay.wait_exit().is_some(), "the relay did not stop");
+    b.wait("the page told the relay restarts", WAIT, || {
+        b.element_text("bar").contains("the relay is restarting")
+    });
+    assert!(
+        b.text().contains(&before),
+        "the page lost its screen:\n{}",
+        b.describe()
+    );
+
+    // The relay comes back on the same port with the same key; the host resumes, and the
+    // page, which may have knocked before the host was back, joins again by itself.
+    let back = Instant::now();
+    let (_relay, port2, _) = relay_process(&key, &format!("127.0.0.1:{port}"));
+    assert_eq!(port2, port);
+    env.wait_reconnects(1, WAIT);
+    b.wait_js(
+        "the page joined again",
+        &format!("{JOINED} && !window.cotty.state.stopped"),
+        WAIT,
+    );
+    let after = marker("after");
+    env.host_type(&format!("echo {after}\r"));
+    b.wait_text(&after, WAIT);
+    println!(
+        "the page was live again {:?} after the relay",
+        back.elapsed()
+    );
+    run(&b, "echo typed-$((2+3))");
+    wait_until("the page's keys reach the shell", WAIT, || {
+        host_line(&env, "typed-5")
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", b.describe()));
+    b.screenshot("relay-restarted");
+    // While the relay was down, Chromium itself logs each refused reconnect; nothing else.
+    let errors: Vec<_> = b
+        .console_errors()
+        .into_iter()
+        .filter(|e| !refused_socket(&e.message, port))
+        .collect();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
 }

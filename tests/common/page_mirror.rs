@@ -59,6 +59,14 @@ pub fn wait_file(path: &str, want: &[u8], what: &str, b: &Browser) {
     }
 }
 
+/// Chromium's own console line for a websocket that was refused (a relay or proxy that is
+/// down while the page reconnects): not the page's error.
+pub fn refused_socket(msg: &str, port: u16) -> bool {
+    msg.contains(&format!(
+        "WebSocket connection to 'ws://127.0.0.1:{port}/ws' failed"
+    ))
+}
+
 /// The host's row as the page should show it: a code point per entry with the wire form of
 /// its cell's style, covered columns of wide cells skipped, trailing default blanks dropped.
 fn host_chars(row: &Row, cols: u16) -> Vec<PageChar> {

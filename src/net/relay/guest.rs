@@ -263,8 +263,11 @@ pub async fn run<T: Transport>(mut transport: T, setup: GuestSetup, shared: Arc<
                     pending = true;
                 }
                 Some(GuestCtl::Kicked(reason)) => break ended(kicked_farewell(&reason), false),
-                Some(GuestCtl::Ended(reason)) => break ended(format!("cotty: {reason}"), false),
-                None => break ended("cotty: the session has ended".into(), false),
+                // A room ends with the relay too: then the same link works again soon.
+                Some(GuestCtl::Ended(reason)) => {
+                    break ended(format!("cotty: {reason}"), shared.shutdown.is_cancelled());
+                }
+                None => break ended("cotty: the session has ended".into(), shared.shutdown.is_cancelled()),
             },
             incoming = transport.recv() => {
                 let Some(incoming) = incoming else { break Farewell::Detached };

@@ -400,6 +400,7 @@
       state.hostAway = !!s.host_away;
     }
     state.frames++;
+    socketFrames++;
     backoff = 500; // a frame: the link works, start the next backoff from the beginning
     byeReason = "";
     if (state.bar && !state.stopped) showBar("");
@@ -446,6 +447,11 @@
       if (msg.retry) {
         byeReason = reason;
         showBar(reason + " — reconnecting…", false);
+      } else if (comingBack()) {
+        // This page was in the session moments ago: a relay that restarted knows the session
+        // again once its host is back, so a refusal now is not the last word.
+        byeReason = "waiting for the session to come back";
+        showBar(byeReason + " — reconnecting…", false);
       } else {
         state.stopped = true;
         clearTimeout(retryTimer);
@@ -459,6 +465,16 @@
   let backoff = 500;
   let retryTimer = 0;
   let byeReason = "";
+  // Frames on the current socket, and when a socket that had frames last dropped.
+  let socketFrames = 0;
+  let droppedAt = 0;
+  // How long after a drop a refusal still means "not back yet" rather than "gone".
+  const COME_BACK_MS = 120000;
+
+  // Whether a refusal on this socket may be a session that is still on its way back.
+  function comingBack() {
+    return socketFrames === 0 && droppedAt > 0 && Date.now() - droppedAt < COME_BACK_MS;
+  }
 
   function send(obj) {
     if (ws && ws.readyState === 1) ws.send(JSON.stringify(obj));
@@ -485,6 +501,7 @@
     sock.onopen = () => {
       if (sock !== ws) return;
       state.connected = true;
+      socketFrames = 0;
       const size = fit();
       sentSize = size.cols + "x" + size.rows;
       sock.send(JSON.stringify({ type: "join", token, cols: size.cols, rows: size.rows }));
@@ -497,6 +514,7 @@
       if (sock !== ws) return;
       ws = null;
       state.connected = false;
+      if (socketFrames > 0) droppedAt = Date.now();
       if (state.stopped) return;
       showBar(byeReason ? byeReason + " — reconnecting…" : "reconnecting…", false);
       scheduleRetry();
