@@ -1,7 +1,8 @@
 //! End to end in headless Chromium: what the host and the relay do to a web guest. The lock
 //! and read-only (mute) show on the page's status line and keep its keys from the program, a
-//! kicked page says why and stays away instead of reconnecting, and a page whose relay
-//! restarts keeps its screen and comes back by itself once the host has.
+//! kicked page says why and stays away instead of reconnecting, a page whose relay restarts
+//! keeps its screen and comes back by itself once the host has, and a paste too large for
+//! the relay is refused with a word instead of costing the connection.
 
 mod common;
 
@@ -200,4 +201,39 @@ fn a_page_keeps_its_screen_through_a_relay_restart_and_comes_back_by_itself() {
         .filter(|e| !refused_socket(&e.message, port))
         .collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
+#[test]
+fn a_paste_larger_than_the_relay_takes_is_refused_with_a_word_and_the_page_stays() {
+    let env = TestEnv::bash();
+    let Some(b) = browser_or_skip("big-paste", WIDTH, HEIGHT) else {
+        return;
+    };
+    join(&b, &env.web());
+    wait_page_prompt(&b);
+    let frames = b.state()["frames"].as_u64().unwrap_or(0);
+    b.paste(&"x".repeat(70 * 1024));
+    b.wait("the refusal in the bar", WAIT, || {
+        b.element_text("bar").contains("paste not sent")
+    });
+    assert!(
+        b.element_text("bar").contains("60 KB"),
+        "the bar says the limit: {}",
+        b.describe()
+    );
+    // Still connected: typing works, and nothing of the paste reached the shell.
+    let m = marker("still");
+    run(&b, &format!("echo {m}"));
+    wait_until("the page's keys after the refused paste", WAIT, || {
+        host_line(&env, &m)
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", b.describe()));
+    assert!(
+        !env.host_screen().text().contains("xxxxxxxx"),
+        "the paste arrived"
+    );
+    let st = b.state();
+    assert_eq!(st["connected"], true, "{st}");
+    assert!(st["frames"].as_u64().unwrap_or(0) > frames, "{st}");
+    finish(&b, "big-paste");
 }

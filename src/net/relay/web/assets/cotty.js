@@ -403,7 +403,7 @@
     socketFrames++;
     backoff = 500; // a frame: the link works, start the next backoff from the beginning
     byeReason = "";
-    if (state.bar && !state.stopped) showBar("");
+    if (state.bar && !state.stopped && Date.now() >= noticeUntil) showBar("");
     gridEl.classList.toggle("mouse", mouseOn());
     drawCursor();
     drawStatus();
@@ -638,12 +638,34 @@
     inputEl.value = "";
   }
 
+  // The relay takes messages of up to 64 KiB and closes a socket that sends more, so a
+  // larger paste is refused here, with a word, instead of dropping the connection.
+  const MAX_PASTE = 60 * 1024;
+  const utf8Len = (s) => new TextEncoder().encode(s).length;
+
   function onPaste(e) {
     if (!canType()) return;
     const text = e.clipboardData ? e.clipboardData.getData("text/plain") : "";
     e.preventDefault();
-    if (text) send({ type: "paste", text });
     inputEl.value = "";
+    if (!text) return;
+    const msg = JSON.stringify({ type: "paste", text });
+    const size = utf8Len(msg);
+    if (size > MAX_PASTE) {
+      notice("paste not sent: " + Math.ceil(size / 1024) + " KB is more than the 60 KB a paste may be; paste it in parts");
+      return;
+    }
+    if (ws && ws.readyState === 1) ws.send(msg);
+  }
+
+  // A passing word in the bar, for a few seconds, that frames do not wipe at once.
+  let noticeUntil = 0;
+  function notice(text) {
+    noticeUntil = Date.now() + 5000;
+    showBar(text, true);
+    setTimeout(() => {
+      if (Date.now() >= noticeUntil && !state.stopped && state.connected) showBar("");
+    }, 5100);
   }
 
   function focusInput() {
