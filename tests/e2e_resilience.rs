@@ -102,18 +102,11 @@ fn a_black_holed_uplink_is_noticed_and_the_host_reconnects() {
     assert!(same, "the links changed");
 }
 
-/// A relay process with its key in `key`, and its port and fingerprint.
-fn relay_process(key: &str, listen: &str) -> (Proc, u16, String) {
-    let relay = Proc::relay_on(listen, key, &[], None);
-    let (port, fp) = relay.relay_address(WAIT);
-    (relay, port, fp)
-}
-
 #[test]
 fn a_killed_relay_started_again_takes_the_old_links() {
     let mut env = TestEnv::bare();
     let key = env.path("relay_key");
-    let (mut relay, port, fp) = relay_process(&key, "127.0.0.1:0");
+    let (mut relay, port, fp) = Proc::relay_listening("127.0.0.1:0", &key);
     env.port = port;
     env.fingerprint = fp.clone();
     env.start_host(port, BASH);
@@ -126,7 +119,7 @@ fn a_killed_relay_started_again_takes_the_old_links() {
     assert!(relay.wait_exit().is_some(), "the relay did not die");
     // Guests of a dead relay lose their connection; the host keeps its shell.
     assert!(g.wait_exit(WAIT).is_some(), "the guest's ssh still runs");
-    let (_relay, port2, fp2) = relay_process(&key, &format!("127.0.0.1:{port}"));
+    let (_relay, port2, fp2) = Proc::relay_listening(&format!("127.0.0.1:{port}"), &key);
     let back = Instant::now();
     assert_eq!((port2, &fp2), (port, &fp), "the same port and key");
     env.wait_reconnects(1, WAIT);
@@ -158,7 +151,7 @@ fn a_killed_relay_started_again_takes_the_old_links() {
 fn relay_sigterm_tells_guests_to_reconnect_and_exits_within_two_seconds() {
     let mut env = TestEnv::bare();
     let key = env.path("relay_key");
-    let (mut relay, port, fp) = relay_process(&key, "127.0.0.1:0");
+    let (mut relay, port, fp) = Proc::relay_listening("127.0.0.1:0", &key);
     env.port = port;
     env.fingerprint = fp;
     env.start_host(port, BASH);

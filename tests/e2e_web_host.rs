@@ -135,18 +135,11 @@ fn lock_and_read_only_show_on_the_page_and_hold_its_keys_and_a_kick_says_why() {
     finish(&b, "kicked");
 }
 
-/// A relay process with its key in `key`, on `listen`; its port and fingerprint.
-fn relay_process(key: &str, listen: &str) -> (Proc, u16, String) {
-    let relay = Proc::relay_on(listen, key, &[], None);
-    let (port, fp) = relay.relay_address(WAIT);
-    (relay, port, fp)
-}
-
 #[test]
 fn a_page_keeps_its_screen_through_a_relay_restart_and_comes_back_by_itself() {
     let mut env = TestEnv::bare();
     let key = env.path("relay_key");
-    let (mut relay, port, fp) = relay_process(&key, "127.0.0.1:0");
+    let (mut relay, port, fp) = Proc::relay_listening("127.0.0.1:0", &key);
     env.port = port;
     env.fingerprint = fp;
     env.start_host(port, &["bash", "--norc", "--noprofile"]);
@@ -173,7 +166,7 @@ fn a_page_keeps_its_screen_through_a_relay_restart_and_comes_back_by_itself() {
     // The relay comes back on the same port with the same key; the host resumes, and the
     // page, which may have knocked before the host was back, joins again by itself.
     let back = Instant::now();
-    let (_relay, port2, _) = relay_process(&key, &format!("127.0.0.1:{port}"));
+    let (_relay, port2, _) = Proc::relay_listening(&format!("127.0.0.1:{port}"), &key);
     assert_eq!(port2, port);
     env.wait_reconnects(1, WAIT);
     b.wait_js(

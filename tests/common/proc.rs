@@ -135,6 +135,14 @@ impl Proc {
         Proc::relay_of(env!("CARGO_BIN_EXE_cotty"), listen, key, extra, wrap)
     }
 
+    /// Like [`Proc::relay_on`] with no extra arguments, once it listens: the relay, its port
+    /// and its key's fingerprint.
+    pub fn relay_listening(listen: &str, key: &str) -> (Proc, u16, String) {
+        let relay = Proc::relay_on(listen, key, &[], None);
+        let (port, fp) = relay.relay_address(super::env::WAIT);
+        (relay, port, fp)
+    }
+
     /// Like [`Proc::relay_on`], running `program` instead of the binary under test: another
     /// build of cotty, which the benches compare with this one.
     pub fn relay_of(
