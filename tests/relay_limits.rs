@@ -73,17 +73,6 @@ fn read_to_close(s: &mut TcpStream) {
     }
 }
 
-/// Waits until the relay's log has a line with every one of `words`.
-fn wait_log(r: &Proc, words: &[&str]) {
-    let res = wait_until("a log line", WAIT, || {
-        let err = r.err.lock().expect("err");
-        err.lines().any(|l| words.iter().all(|w| l.contains(w)))
-    });
-    if let Err(e) = res {
-        panic!("{e} with {words:?}; log:\n{}", r.err.lock().expect("err"));
-    }
-}
-
 #[test]
 fn a_silent_socket_is_closed_after_the_login_grace_set_in_the_config() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -98,10 +87,7 @@ fn a_silent_socket_is_closed_after_the_login_grace_set_in_the_config() {
         took >= Duration::from_millis(900) && took < Duration::from_secs(10),
         "closed after {took:?}, with a login grace of 1s"
     );
-    wait_log(
-        &r,
-        &["login grace time of 1s passed", "before its ssh banner"],
-    );
+    r.wait_log(&["login grace time of 1s passed", "before its ssh banner"]);
 }
 
 #[test]
@@ -119,10 +105,7 @@ fn ssh_without_a_session_channel_is_disconnected_after_the_login_grace() {
         "`ssh -N` was still connected after {WAIT:?}: {}",
         g.text()
     );
-    wait_log(
-        &r,
-        &["login grace time of 1s passed", "without opening a session"],
-    );
+    r.wait_log(&["login grace time of 1s passed", "without opening a session"]);
 }
 
 #[test]
@@ -150,13 +133,10 @@ fn too_many_failed_lookups_tell_the_guest_how_long_to_wait() {
             .unwrap_or_else(|| panic!("no wait in {text:?}"));
         assert!((1..=30).contains(&wait), "wait {wait} s: {text}");
     }
-    wait_log(
-        &r,
-        &[
-            "token lookups from 127.0.0.1 refused",
-            "--max-failed-lookups",
-        ],
-    );
+    r.wait_log(&[
+        "token lookups from 127.0.0.1 refused",
+        "--max-failed-lookups",
+    ]);
 }
 
 #[test]
@@ -197,10 +177,7 @@ fn connections_over_the_per_address_cap_are_closed_at_once() {
         gets_banner(port).is_none(),
         "a third from 127.0.0.1 is closed"
     );
-    wait_log(
-        &r,
-        &["refused", "2 connections open", "--max-connections-per-ip"],
-    );
+    r.wait_log(&["refused", "2 connections open", "--max-connections-per-ip"]);
     // Closing one gives its place back (once the relay has seen the close).
     drop(first);
     let mut again = None;
@@ -222,13 +199,10 @@ fn new_connections_over_the_rate_are_closed_at_once() {
         gets_banner(port).is_none(),
         "the fourth in a minute is closed"
     );
-    wait_log(
-        &r,
-        &[
-            "too many new connections",
-            "--max-new-connections-per-minute",
-        ],
-    );
+    r.wait_log(&[
+        "too many new connections",
+        "--max-new-connections-per-minute",
+    ]);
 }
 
 #[test]
@@ -239,7 +213,7 @@ fn connections_over_the_global_cap_are_closed_at_once() {
     let _a = gets_banner(port).expect("first");
     let _b = gets_banner(port).expect("second");
     assert!(gets_banner(port).is_none(), "the third is closed");
-    wait_log(&r, &["refused: 2 connections open (--max-connections)"]);
+    r.wait_log(&["refused: 2 connections open (--max-connections)"]);
 }
 
 #[test]
@@ -292,13 +266,10 @@ fn only_hosts_with_a_listed_key_may_host() {
             && err.contains("fingerprint SHA256:"),
         "{err}"
     );
-    wait_log(
-        &r,
-        &[
-            "host login from 127.0.0.1",
-            "is not in the --host-keys file",
-        ],
-    );
+    r.wait_log(&[
+        "host login from 127.0.0.1",
+        "is not in the --host-keys file",
+    ]);
 
     // Without --identity, a host makes its own key and is told to list it.
     let mut unlisted = host(None);

@@ -87,17 +87,6 @@ fn answers_ssh(port: u16) -> bool {
     true
 }
 
-/// Waits until the relay's log has a line with every one of `words`.
-fn wait_log(r: &Proc, words: &[&str]) {
-    let res = wait_until("a log line", WAIT, || {
-        let err = r.err.lock().expect("err");
-        err.lines().any(|l| words.iter().all(|w| l.contains(w)))
-    });
-    if let Err(e) = res {
-        panic!("{e} with {words:?}; log:\n{}", r.err.lock().expect("err"));
-    }
-}
-
 #[test]
 fn one_port_serves_ssh_the_page_and_an_access_log() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -124,8 +113,8 @@ fn one_port_serves_ssh_the_page_and_an_access_log() {
     assert!(nope.starts_with("HTTP/1.1 404 "), "{nope}");
     assert_secured(&nope);
 
-    wait_log(&r, &["web 127.0.0.1:", "\"GET / HTTP/1.1\" 200"]);
-    wait_log(&r, &["web 127.0.0.1:", "\"GET /nope HTTP/1.1\" 404"]);
+    r.wait_log(&["web 127.0.0.1:", "\"GET / HTTP/1.1\" 200"]);
+    r.wait_log(&["web 127.0.0.1:", "\"GET /nope HTTP/1.1\" 404"]);
     assert!(answers_ssh(port), "and ssh after the web");
 }
 
@@ -161,8 +150,8 @@ fn the_websocket_upgrades_from_its_own_origin_only() {
         );
         assert_eq!(ws_status(port, Some("http://evil.example")).await, 403);
     });
-    wait_log(&r, &["\"GET /ws HTTP/1.1\" 101"]);
-    wait_log(&r, &["\"GET /ws HTTP/1.1\" 403"]);
+    r.wait_log(&["\"GET /ws HTTP/1.1\" 101"]);
+    r.wait_log(&["\"GET /ws HTTP/1.1\" 403"]);
 }
 
 #[test]
@@ -362,7 +351,7 @@ fn https_and_ssh_share_the_port() {
         get(port, "/").starts_with("HTTP/1.1 200 "),
         "and plain HTTP too"
     );
-    wait_log(&r, &["web 127.0.0.1:", "\"GET / HTTP/1.1\" 200"]);
+    r.wait_log(&["web 127.0.0.1:", "\"GET / HTTP/1.1\" 200"]);
 }
 
 #[test]
@@ -379,7 +368,7 @@ fn tls_without_a_certificate_is_closed_and_logged() {
         Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
         other => panic!("expected a close, got {other:?}"),
     }
-    wait_log(&r, &["began TLS", "--tls-cert"]);
+    r.wait_log(&["began TLS", "--tls-cert"]);
 }
 
 #[test]
@@ -402,13 +391,10 @@ fn a_request_that_never_finishes_is_closed_after_the_login_grace() {
         took >= std::time::Duration::from_millis(900),
         "closed after {took:?}, with a login grace of 1s"
     );
-    wait_log(
-        &r,
-        &[
-            "login grace time of 1s passed",
-            "before its first HTTP request",
-        ],
-    );
+    r.wait_log(&[
+        "login grace time of 1s passed",
+        "before its first HTTP request",
+    ]);
 }
 
 #[test]
@@ -429,10 +415,7 @@ fn web_connections_count_under_the_same_per_address_cap() {
         !answers_ssh(port),
         "a second connection from 127.0.0.1 is refused"
     );
-    wait_log(
-        &r,
-        &["refused", "1 connections open", "--max-connections-per-ip"],
-    );
+    r.wait_log(&["refused", "1 connections open", "--max-connections-per-ip"]);
     drop(kept);
     wait_until("the place given back", WAIT, || answers_ssh(port))
         .expect("closing the web connection gives its place back");

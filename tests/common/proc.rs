@@ -135,6 +135,21 @@ impl Proc {
         Proc::relay_of(env!("CARGO_BIN_EXE_cotty"), listen, key, extra, wrap)
     }
 
+    /// Waits until a line of the process's stderr (a relay's log) has every one of `words`;
+    /// the failure shows the whole log.
+    pub fn wait_log(&self, words: &[&str]) {
+        let res = super::wait::wait_until("a log line", super::env::WAIT, || {
+            let err = self.err.lock().expect("err");
+            err.lines().any(|l| words.iter().all(|w| l.contains(w)))
+        });
+        if let Err(e) = res {
+            panic!(
+                "{e} with {words:?}; log:\n{}",
+                self.err.lock().expect("err")
+            );
+        }
+    }
+
     /// Like [`Proc::relay_on`] with no extra arguments, once it listens: the relay, its port
     /// and its key's fingerprint.
     pub fn relay_listening(listen: &str, key: &str) -> (Proc, u16, String) {
