@@ -32,19 +32,8 @@ fn relay_and_headless_host_print_the_links_and_log_guests() {
         .mode();
     assert_eq!(mode & 0o777, 0o600, "the created host key is private");
 
-    let known = dir.path().join("known_relays").display().to_string();
     let relay_addr = format!("127.0.0.1:{port}");
-    let mut host = Proc::cotty(&[
-        "-F",
-        "--relay",
-        &relay_addr,
-        "--known-relays",
-        &known,
-        "new-session",
-        "sh",
-        "-c",
-        "PS1='$ ' exec sh",
-    ]);
+    let mut host = Proc::headless_host(port, dir.path());
     let rw = host.line("ssh session: ", &[]);
     let ro = host.line("ssh session read only: ", &[]);
     // Exactly the shape scripts pick out.

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::env::{TestEnv, WAIT, port_of, token};
+use common::env::{TestEnv, WAIT, port_of, token, write_wide_file};
 use common::term::replay;
 use common::tmux::Tmux;
 use common::tmux_guest::TmuxGuest;
@@ -25,17 +25,6 @@ const ROWS: u16 = 31;
 /// The row of the host's screen whose text contains `needle`.
 fn row_with(s: &ScreenState, needle: &str) -> Option<u16> {
     (0..s.size.rows).find(|&r| s.row(r).text().contains(needle))
-}
-
-/// Writes 50 numbered lines of 325 columns, `<00><01>…<79>`, wider than any screen here.
-fn write_wide_file(path: impl AsRef<std::path::Path>) {
-    let text: String = (1..=50)
-        .map(|i| {
-            let cells: String = (0..80).map(|k| format!("<{k:02}>")).collect();
-            format!("{i:03} {cells}\n")
-        })
-        .collect();
-    std::fs::write(path, text).expect("write");
 }
 
 #[test]

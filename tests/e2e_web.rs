@@ -12,7 +12,7 @@
 mod common;
 
 use common::browser::{Browser, browser_or_skip};
-use common::env::{TestEnv, WAIT, marker, token, wait_prompt};
+use common::env::{TestEnv, WAIT, marker, token, wait_prompt, write_wide_file};
 use common::guest::GuestOptions;
 use common::mirror::assert_mirrors;
 use common::page_mirror::{
@@ -59,17 +59,6 @@ fn the_page_runs_a_command_and_shows_the_hosts_cells() {
     assert_page_mirrors(&env, &b);
     finish(&b, "rw-page");
     println!("took {:?}", t0.elapsed());
-}
-
-/// Writes 50 numbered lines of 325 columns, `<00><01>…<79>`, wider than any window here.
-fn write_wide_file(path: &str) {
-    let text: String = (1..=50)
-        .map(|i| {
-            let cells: String = (0..80).map(|k| format!("<{k:02}>")).collect();
-            format!("{i:03} {cells}\n")
-        })
-        .collect();
-    std::fs::write(path, text).expect("write");
 }
 
 /// What the page does in one step of the key test.
@@ -390,19 +379,7 @@ fn no_http_request_line_carries_a_token() {
         &[("RUST_LOG", "info,russh=warn")],
     );
     let (port, _fp) = relay.relay_address(WAIT);
-    let known = dir.path().join("known_relays").display().to_string();
-    let relay_addr = format!("127.0.0.1:{port}");
-    let host = Proc::cotty(&[
-        "-F",
-        "--relay",
-        &relay_addr,
-        "--known-relays",
-        &known,
-        "new-session",
-        "sh",
-        "-c",
-        "PS1='$ ' exec sh",
-    ]);
+    let host = Proc::headless_host(port, dir.path());
     let rw_tok = token(&host.line("ssh session: ", &[]));
     let ro_tok = token(&host.line("ssh session read only: ", &[]));
     let rw_url = printed_web_link(&host, false);

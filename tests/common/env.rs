@@ -293,3 +293,15 @@ pub fn marker(prefix: &str) -> String {
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
     format!("{prefix}-{hex}")
 }
+
+/// Writes 50 numbered lines of 325 columns, `<00><01>…<79>`, wider than any screen or window
+/// of the tests: for sideways scrolling in `less -S`.
+pub fn write_wide_file(path: impl AsRef<std::path::Path>) {
+    let text: String = (1..=50)
+        .map(|i| {
+            let cells: String = (0..80).map(|k| format!("<{k:02}>")).collect();
+            format!("{i:03} {cells}\n")
+        })
+        .collect();
+    std::fs::write(path, text).expect("write");
+}

@@ -135,6 +135,24 @@ impl Proc {
         Proc::relay_of(env!("CARGO_BIN_EXE_cotty"), listen, key, extra, wrap)
     }
 
+    /// `cotty -F` dialing the relay on 127.0.0.1:`port`, trusting its key on first use into
+    /// `dir`/known_relays, and sharing `sh` with a `$ ` prompt.
+    pub fn headless_host(port: u16, dir: &std::path::Path) -> Proc {
+        let known = dir.join("known_relays").display().to_string();
+        let relay_addr = format!("127.0.0.1:{port}");
+        Proc::cotty(&[
+            "-F",
+            "--relay",
+            &relay_addr,
+            "--known-relays",
+            &known,
+            "new-session",
+            "sh",
+            "-c",
+            "PS1='$ ' exec sh",
+        ])
+    }
+
     /// Waits until a line of the process's stderr (a relay's log) has every one of `words`;
     /// the failure shows the whole log.
     pub fn wait_log(&self, words: &[&str]) {
