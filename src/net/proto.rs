@@ -40,6 +40,13 @@ pub struct Hello {
     pub authorized_keys: Option<Vec<String>>,
     /// An earlier session to take up again after a reconnect, with its proof.
     pub resume: Option<Resume>,
+    /// Whether every new guest waits until the host admits or denies it (`--approve`).
+    #[serde(default)]
+    pub approve: bool,
+    /// How long after the session starts its links admit new guests (`--link-ttl`), in
+    /// seconds; `None` for no end.
+    #[serde(default)]
+    pub link_ttl_secs: Option<u64>,
 }
 
 /// What a host presents to take up its session again: on the same relay after a dropped
@@ -80,6 +87,8 @@ impl Hello {
             api_key: None,
             authorized_keys: None,
             resume: None,
+            approve: false,
+            link_ttl_secs: None,
         }
     }
 }

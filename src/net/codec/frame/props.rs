@@ -49,6 +49,8 @@ fn hello() -> impl Strategy<Value = Hello> {
                 api_key,
                 authorized_keys,
                 resume,
+                approve: false,
+                link_ttl_secs: None,
             },
         )
 }
