@@ -6,6 +6,8 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod forge;
+
 /// Share a terminal over plain ssh.
 ///
 /// `cotty` starts your shell in a dashboard and hands out two links: guests join with any
@@ -85,13 +87,7 @@ pub struct Cli {
     /// Share a tmux session that runs already (the most recent one without SESSION), with its
     /// windows and splits: cotty runs `tmux attach-session` as the shared program, and its own
     /// prefix becomes tmux_prefix (C-] unless set), so that tmux keeps C-b for everyone.
-    #[arg(
-        long,
-        value_name = "SESSION",
-        num_args = 0..=1,
-        default_missing_value = "",
-        require_equals = false
-    )]
+    #[arg(long, value_name = "SESSION", num_args = 0..=1, default_missing_value = "")]
     pub tmux: Option<String>,
 
     /// The program to share instead of $SHELL (config: shell).
@@ -120,6 +116,10 @@ pub struct Cli {
     /// overrides. The dashboard writes its log to the sidebar instead.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+
+    /// Guests' keys as GitHub, GitLab or Codeberg publish them.
+    #[command(flatten)]
+    pub forge: forge::ForgeArgs,
 
     /// What to do; without a command cotty shares your shell.
     #[command(subcommand)]

@@ -89,6 +89,8 @@ pub struct Settings {
     pub listen: Option<String>,
     /// The host name in the built-in relay's links.
     pub public_host: Option<String>,
+    /// Guests' keys to fetch from forges (`--github USER`), and where the forges are.
+    pub forge: forge::ForgeSettings,
     /// The file the settings came from, if it exists (for error messages).
     pub file: Option<PathBuf>,
 }
@@ -110,6 +112,7 @@ impl Default for Settings {
             window_size: WindowSize::Smallest,
             listen: None,
             public_host: None,
+            forge: forge::ForgeSettings::default(),
             file: None,
         }
     }
@@ -132,6 +135,10 @@ const KEYS: &[&str] = &[
     "window_size",
     "listen",
     "public_host",
+    "github",
+    "gitlab",
+    "codeberg",
+    "forge_urls",
 ];
 
 /// A commented default config file, as `--print-default-config` prints it.
@@ -252,6 +259,7 @@ pub fn load_from(
         t.parse::<SocketAddr>().ok().map(|_| t.to_string())
     })?;
     s.public_host = layers.get("public_host", "a host name or address", non_empty)?;
+    s.forge = forge::load(&layers, &cli.forge)?;
     Ok(s)
 }
 
@@ -471,5 +479,6 @@ impl Layers<'_> {
     }
 }
 
+pub mod forge;
 #[cfg(test)]
 mod tests;

@@ -123,6 +123,9 @@ async fn run(mut cli: Cli) -> Result<()> {
             host_key: default_host_key(),
         }),
     };
+    // Before anything starts, so that a forge user who cannot be had stops the host at once.
+    let forge_keys =
+        cotty::host::forge::fetch_all(&settings.forge, cotty::host::forge::TIMEOUT).await?;
     let opts = HostOptions {
         relay,
         cmd: CommandSpec {
@@ -134,6 +137,7 @@ async fn run(mut cli: Cli) -> Result<()> {
         policy,
         host_size: None,
         respawn: cli.headless,
+        forge_keys,
     };
     if cli.headless {
         return run_headless(opts, cli.socket, shutdown).await;

@@ -33,12 +33,12 @@ fn a_relay_without_a_port_gets_2222() {
 }
 
 /// The command line `cotty ARGS…`.
-fn cli(args: &[&str]) -> Cli {
+pub(super) fn cli(args: &[&str]) -> Cli {
     Cli::try_parse_from(std::iter::once("cotty").chain(args.iter().copied())).expect("parses")
 }
 
 /// A config file holding `text`; the directory lives as long as the returned guard.
-fn file(text: &str) -> (tempfile::TempDir, PathBuf) {
+pub(super) fn file(text: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("cotty.toml");
     let mut f = std::fs::File::create(&path).expect("create");
@@ -46,14 +46,15 @@ fn file(text: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
-fn env(vars: &[(&str, &str)]) -> Vec<(String, String)> {
+/// Variables as the loader takes them.
+pub(super) fn env(vars: &[(&str, &str)]) -> Vec<(String, String)> {
     vars.iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
 
 /// The error of loading `text` as the config file, with `vars` and `args`, as main prints it.
-fn error(text: &str, vars: &[(&str, &str)], args: &[&str]) -> (String, PathBuf) {
+pub(super) fn error(text: &str, vars: &[(&str, &str)], args: &[&str]) -> (String, PathBuf) {
     let (_dir, path) = file(text);
     let err = load_from(Some(&path), true, &env(vars), &cli(args)).expect_err("invalid");
     (format!("{err:#}"), path)
@@ -89,6 +90,7 @@ fn every_key_is_in_the_default_config() {
         window_size: _,
         listen: _,
         public_host: _,
+        forge: _,
         file: _,
     } = Settings::default();
     let fields = [
@@ -106,6 +108,11 @@ fn every_key_is_in_the_default_config() {
         "window_size",
         "listen",
         "public_host",
+        // `forge` holds four keys.
+        "github",
+        "gitlab",
+        "codeberg",
+        "forge_urls",
     ];
     assert_eq!(KEYS, fields, "`file` is not a key; every other field is");
     for key in KEYS {
@@ -135,6 +142,7 @@ fn the_commented_examples_in_the_default_config_are_valid() {
     assert_eq!(s.listen.as_deref(), Some("0.0.0.0:2222"));
     assert!(s.shell.is_some() && s.relay_fingerprint.is_some());
     assert!(s.known_relays.is_some() && s.public_host.is_some() && s.identity.is_some());
+    assert_eq!(s.forge.users.len(), 3, "{:?}", s.forge.users);
 }
 
 #[test]

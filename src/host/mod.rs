@@ -3,6 +3,7 @@
 
 pub mod detach;
 pub mod embedded;
+pub mod forge;
 pub mod headless;
 pub mod start;
 pub mod state;

@@ -6,6 +6,7 @@ use crate::core::pty::CommandSpec;
 use crate::core::session::{self, Notice, SessionCmd, SessionConfig, SessionHandle};
 use crate::core::types::Size;
 use crate::host::embedded::{EmbeddedOptions, EmbeddedRelay};
+use crate::host::forge::ForgeKeys;
 use crate::net::proto::{Hello, Links};
 use crate::net::uplink::{Dialer, LinkState, RelayTarget, Uplink, UplinkEvent};
 use anyhow::{Result, anyhow, bail};
@@ -35,6 +36,8 @@ pub struct HostOptions {
     pub host_size: Option<Size>,
     /// Start the program again when it exits (headless), or end the session (dashboard).
     pub respawn: bool,
+    /// Guests' keys fetched from forges (`--github USER`), which alone may then join.
+    pub forge_keys: Option<ForgeKeys>,
 }
 
 /// A running host: its session, the uplink supervisor, and the built-in relay if there is one.
@@ -68,6 +71,12 @@ impl Host {
         let mut hello = Hello::new(concat!("cotty ", env!("CARGO_PKG_VERSION")));
         // Guests' status lines name the session as the host's own status bar does.
         hello.title = Some(crate::host::headless::session_name());
+        if let Some(keys) = &opts.forge_keys {
+            keys.add_to(&mut hello);
+            for line in &keys.log {
+                let _ = ev_tx.try_send(UplinkEvent::Log(line.clone()));
+            }
+        }
         let (dialer, embedded) = match opts.relay {
             RelayChoice::Remote(target) => (Dialer::Remote(target), None),
             RelayChoice::Embedded(e) => {
