@@ -5,7 +5,7 @@ mod common;
 use common::env::{WAIT, token};
 use common::guest::{GuestOptions, SshGuest};
 use common::proc::Proc;
-use common::wait::ssh_keygen;
+use common::wait::{key_fingerprint, ssh_keygen};
 use std::process::Command;
 
 /// Starts `cotty relay` on a free port; returns it, its port and fingerprint.
@@ -64,16 +64,7 @@ fn relay_and_headless_host_print_the_links_and_log_guests() {
 
     // A guest with a key: the join line names access, address and key fingerprint.
     let key = ssh_keygen(dir.path(), "alice");
-    let out = Command::new("ssh-keygen")
-        .args(["-l", "-E", "sha256", "-f"])
-        .arg(&key)
-        .output()
-        .expect("ssh-keygen -l");
-    let key_fp = String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .nth(1)
-        .expect("fingerprint")
-        .to_string();
+    let key_fp = key_fingerprint(&key);
     let opts = GuestOptions {
         identity: Some(key),
         ..Default::default()

@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod env;
+pub mod forge_stub;
 pub mod guest;
 pub mod mirror;
 pub mod page_mirror;

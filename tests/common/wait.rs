@@ -53,3 +53,18 @@ pub fn ssh_keygen(dir: &Path, name: &str) -> PathBuf {
     );
     path
 }
+
+/// The SHA256 fingerprint of the key at `path` (private or public), as `ssh -v` and the
+/// host's log print it: `SHA256:…`.
+pub fn key_fingerprint(path: &Path) -> String {
+    let out = Command::new("ssh-keygen")
+        .args(["-l", "-E", "sha256", "-f"])
+        .arg(path)
+        .output()
+        .expect("failed to run ssh-keygen -l; install openssh-client");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or_else(|| panic!("no fingerprint for {}", path.display()))
+        .to_string()
+}
