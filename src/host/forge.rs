@@ -17,6 +17,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use russh::keys::{HashAlg, PublicKey};
+use std::fmt;
 use std::time::Duration;
 
 /// How long a forge has to answer for one user, body included (the issue's 5 s).
@@ -26,63 +27,81 @@ pub const MAX_BODY: usize = 64 * 1024;
 /// The most keys kept for one user; the rest are dropped with a warning.
 pub const MAX_KEYS: usize = 100;
 
-/// Why a forge's keys could not be had. Each says which user, which forge and what to do.
-#[derive(Debug, thiserror::Error)]
-pub enum ForgeError {
-    /// The forge answered 404: no such user.
-    #[error(
-        "{} has no user {:?} ({url} answered 404 Not Found); check the name given to --{} or \
-         in the config's {} list", .user.forge, .user.name, .user.forge, .user.forge
-    )]
-    UnknownUser { user: ForgeUser, url: String },
-    /// The user exists but publishes no ssh key cotty can read.
-    #[error(
-        "{} user {:?} publishes no ssh keys ({url}{}); ask them to add one to their {} \
-         account, or leave them out", .user.forge, .user.name, skipped_note(*.skipped), .user.forge
-    )]
+/// Why one user's keys could not be had. Its message names the user, the forge and the URL
+/// asked, and says what to do.
+#[derive(Debug)]
+pub struct ForgeError {
+    /// Whose keys were asked for, on which forge.
+    pub user: ForgeUser,
+    /// The URL asked, shown so that a wrong `forge_urls` is plain to see.
+    pub url: String,
+    /// What went wrong.
+    pub failure: Failure,
+}
+
+/// What went wrong in fetching one user's keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The forge answered 404: it has no such user.
+    UnknownUser,
+    /// The answer held no key cotty can read; `skipped` lines were something else.
     NoKeys {
-        user: ForgeUser,
-        url: String,
+        /// Lines that were not blank and no ssh public key.
         skipped: usize,
     },
-    /// No whole answer within the time limit.
-    #[error(
-        "{} did not answer for user {:?} within {}s ({url}); check the network, or \
-         forge_urls.{} in the config, and try again", .user.forge, .user.name,
-         .timeout.as_secs_f64(), .user.forge
-    )]
-    Timeout {
-        user: ForgeUser,
-        url: String,
-        timeout: Duration,
-    },
+    /// No whole answer, body included, within this time limit.
+    Timeout(Duration),
     /// An answer other than 200 or 404.
-    #[error(
-        "{} answered {status} for user {:?} ({url}); try again later, or check \
-         forge_urls.{} in the config", .user.forge, .user.name, .user.forge
-    )]
-    Status {
-        user: ForgeUser,
-        url: String,
-        status: StatusCode,
-    },
-    /// An answer longer than [`MAX_BODY`].
-    #[error(
-        "{url} sent more than {} KiB for {} user {:?}, which is no list of ssh keys; check \
-         forge_urls.{} in the config", MAX_BODY / 1024, .user.forge, .user.name, .user.forge
-    )]
-    TooLarge { user: ForgeUser, url: String },
-    /// No answer at all: the connection, TLS or HTTP failed.
-    #[error(
-        "failed to fetch the ssh keys of {} user {:?} from {url}: {reason}; check the network, \
-         or forge_urls.{} in the config", .user.forge, .user.name, .user.forge
-    )]
-    Request {
-        user: ForgeUser,
-        url: String,
-        reason: String,
-    },
+    Status(StatusCode),
+    /// An answer longer than [`MAX_BODY`], which is no list of keys.
+    TooLarge,
+    /// No answer at all: the connection, TLS or HTTP failed, with the causes.
+    Request(String),
 }
+
+impl fmt::Display for ForgeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (forge, name, url) = (self.user.forge, &self.user.name, &self.url);
+        let check_url = format!("forge_urls.{forge} in the config");
+        match &self.failure {
+            Failure::UnknownUser => write!(
+                f,
+                "{forge} has no user {name:?} ({url} answered 404 Not Found); check the name \
+                 given to --{forge} or in the config's {forge} list"
+            ),
+            Failure::NoKeys { skipped } => write!(
+                f,
+                "{forge} user {name:?} publishes no ssh keys ({url}{}); ask them to add one to \
+                 their {forge} account, or leave them out",
+                skipped_note(*skipped)
+            ),
+            Failure::Timeout(limit) => write!(
+                f,
+                "{forge} did not answer for user {name:?} within {}s ({url}); check the \
+                 network, or {check_url}, and try again",
+                limit.as_secs_f64()
+            ),
+            Failure::Status(status) => write!(
+                f,
+                "{forge} answered {status} for user {name:?} ({url}); try again later, or \
+                 check {check_url}"
+            ),
+            Failure::TooLarge => write!(
+                f,
+                "{url} sent more than {} KiB for {forge} user {name:?}, which is no list of \
+                 ssh keys; check {check_url}",
+                MAX_BODY / 1024
+            ),
+            Failure::Request(reason) => write!(
+                f,
+                "failed to fetch the ssh keys of {forge} user {name:?} from {url}: {reason}; \
+                 check the network, or {check_url}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ForgeError {}
 
 /// The failures of one round of fetches, all of them, so that one run shows every typo.
 #[derive(Debug, thiserror::Error)]
@@ -124,13 +143,18 @@ pub async fn fetch_all(
         let url = settings.keys_url(user);
         let client = client.clone();
         async move {
-            let client = client.map_err(|reason| ForgeError::Request {
+            let keys = match client {
+                Ok(client) => match fetch(&client, &url, timeout).await {
+                    Ok(body) => keys_of(user, &url, &body),
+                    Err(failure) => Err(failure),
+                },
+                Err(reason) => Err(Failure::Request(reason)),
+            };
+            keys.map_err(|failure| ForgeError {
                 user: user.clone(),
-                url: url.clone(),
-                reason,
-            })?;
-            let body = fetch(&client, user, &url, timeout).await?;
-            keys_of(user, &url, &body)
+                url,
+                failure,
+            })
         }
     });
     let mut keys = ForgeKeys::default();
@@ -167,17 +191,7 @@ fn client() -> Result<HttpClient, String> {
 }
 
 /// One user's answer: the body of a 200, read within `timeout` and [`MAX_BODY`].
-async fn fetch(
-    client: &HttpClient,
-    user: &ForgeUser,
-    url: &str,
-    timeout: Duration,
-) -> Result<Bytes, ForgeError> {
-    let request_error = |reason: String| ForgeError::Request {
-        user: user.clone(),
-        url: url.to_string(),
-        reason,
-    };
+async fn fetch(client: &HttpClient, url: &str, timeout: Duration) -> Result<Bytes, Failure> {
     let request = hyper::Request::get(url)
         .header(
             hyper::header::USER_AGENT,
@@ -185,49 +199,31 @@ async fn fetch(
         )
         .header(hyper::header::ACCEPT, "text/plain")
         .body(Empty::new())
-        .map_err(|e| request_error(e.to_string()))?;
+        .map_err(|e| Failure::Request(e.to_string()))?;
     let exchange = async {
         let answer = client
             .request(request)
             .await
-            .map_err(|e| request_error(chain(&e)))?;
-        let status = answer.status();
-        if status == StatusCode::NOT_FOUND {
-            return Err(ForgeError::UnknownUser {
-                user: user.clone(),
-                url: url.to_string(),
-            });
-        }
-        if status != StatusCode::OK {
-            return Err(ForgeError::Status {
-                user: user.clone(),
-                url: url.to_string(),
-                status,
-            });
+            .map_err(|e| Failure::Request(chain(&e)))?;
+        match answer.status() {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND => return Err(Failure::UnknownUser),
+            status => return Err(Failure::Status(status)),
         }
         match Limited::new(answer.into_body(), MAX_BODY).collect().await {
             Ok(body) => Ok(body.to_bytes()),
-            Err(e) if e.is::<LengthLimitError>() => Err(ForgeError::TooLarge {
-                user: user.clone(),
-                url: url.to_string(),
-            }),
-            Err(e) => Err(request_error(chain(&*e))),
+            Err(e) if e.is::<LengthLimitError>() => Err(Failure::TooLarge),
+            Err(e) => Err(Failure::Request(chain(&*e))),
         }
     };
     tokio::time::timeout(timeout, exchange)
         .await
-        .unwrap_or_else(|_| {
-            Err(ForgeError::Timeout {
-                user: user.clone(),
-                url: url.to_string(),
-                timeout,
-            })
-        })
+        .unwrap_or(Err(Failure::Timeout(timeout)))
 }
 
 /// The keys in one user's answer, renamed `USER (FORGE)`, with the log lines about them.
 /// Blank lines are passed over; a line that is no ssh public key is skipped and counted.
-fn keys_of(user: &ForgeUser, url: &str, body: &[u8]) -> Result<ForgeKeys, ForgeError> {
+fn keys_of(user: &ForgeUser, url: &str, body: &[u8]) -> Result<ForgeKeys, Failure> {
     let name = user.guest_name();
     let mut keys: Vec<PublicKey> = Vec::new();
     let mut skipped = Vec::new();
@@ -248,9 +244,7 @@ fn keys_of(user: &ForgeUser, url: &str, body: &[u8]) -> Result<ForgeKeys, ForgeE
         }
     }
     if keys.is_empty() {
-        return Err(ForgeError::NoKeys {
-            user: user.clone(),
-            url: url.to_string(),
+        return Err(Failure::NoKeys {
             skipped: skipped.len(),
         });
     }
@@ -294,7 +288,7 @@ fn keys_of(user: &ForgeUser, url: &str, body: &[u8]) -> Result<ForgeKeys, ForgeE
     Ok(ForgeKeys { lines, log })
 }
 
-/// What an answer without keys held, for [`ForgeError::NoKeys`]: " is empty", or how many
+/// What an answer without keys held, for [`Failure::NoKeys`]: " is empty", or how many
 /// lines were no keys.
 fn skipped_note(skipped: usize) -> String {
     match skipped {
@@ -359,8 +353,13 @@ mod tests {
             ("\n\n", "is empty"),
             ("junk\n", "one line"),
         ] {
-            let err = keys_of(&alice(), "U", body.as_bytes()).expect_err(body);
-            let text = err.to_string();
+            let failure = keys_of(&alice(), "U", body.as_bytes()).expect_err(body);
+            let text = ForgeError {
+                user: alice(),
+                url: "U".into(),
+                failure,
+            }
+            .to_string();
             assert!(
                 text.contains("github user \"alice\" publishes no ssh keys"),
                 "{text}"
