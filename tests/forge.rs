@@ -8,7 +8,7 @@ use common::env::{WAIT, token};
 use common::forge_stub::{ForgeStub, forge_config};
 use common::guest::{GuestOptions, SshGuest};
 use common::proc::{LOOPBACK_HEADLESS, Proc};
-use common::wait::{key_fingerprint, ssh_keygen, wait_until};
+use common::wait::{key_fingerprint, self_signed, ssh_keygen, wait_until};
 use cotty::cli::Cli;
 use cotty::host::forge::{FetchErrors, ForgeKeys, fetch_all};
 use std::path::{Path, PathBuf};
@@ -162,6 +162,27 @@ fn other_answers_and_no_answer_say_what_came_back() {
         err.starts_with(&format!(
             "failed to fetch the ssh keys of gitlab user \"alice\" from http://127.0.0.1:{port}/alice.keys: "
         )) && err.to_lowercase().contains("refused"),
+        "{err}"
+    );
+}
+
+#[test]
+fn https_goes_through_rustls_and_refuses_a_certificate_no_known_authority_signed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some((cert, key)) = self_signed(dir.path()) else {
+        return;
+    };
+    // The relay serves HTTPS with the certificate, which names 127.0.0.1 but is signed by
+    // nobody in the built-in roots: the handshake runs, and the check refuses it.
+    let relay_key = dir.path().join("relay_key").display().to_string();
+    let relay = Proc::relay(&relay_key, &["--tls-cert", &cert, "--tls-key", &key], None);
+    let (port, _) = relay.relay_address(WAIT);
+    let url = format!("https://127.0.0.1:{port}");
+    let err = failure(&url, &["--github", "alice"], WAIT);
+    assert!(
+        err.starts_with(&format!(
+            "failed to fetch the ssh keys of github user \"alice\" from {url}/alice.keys: "
+        )) && err.contains("invalid peer certificate"),
         "{err}"
     );
 }

@@ -5,11 +5,10 @@ mod common;
 
 use common::env::{TestEnv, WAIT};
 use common::proc::Proc;
-use common::wait::wait_until;
+use common::wait::{self_signed, wait_until};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::rustls::client::danger::{
@@ -265,36 +264,6 @@ impl ServerCertVerifier for TrustOne {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
-    }
-}
-
-/// Makes a self-signed certificate for localhost with the system's openssl; `None` (and a
-/// line saying so) when openssl is not installed, outside CI. CI installs Debian's `openssl`,
-/// so there the test fails instead of skipping.
-fn self_signed(dir: &Path) -> Option<(String, String)> {
-    let cert = dir.join("c.pem").display().to_string();
-    let key = dir.join("k.pem").display().to_string();
-    let made = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
-        .args([
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
-        .args(["-days", "1", "-keyout", &key, "-out", &cert])
-        .output();
-    match made {
-        Ok(out) if out.status.success() => Some((cert, key)),
-        Ok(out) => panic!("openssl failed: {}", String::from_utf8_lossy(&out.stderr)),
-        Err(e) if std::env::var_os("CI").is_some() => {
-            panic!("the TLS test needs openssl (Debian package `openssl`), which CI installs: {e}")
-        }
-        Err(e) => {
-            eprintln!("SKIPPED: the TLS test needs openssl (Debian package `openssl`): {e}");
-            None
-        }
     }
 }
 

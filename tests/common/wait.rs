@@ -1,4 +1,5 @@
-//! Bounded polling waits and throwaway SSH keys for the integration tests.
+//! Bounded polling waits, and throwaway SSH keys and TLS certificates, for the integration
+//! tests.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -67,4 +68,34 @@ pub fn key_fingerprint(path: &Path) -> String {
         .nth(1)
         .unwrap_or_else(|| panic!("no fingerprint for {}", path.display()))
         .to_string()
+}
+
+/// Makes a self-signed certificate for localhost with the system's openssl; `None` (and a
+/// line saying so) when openssl is not installed, outside CI. CI installs Debian's `openssl`,
+/// so there the test fails instead of skipping.
+pub fn self_signed(dir: &Path) -> Option<(String, String)> {
+    let cert = dir.join("c.pem").display().to_string();
+    let key = dir.join("k.pem").display().to_string();
+    let made = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+        .args([
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args(["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"])
+        .args(["-days", "1", "-keyout", &key, "-out", &cert])
+        .output();
+    match made {
+        Ok(out) if out.status.success() => Some((cert, key)),
+        Ok(out) => panic!("openssl failed: {}", String::from_utf8_lossy(&out.stderr)),
+        Err(e) if std::env::var_os("CI").is_some() => {
+            panic!("the TLS test needs openssl (Debian package `openssl`), which CI installs: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: the TLS test needs openssl (Debian package `openssl`): {e}");
+            None
+        }
+    }
 }
