@@ -1,6 +1,7 @@
 //! Settings: `cotty.toml` in the config directory, then `COTTY_*` variables, then flags.
 
 use crate::cli::Cli;
+use crate::host::SessionNames;
 use anyhow::{Context, Result, anyhow, bail};
 use config::{Config, Environment, FileFormat, Source, Value};
 use std::collections::HashMap;
@@ -89,6 +90,8 @@ pub struct Settings {
     pub listen: Option<String>,
     /// The host name in the built-in relay's links.
     pub public_host: Option<String>,
+    /// The API key and names of a named session; all unset for random links.
+    pub named: SessionNames,
     /// The file the settings came from, if it exists (for error messages).
     pub file: Option<PathBuf>,
 }
@@ -110,6 +113,7 @@ impl Default for Settings {
             window_size: WindowSize::Smallest,
             listen: None,
             public_host: None,
+            named: SessionNames::default(),
             file: None,
         }
     }
@@ -132,6 +136,9 @@ const KEYS: &[&str] = &[
     "window_size",
     "listen",
     "public_host",
+    "api_key",
+    "name",
+    "ro_name",
 ];
 
 /// A commented default config file, as `--print-default-config` prints it.
@@ -252,6 +259,7 @@ pub fn load_from(
         t.parse::<SocketAddr>().ok().map(|_| t.to_string())
     })?;
     s.public_host = layers.get("public_host", "a host name or address", non_empty)?;
+    s.named = named::resolve(&layers)?;
     Ok(s)
 }
 
@@ -332,6 +340,9 @@ fn flags(cli: &Cli) -> Vec<(&'static str, &'static str, Option<String>)> {
         ("window_size", "--window-size", cli.window_size.clone()),
         ("listen", "--listen", cli.listen.clone()),
         ("public_host", "--public-host", cli.public_host.clone()),
+        ("api_key", "--api-key", cli.named.api_key.clone()),
+        ("name", "--name", cli.named.name.clone()),
+        ("ro_name", "--ro-name", cli.named.ro_name.clone()),
     ]
 }
 
@@ -471,5 +482,6 @@ impl Layers<'_> {
     }
 }
 
+mod named;
 #[cfg(test)]
 mod tests;

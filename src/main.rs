@@ -134,6 +134,7 @@ async fn run(mut cli: Cli) -> Result<()> {
         policy,
         host_size: None,
         respawn: cli.headless,
+        named: settings.named.clone(),
     };
     if cli.headless {
         return run_headless(opts, cli.socket, shutdown).await;

@@ -89,6 +89,7 @@ fn every_key_is_in_the_default_config() {
         window_size: _,
         listen: _,
         public_host: _,
+        named: _,
         file: _,
     } = Settings::default();
     let fields = [
@@ -106,6 +107,10 @@ fn every_key_is_in_the_default_config() {
         "window_size",
         "listen",
         "public_host",
+        // `named` holds three keys.
+        "api_key",
+        "name",
+        "ro_name",
     ];
     assert_eq!(KEYS, fields, "`file` is not a key; every other field is");
     for key in KEYS {

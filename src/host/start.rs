@@ -35,6 +35,20 @@ pub struct HostOptions {
     pub host_size: Option<Size>,
     /// Start the program again when it exits (headless), or end the session (dashboard).
     pub respawn: bool,
+    /// The API key and names of a named session; unset for random links.
+    pub named: SessionNames,
+}
+
+/// What a host asks a relay with `--api-keys` for: stable names for its links, under the user
+/// name its API key stands for. The relay checks all three; the config checks them first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionNames {
+    /// The relay's API key (`-k`, `api_key`).
+    pub api_key: Option<String>,
+    /// The read-write link's name (`-n`, `name`).
+    pub name: Option<String>,
+    /// The read-only link's name (`-r`, `ro_name`).
+    pub ro_name: Option<String>,
 }
 
 /// A running host: its session, the uplink supervisor, and the built-in relay if there is one.
@@ -68,6 +82,9 @@ impl Host {
         let mut hello = Hello::new(concat!("cotty ", env!("CARGO_PKG_VERSION")));
         // Guests' status lines name the session as the host's own status bar does.
         hello.title = Some(crate::host::headless::session_name());
+        hello.api_key = opts.named.api_key;
+        hello.name = opts.named.name;
+        hello.ro_name = opts.named.ro_name;
         let (dialer, embedded) = match opts.relay {
             RelayChoice::Remote(target) => (Dialer::Remote(target), None),
             RelayChoice::Embedded(e) => {
