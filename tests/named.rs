@@ -6,6 +6,7 @@ mod common;
 use common::env::{WAIT, marker, token, wait_prompt};
 use common::guest::{GuestOptions, SshGuest};
 use common::proc::Proc;
+use common::proxy::Proxy;
 use common::web::WsGuest;
 use cotty::core::types::Size;
 use std::path::Path;
@@ -26,7 +27,10 @@ fn api_keys(dir: &Path, lines: &str) -> String {
 
 /// A relay with alice's two keys, listening on `listen`: it, its port and its key file.
 fn relay_on(dir: &Path, listen: &str) -> (Proc, u16) {
-    let keys = api_keys(dir, &format!("# operators\n{ALICE} alice\n{ALICE_LAPTOP} alice\n"));
+    let keys = api_keys(
+        dir,
+        &format!("# operators\n{ALICE} alice\n{ALICE_LAPTOP} alice\n"),
+    );
     let key = dir.join("relay_key").display().to_string();
     let relay = Proc::relay_on(listen, &key, &["--api-keys", &keys], None);
     let (port, _) = relay.relay_address(WAIT);
@@ -118,7 +122,12 @@ fn a_bad_key_a_bad_name_or_a_name_of_another_key_is_refused_with_the_reason() {
     let (relay, port) = relay_on(dir.path(), "127.0.0.1:0");
     let p = dir.path();
 
-    let err = refusal(host(port, p, "X", &["-k", "no-such-key-0123456", "-n", "demo"]));
+    let err = refusal(host(
+        port,
+        p,
+        "X",
+        &["-k", "no-such-key-0123456", "-n", "demo"],
+    ));
     assert!(
         err.contains("the relay does not know this API key") && err.contains("-k/--api-key"),
         "{err}"
@@ -178,7 +187,10 @@ fn the_same_key_replaces_its_older_session_and_guests_land_on_the_new_one() {
     old_guest
         .wait_for_text("the session moved to a new host", WAIT)
         .expect("the old guest is told");
-    assert!(old_guest.wait_exit(WAIT).is_some(), "the old guest's ssh runs");
+    assert!(
+        old_guest.wait_exit(WAIT).is_some(),
+        "the old guest's ssh runs"
+    );
     first.line("the relay refused this host: ", &["replaced this session"]);
 
     let g = guest(port, "alice/demo");
@@ -191,7 +203,12 @@ fn the_same_key_replaces_its_older_session_and_guests_land_on_the_new_one() {
 fn a_named_session_keeps_its_links_when_the_relay_restarts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (mut relay, port) = relay_on(dir.path(), "127.0.0.1:0");
-    let h = host(port, dir.path(), "A", &["-k", ALICE, "-n", "demo", "-r", "watch"]);
+    let h = host(
+        port,
+        dir.path(),
+        "A",
+        &["-k", ALICE, "-n", "demo", "-r", "watch"],
+    );
     let rw = h.line("ssh session: ", &["alice/demo@"]);
     let m = marker("before");
     let g = guest(port, &token(&rw));
@@ -215,6 +232,38 @@ fn a_named_session_keeps_its_links_when_the_relay_restarts() {
     g.type_str(&format!("echo {m2}-$((1+1))\r"));
     r.wait_for_text(&format!("{m2}-2"), WAIT)
         .expect("the shell is live");
+}
+
+#[test]
+fn a_named_session_keeps_its_links_and_guests_when_the_uplink_drops() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (relay, port) = relay_on(dir.path(), "127.0.0.1:0");
+    let proxy = Proxy::start(format!("127.0.0.1:{port}").parse().expect("addr"));
+    let h = host(
+        proxy.addr().port(),
+        dir.path(),
+        "A",
+        &["-k", ALICE, "-n", "demo"],
+    );
+    h.line("ssh session: ", &[&format!("-p {port} alice/demo@")]);
+    let g = guest(port, "alice/demo");
+    wait_prompt(&g);
+
+    proxy.cut();
+    // The host resumes on the same relay, which still holds the room and the name.
+    h.line("relay connection back: the links are unchanged", &[]);
+    relay.wait_log(&["resumed session"]);
+    let m = marker("resumed");
+    g.wait_for("the live status line", WAIT, |s| {
+        !s.text().contains("host reconnecting")
+    })
+    .expect("the guest stays and sees the host back");
+    g.type_str(&format!("echo {m}-$((1+1))\r"));
+    g.wait_for_text(&format!("{m}-2"), WAIT)
+        .expect("the guest that stayed types again");
+    let late = guest(port, "alice/demo");
+    late.wait_for_text(&format!("{m}-2"), WAIT)
+        .expect("a new guest joins by name after the resume");
 }
 
 #[test]
