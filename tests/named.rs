@@ -140,6 +140,9 @@ fn a_bad_key_a_bad_name_or_a_name_of_another_key_is_refused_with_the_reason() {
     );
     let err = refusal(host(port, p, "X", &["-r", "watch"]));
     assert!(err.contains("-k/--api-key"), "a name needs a key: {err}");
+    // The built-in relay has no API keys: a named host must dial a relay.
+    let err = refusal(Proc::cotty(&["-F", "-k", ALICE, "-n", "demo"]));
+    assert!(err.contains("--relay HOST:PORT"), "{err}");
 
     // alice's laptop key may not take the name alice's desktop key holds.
     let a = host(port, p, "A", &["-k", ALICE, "-n", "demo"]);

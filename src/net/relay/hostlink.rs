@@ -144,14 +144,8 @@ where
     let named = session.names.as_ref();
     let rw = named.and_then(|c| c.rw.as_deref()).unwrap_or(&tokens.rw);
     let ro = named.and_then(|c| c.ro.as_deref()).unwrap_or(&tokens.ro);
-    if named.is_some() {
-        info!("session {label} goes by {rw} and {ro}");
-        if hello.authorized_keys.is_none() && !hello.approve {
-            warn!(
-                "named session {rw} lets in anyone who guesses its name: it has neither a \
-                 list of guests' keys (-a) nor approval (--approve)"
-            );
-        }
+    if let Some(claim) = named {
+        claim.log(&label, hello.authorized_keys.is_some() || hello.approve);
     }
     // A session that lists the guests' keys (-a) is for ssh only: a browser has no key to
     // show.

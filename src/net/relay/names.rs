@@ -13,6 +13,7 @@ use crate::net::relay::room::RoomCmd;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use tokio::sync::mpsc;
+use tracing::{info, warn};
 
 /// The most characters in a session name or a user name.
 pub const NAME_MAX: usize = 50;
@@ -38,8 +39,9 @@ pub fn looks_like_name(s: &str) -> bool {
 pub const NO_NAMES: &str =
     "this relay has no named sessions; drop -n/-r or ask its operator for --api-keys";
 
-/// A host's request for names, checked against the relay's API keys.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A host's request for names, checked against the relay's API keys. Its `Debug` leaves the
+/// key out, so no log line can show it.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Claim {
     /// The API key that will hold the names.
     key: String,
@@ -96,11 +98,36 @@ impl Claim {
         }))
     }
 
+    /// Logs the names a session goes by (never its tokens or key), and warns when anyone who
+    /// guesses a name may join: the session neither lists its guests' keys nor approves them.
+    pub fn log(&self, label: &str, guarded: bool) {
+        let names: Vec<&str> = self.rw.iter().chain(&self.ro).map(String::as_str).collect();
+        let names = names.join(" and ");
+        info!("session {label} goes by {names}");
+        if !guarded {
+            warn!(
+                "named session {names} lets in anyone who guesses its name: it has neither a \
+                 list of guests' keys (-a) nor approval (--approve)"
+            );
+        }
+    }
+
     /// The names with the token each points at.
     fn pairs<'a>(&'a self, tokens: &'a Tokens) -> impl Iterator<Item = (&'a str, &'a str)> {
         let rw = self.rw.as_deref().map(|n| (n, tokens.rw.as_str()));
         let ro = self.ro.as_deref().map(|n| (n, tokens.ro.as_str()));
         rw.into_iter().chain(ro)
+    }
+}
+
+impl std::fmt::Debug for Claim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claim")
+            .field("key", &"…")
+            .field("rw", &self.rw)
+            .field("ro", &self.ro)
+            .field("resume", &self.resume)
+            .finish()
     }
 }
 

@@ -65,6 +65,10 @@ fn a_hello_gets_its_names_only_with_a_known_key_and_good_names() {
         .expect("named");
     assert_eq!(c.rw.as_deref(), Some("alice/demo"));
     assert_eq!(c.ro.as_deref(), Some("alice/watch"));
+    assert!(
+        !format!("{c:?}").contains(KEY_A),
+        "the key stays out of logs"
+    );
     let refused =
         |h: Hello, keys: Option<&ApiKeys>| Claim::from_hello(&h, keys).expect_err("refused");
     let why = refused(hello(Some(KEY_A), Some("demo"), None), None);
