@@ -3,8 +3,10 @@
 
 mod common;
 
+use common::browser::browser_or_skip;
 use common::env::{WAIT, marker, token, wait_prompt};
 use common::guest::{GuestOptions, SshGuest};
+use common::page_mirror::{finish, join, run, wait_page_prompt};
 use common::proc::Proc;
 use common::proxy::Proxy;
 use common::web::WsGuest;
@@ -292,4 +294,33 @@ fn sighup_reloads_the_api_keys_and_a_broken_file_keeps_the_old_ones() {
     a.line("ssh session: ", &["alice/demo@"]);
     let g = guest(port, "bob/demo");
     g.wait_for_text("$ B>", WAIT).expect("bob's session");
+}
+
+#[test]
+fn a_browser_opens_the_named_web_links() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_relay, port) = relay_on(dir.path(), "127.0.0.1:0");
+    let flags = ["-k", ALICE, "-n", "demo", "-r", "demo-ro"];
+    let h = host(port, dir.path(), "A", &flags);
+    let web = h.line("web session: ", &[]);
+    let web_ro = h.line("web session read only: ", &[]);
+    let Some(b) = browser_or_skip("named", 900, 600) else {
+        return;
+    };
+    join(&b, web.trim_start_matches("web session: "));
+    wait_page_prompt(&b);
+    assert_eq!(b.state()["access"], "rw", "{}", b.describe());
+    let m = marker("page");
+    run(&b, &format!("echo {m}-$((2+3))"));
+    b.wait_text(&format!("{m}-5"), WAIT);
+    finish(&b, "named-rw");
+    // The read-only name: the page learns its access from the relay, not from an `ro-`.
+    join(&b, web_ro.trim_start_matches("web session read only: "));
+    b.wait_text(&format!("{m}-5"), WAIT);
+    b.wait_js(
+        "the page to show read-only",
+        "window.cotty.state.access === 'ro'",
+        WAIT,
+    );
+    finish(&b, "named-ro");
 }
