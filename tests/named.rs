@@ -82,6 +82,17 @@ fn guests_join_a_named_session_by_name_over_ssh_and_the_web() {
         h.line("web session read only: ", &[]),
         format!("web session read only: http://127.0.0.1:{port}/#alice/demo-ro")
     );
+    // Scripts read the named links from the control socket, as tmate's #{tmate_ssh}.
+    let socket = h.line("control socket: ", &[]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cotty"))
+        .args(["-S", socket.trim_start_matches("control socket: ")])
+        .args(["display", "-p", "#{ssh_ro} #{web}"])
+        .output()
+        .expect("cotty display runs");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("ssh -p {port} alice/demo-ro@127.0.0.1 http://127.0.0.1:{port}/#alice/demo")
+    );
     // Neither -a nor --approve: the operator is warned that the name is all it takes.
     relay.wait_log(&["named session alice/demo", "guesses its name"]);
 
