@@ -1,6 +1,7 @@
 //! Settings: `cotty.toml` in the config directory, then `COTTY_*` variables, then flags.
 
 use crate::cli::Cli;
+use crate::host::SessionNames;
 use anyhow::{Context, Result, anyhow, bail};
 use config::{Config, Environment, FileFormat, Source, Value};
 use std::collections::HashMap;
@@ -91,6 +92,8 @@ pub struct Settings {
     pub public_host: Option<String>,
     /// Guests' keys to fetch from forges (`--github USER`), and where the forges are.
     pub forge: forge::ForgeSettings,
+    /// The API key and names of a named session; all unset for random links.
+    pub named: SessionNames,
     /// The file the settings came from, if it exists (for error messages).
     pub file: Option<PathBuf>,
 }
@@ -113,6 +116,7 @@ impl Default for Settings {
             listen: None,
             public_host: None,
             forge: forge::ForgeSettings::default(),
+            named: SessionNames::default(),
             file: None,
         }
     }
@@ -139,6 +143,9 @@ const KEYS: &[&str] = &[
     "gitlab",
     "codeberg",
     "forge_urls",
+    "api_key",
+    "name",
+    "ro_name",
 ];
 
 /// A commented default config file, as `--print-default-config` prints it.
@@ -260,6 +267,7 @@ pub fn load_from(
     })?;
     s.public_host = layers.get("public_host", "a host name or address", non_empty)?;
     s.forge = forge::load(&layers, &cli.forge)?;
+    s.named = named::resolve(&layers)?;
     Ok(s)
 }
 
@@ -340,6 +348,9 @@ fn flags(cli: &Cli) -> Vec<(&'static str, &'static str, Option<String>)> {
         ("window_size", "--window-size", cli.window_size.clone()),
         ("listen", "--listen", cli.listen.clone()),
         ("public_host", "--public-host", cli.public_host.clone()),
+        ("api_key", "--api-key", cli.named.api_key.clone()),
+        ("name", "--name", cli.named.name.clone()),
+        ("ro_name", "--ro-name", cli.named.ro_name.clone()),
     ]
 }
 
@@ -480,5 +491,6 @@ impl Layers<'_> {
 }
 
 pub mod forge;
+mod named;
 #[cfg(test)]
 mod tests;

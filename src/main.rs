@@ -99,6 +99,13 @@ async fn run(mut cli: Cli) -> Result<()> {
         (None, WindowSize::Smallest) => SizePolicy::Smallest,
         (None, WindowSize::Host) => SizePolicy::Host,
     };
+    let named = settings.named.name.is_some() || settings.named.ro_name.is_some();
+    if named && settings.relay.is_none() {
+        bail!(
+            "named sessions (-n/-r) need a relay started with --api-keys, and the built-in relay \
+             has none; pass --relay HOST:PORT (config: relay)"
+        );
+    }
     let relay = match settings.relay.clone() {
         Some(addr) => RelayChoice::Remote(RelayTarget {
             addr,
@@ -138,6 +145,7 @@ async fn run(mut cli: Cli) -> Result<()> {
         host_size: None,
         respawn: cli.headless,
         forge_keys,
+        named: settings.named.clone(),
     };
     if cli.headless {
         return run_headless(opts, cli.socket, shutdown).await;

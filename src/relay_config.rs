@@ -32,6 +32,7 @@ pub const KEYS: &[&str] = &[
     "trust_proxy",
     "host_key",
     "host_keys",
+    "api_keys",
     "max_connections",
     "max_connections_per_ip",
     "max_new_connections_per_minute",
@@ -88,6 +89,10 @@ trust_proxy = false
 # Only hosts that log in with a key listed here (authorized_keys format, one
 # `ssh-ed25519 AAAA... comment` a line) may share sessions. Anyone may host when unset.
 # host_keys = "host_keys"
+
+# Turn on named sessions (stable links USERNAME/NAME@HOST): a file of `API_KEY USERNAME`
+# lines, re-read on SIGHUP. Hosts register names with -k/--api-key and -n/-r. Off when unset.
+# api_keys = "api_keys"
 
 # Connections open at once, hosts and guests together; more are closed at once. When
 # unset, as many as the open-file limit (`ulimit -n`) allows, minus a reserve.
@@ -266,6 +271,7 @@ fn resolve(
                 ..limits
             },
             web,
+            api_keys: pick(args.api_keys.clone(), f.path("api_keys")?),
         },
         connections_from,
         warnings,

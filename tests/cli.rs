@@ -168,6 +168,9 @@ fn help_and_bad_input_speak_plainly() {
         "kick",
         "kill-session",
         "wait-ready",
+        "--api-key",
+        "--name",
+        "--ro-name",
     ] {
         assert!(help.contains(word), "--help lacks {word}:\n{help}");
     }
@@ -185,6 +188,7 @@ fn help_and_bad_input_speak_plainly() {
         "--config",
         "--print-default-config",
         "--host-keys",
+        "--api-keys",
         "--max-connections",
         "--max-connections-per-ip",
         "--max-new-connections-per-minute",

@@ -91,6 +91,7 @@ fn every_key_is_in_the_default_config() {
         listen: _,
         public_host: _,
         forge: _,
+        named: _,
         file: _,
     } = Settings::default();
     let fields = [
@@ -113,6 +114,10 @@ fn every_key_is_in_the_default_config() {
         "gitlab",
         "codeberg",
         "forge_urls",
+        // `named` holds three keys.
+        "api_key",
+        "name",
+        "ro_name",
     ];
     assert_eq!(KEYS, fields, "`file` is not a key; every other field is");
     for key in KEYS {

@@ -224,6 +224,11 @@ impl SessionHandle {
             .map_err(|_| anyhow::anyhow!("the session has ended"))
     }
 
+    /// Resolves once the session has ended.
+    pub async fn closed(&self) {
+        self.tx.closed().await;
+    }
+
     /// A receiver that wakes whenever the screen changed.
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.changes.clone()

@@ -10,7 +10,7 @@ pub mod state;
 pub mod tmux;
 
 pub use headless::run_headless;
-pub use start::{Host, HostOptions, RelayChoice};
+pub use start::{Host, HostOptions, RelayChoice, SessionNames};
 pub use state::HostState;
 
 #[cfg(test)]

@@ -38,6 +38,20 @@ pub struct HostOptions {
     pub respawn: bool,
     /// Guests' keys fetched from forges (`--github USER`), which alone may then join.
     pub forge_keys: Option<ForgeKeys>,
+    /// The API key and names of a named session; unset for random links.
+    pub named: SessionNames,
+}
+
+/// What a host asks a relay with `--api-keys` for: stable names for its links, under the user
+/// name its API key stands for. The relay checks all three; the config checks them first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionNames {
+    /// The relay's API key (`-k`, `api_key`).
+    pub api_key: Option<String>,
+    /// The read-write link's name (`-n`, `name`).
+    pub name: Option<String>,
+    /// The read-only link's name (`-r`, `ro_name`).
+    pub ro_name: Option<String>,
 }
 
 /// A running host: its session, the uplink supervisor, and the built-in relay if there is one.
@@ -77,6 +91,9 @@ impl Host {
                 let _ = ev_tx.try_send(UplinkEvent::Log(line.clone()));
             }
         }
+        hello.api_key = opts.named.api_key;
+        hello.name = opts.named.name;
+        hello.ro_name = opts.named.ro_name;
         let (dialer, embedded) = match opts.relay {
             RelayChoice::Remote(target) => (Dialer::Remote(target), None),
             RelayChoice::Embedded(e) => {

@@ -26,15 +26,15 @@ pub struct Hello {
     pub version: u32,
     /// The host's program and version, for the relay's log.
     pub client: String,
-    /// A stable session name for read-write links (named sessions; later).
+    /// A stable name for the read-write link, `USERNAME/NAME` (`-n`); needs `api_key`.
     pub name: Option<String>,
     /// What guests' status lines call the session: the host's USER@HOST, or its name. The
     /// relay keeps printable characters only, and at most 40 of them.
     #[serde(default)]
     pub title: Option<String>,
-    /// A stable session name for read-only links (named sessions; later).
+    /// A stable name for the read-only link, `USERNAME/RO_NAME` (`-r`); needs `api_key`.
     pub ro_name: Option<String>,
-    /// The relay API key that allows named sessions (later).
+    /// The relay's API key (`-k`): it allows named sessions, under the key's user name.
     pub api_key: Option<String>,
     /// Public keys (authorized_keys lines) allowed to join; `None` lets anyone with the link.
     pub authorized_keys: Option<Vec<String>>,

@@ -30,6 +30,7 @@ fn the_default_file_gives_the_defaults() {
     assert_eq!(s.config.listen, DEFAULT_LISTEN.parse().expect("addr"));
     assert_eq!(s.config.public_host, "relay.test");
     assert_eq!(s.config.host_keys, None);
+    assert_eq!(s.config.api_keys, None, "named sessions are off by default");
     assert_eq!(s.connections_from, "from the open-file limit 32768");
     // Every key is in the default file, set or commented out.
     for key in KEYS {
@@ -46,6 +47,7 @@ public_host = "relay.example.org"
 public_port = 22
 host_key = "keys/relay"
 host_keys = "/etc/cotty/hosts"
+api_keys = "api_keys"
 max_connections = 100
 max_connections_per_ip = 3
 max_new_connections_per_minute = 30
@@ -73,6 +75,7 @@ guest_stall_timeout = "90s"
         "relative to the file"
     );
     assert_eq!(c.host_keys, Some(PathBuf::from("/etc/cotty/hosts")));
+    assert_eq!(c.api_keys, Some(dir.path().join("api_keys")));
     let l = c.limits;
     assert_eq!((l.connections, l.connections_per_ip), (100, 3));
     assert_eq!(
@@ -150,6 +153,7 @@ fn a_bad_value_names_the_key_the_file_and_the_form() {
         ("public_url = \"https://r/x\"\n", "public_url", "no path"),
         ("web_listen = \"8080\"\n", "web_listen", "127.0.0.1:0"),
         ("trust_proxy = \"yes\"\n", "trust_proxy", "true or false"),
+        ("api_keys = \"\"\n", "api_keys", "a file path"),
     ] {
         let (_dir, f) = file(text);
         let err = resolve_with(&RelayArgs::default(), Some(&f)).expect_err(text);

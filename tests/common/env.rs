@@ -92,6 +92,7 @@ impl TestEnv {
             host_keys: None,
             limits,
             web: Default::default(),
+            api_keys: None,
         };
         let relay = env.rt.block_on(Relay::bind(cfg)).expect("relay binds");
         env.port = relay.local_addr().expect("addr").port();
@@ -134,6 +135,7 @@ impl TestEnv {
             host_size: None,
             respawn: true,
             forge_keys: None,
+            named: Default::default(),
         };
         let mut host = self.rt.block_on(Host::start(opts)).expect("host starts");
         self.links = self.rt.block_on(host.links(WAIT)).expect("host gets links");

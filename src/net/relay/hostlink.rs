@@ -4,6 +4,7 @@
 use crate::net::codec::{FrameReader, FrameWriter, check_version};
 use crate::net::heartbeat::{Heartbeat, PING_EVERY};
 use crate::net::proto::{Hello, HostMsg, Links, RejectKind, RelayMsg, Resume};
+use crate::net::relay::names::{self, Claim};
 use crate::net::relay::registry::{RegisterError, Tokens, new_token};
 use crate::net::relay::room::{Attached, Room, RoomCmd, RoomSetup};
 use crate::net::relay::server::Shared;
@@ -48,6 +49,11 @@ struct Session {
     id: String,
     /// Whether the host's earlier session was taken up again.
     resumed: bool,
+    /// Whether the room was made for this hello (new, or again after a relay restart), so a
+    /// refusal after that must end it.
+    fresh: bool,
+    /// The names the session's links go by, when it is a named session.
+    names: Option<Claim>,
 }
 
 /// Serves one host over any byte stream: an ssh channel, or an in-memory pipe.
@@ -134,15 +140,22 @@ where
         }
     );
     let tokens = &session.tokens;
+    // A named session's links go by its names; a link it has no name for keeps its token.
+    let named = session.names.as_ref();
+    let rw = named.and_then(|c| c.rw.as_deref()).unwrap_or(&tokens.rw);
+    let ro = named.and_then(|c| c.ro.as_deref()).unwrap_or(&tokens.ro);
+    if let Some(claim) = named {
+        claim.log(&label, hello.authorized_keys.is_some() || hello.approve);
+    }
     // A session that lists the guests' keys (-a) is for ssh only: a browser has no key to
     // show.
     let web = hello.authorized_keys.is_none();
     let welcome = RelayMsg::Welcome {
         links: Links {
-            ssh: shared.ssh_link(&tokens.rw),
-            ssh_ro: shared.ssh_link(&tokens.ro),
-            web: web.then(|| shared.web_link(&tokens.rw)),
-            web_ro: web.then(|| shared.web_link(&tokens.ro)),
+            ssh: shared.ssh_link(rw),
+            ssh_ro: shared.ssh_link(ro),
+            web: web.then(|| shared.web_link(rw)),
+            web_ro: web.then(|| shared.web_link(ro)),
         },
         resume: Resume {
             secret: shared.resume_key.sign(&session.id, &tokens.rw, &tokens.ro),
@@ -166,7 +179,8 @@ where
                     // The room let this connection go (a resume replaced it, or it stopped
                     // reading).
                     let Some(msg) = msg else { break };
-                    let closing = matches!(msg, RelayMsg::Closing { .. });
+                    let closing =
+                        matches!(msg, RelayMsg::Closing { .. } | RelayMsg::Reject { .. });
                     writer.push(&msg).await?;
                     while let Ok(more) = host_rx.try_recv() {
                         writer.push(&more).await?;
@@ -229,9 +243,50 @@ fn reject(kind: RejectKind, reason: impl Into<String>) -> RelayMsg {
     }
 }
 
-/// Finds or makes the session a hello asks for: a new one, the live room of a resume, or a
-/// room made again with the same tokens after a relay restart.
+/// Finds or makes the session a hello asks for, and gives it the names the hello asks for.
+/// The same API key's older sessions that held those names end: the new one replaces them.
 async fn open_session(shared: &Arc<Shared>, hello: &Hello) -> Result<Session, Refusal> {
+    let final_refusal = |why: String| Refusal::new(RejectKind::Final, why);
+    let claim = Claim::from_hello(hello, shared.api_keys.as_deref()).map_err(final_refusal)?;
+    let mut session = open_room(shared, hello, claim.as_ref()).await?;
+    let Some(claim) = claim else {
+        return Ok(session);
+    };
+    match names::bind(&shared.registry, &claim, &session.tokens) {
+        Ok(older) => {
+            for room in older {
+                let _ = room.send(RoomCmd::Superseded(REPLACED.into())).await;
+            }
+        }
+        Err(e) => {
+            if session.fresh {
+                let _ = session.room.send(RoomCmd::Superseded(e.to_string())).await;
+            }
+            return Err(final_refusal(e.to_string()));
+        }
+    }
+    session.names = Some(claim);
+    Ok(session)
+}
+
+/// What the host of a session is told when another host with the same API key takes its
+/// names; it stops sharing rather than take them back.
+const REPLACED: &str = "another host registered this session's name with the same API key and \
+                        replaced this session; this host stops sharing";
+
+/// Finds or makes the room a hello asks for: a new one, the live room of a resume, or a room
+/// made again with the same tokens after a relay restart. A `claim` whose names cannot be had
+/// is refused before a room is made.
+async fn open_room(
+    shared: &Arc<Shared>,
+    hello: &Hello,
+    claim: Option<&Claim>,
+) -> Result<Session, Refusal> {
+    let may_name = |tokens: &Tokens| match claim {
+        Some(c) => names::check(&shared.registry, c, tokens)
+            .map_err(|e| Refusal::new(RejectKind::Final, e.to_string())),
+        None => Ok(()),
+    };
     let no_random = |_| {
         Refusal::new(
             RejectKind::Retry,
@@ -241,6 +296,7 @@ async fn open_session(shared: &Arc<Shared>, hello: &Hello) -> Result<Session, Re
     let Some(r) = &hello.resume else {
         let tokens = Tokens::new().map_err(no_random)?;
         let id = new_token().map_err(no_random)?;
+        may_name(&tokens)?;
         let room = spawn_room(shared, &id, hello, &tokens).map_err(|e| {
             Refusal::new(
                 RejectKind::Retry,
@@ -252,6 +308,8 @@ async fn open_session(shared: &Arc<Shared>, hello: &Hello) -> Result<Session, Re
             tokens,
             id,
             resumed: false,
+            fresh: true,
+            names: None,
         });
     };
     if !shared.resume_key.verify(r) {
@@ -271,14 +329,18 @@ async fn open_session(shared: &Arc<Shared>, hello: &Hello) -> Result<Session, Re
             "a token of this session is in use by another session",
         )
     };
-    let room = match (shared.registry.lookup(&r.rw), shared.registry.lookup(&r.ro)) {
-        (Some(a), Some(b)) if a.room.same_channel(&b.room) => a.room,
-        (None, None) => spawn_room(shared, &r.session, hello, &tokens).map_err(|e| match e {
-            RegisterError::InUse => in_use(),
-            RegisterError::Malformed => {
-                Refusal::new(RejectKind::Resume, "the session's tokens are malformed")
-            }
-        })?,
+    may_name(&tokens)?;
+    let (room, fresh) = match (shared.registry.lookup(&r.rw), shared.registry.lookup(&r.ro)) {
+        (Some(a), Some(b)) if a.room.same_channel(&b.room) => (a.room, false),
+        (None, None) => {
+            let room = spawn_room(shared, &r.session, hello, &tokens).map_err(|e| match e {
+                RegisterError::InUse => in_use(),
+                RegisterError::Malformed => {
+                    Refusal::new(RejectKind::Resume, "the session's tokens are malformed")
+                }
+            })?;
+            (room, true)
+        }
         _ => return Err(in_use()),
     };
     Ok(Session {
@@ -286,6 +348,8 @@ async fn open_session(shared: &Arc<Shared>, hello: &Hello) -> Result<Session, Re
         tokens,
         id: r.session.clone(),
         resumed: true,
+        fresh,
+        names: None,
     })
 }
 

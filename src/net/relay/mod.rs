@@ -1,12 +1,14 @@
 //! The relay: an ssh server that hosts dial out to and guests join with a plain `ssh`, and on
 //! the same port the web page that browser guests join with.
 
+pub mod apikeys;
 pub mod conn;
 pub mod guest;
 pub mod guest_input;
 pub mod hostkeys;
 pub mod hostlink;
 pub mod limits;
+pub mod names;
 pub use crate::core::pacer;
 pub mod perip;
 pub mod quickack;

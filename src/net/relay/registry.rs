@@ -1,6 +1,7 @@
 //! Session tokens and the table that maps them to rooms.
 
 use crate::core::types::Access;
+use crate::net::relay::names::Names;
 use crate::net::relay::perip::{IpCounts, IpSlot};
 use crate::net::relay::room::RoomCmd;
 use std::collections::HashMap;
@@ -83,6 +84,8 @@ pub struct Registry {
     rooms: Mutex<HashMap<String, Entry>>,
     /// Sessions hosted from each address now, for the per-address limit.
     hosts: IpCounts,
+    /// Named sessions' names, each standing for one of the tokens above.
+    names: Names,
 }
 
 impl Registry {
@@ -120,22 +123,32 @@ impl Registry {
         Ok(())
     }
 
-    /// Finds the room of a token.
+    /// Finds the room of a token, or of a name (`USERNAME/NAME`) through its token.
     pub fn lookup(&self, token: &str) -> Option<Entry> {
-        if !looks_like_token(token) {
-            return None;
+        if looks_like_token(token) {
+            return self.lock().get(token).cloned();
         }
-        self.lock().get(token).cloned()
+        let token = self.names.token(token)?;
+        self.lock().get(&token).cloned()
+    }
+
+    /// The names of named sessions.
+    pub fn names(&self) -> &Names {
+        &self.names
     }
 
     /// Forgets a session's tokens, if they still belong to `room`.
     pub fn remove(&self, tokens: &Tokens, room: &mpsc::Sender<RoomCmd>) {
         let mut map = self.lock();
+        let mut gone = Vec::new();
         for t in [&tokens.rw, &tokens.ro] {
             if map.get(t).is_some_and(|e| e.room.same_channel(room)) {
                 map.remove(t);
+                gone.push(t.as_str());
             }
         }
+        drop(map);
+        self.names.forget(&gone);
     }
 
     /// Counts a hosted session against `ip`, unless `ip` hosts `max` already.

@@ -5,6 +5,7 @@
 //! connections through the same door: one `--max-connections`, one count per address.
 
 use crate::net::keyfile;
+use crate::net::relay::apikeys::ApiKeys;
 use crate::net::relay::conn::{self, Door, Holds, Servers};
 use crate::net::relay::hostkeys::HostKeys;
 use crate::net::relay::hostlink;
@@ -52,6 +53,8 @@ pub struct RelayConfig {
     pub limits: Limits,
     /// How the web is served and linked to.
     pub web: WebConfig,
+    /// The `--api-keys` file (`KEY USERNAME` a line) that turns named sessions on.
+    pub api_keys: Option<PathBuf>,
 }
 
 /// How the relay serves the web; the default serves plain HTTP on the main port only.
@@ -100,6 +103,8 @@ pub struct Shared {
     pub tls: Option<TlsAcceptor>,
     /// Whether to take a web client's address from `X-Forwarded-For` (`--trust-proxy`).
     pub trust_proxy: bool,
+    /// The API keys that may register named sessions; `None` (no `--api-keys`) refuses names.
+    pub api_keys: Option<Arc<ApiKeys>>,
 }
 
 impl Shared {
@@ -121,6 +126,7 @@ impl Shared {
             public_url: None,
             tls: None,
             trust_proxy: false,
+            api_keys: None,
         }
     }
 
@@ -156,6 +162,9 @@ pub struct Relay {
     shared: Arc<Shared>,
     /// The host key's fingerprint.
     fingerprint: String,
+    /// SIGHUP, caught from the start when `--api-keys` is given, so that a reload signal
+    /// never kills the relay; [`Relay::run`] reloads the keys on it.
+    hangup: Option<tokio::signal::unix::Signal>,
 }
 
 impl Relay {
@@ -180,6 +189,14 @@ impl Relay {
         }
         let tls = cfg.web.tls.as_ref().map(TlsFiles::acceptor).transpose()?;
         let web_listener = cfg.web.listen.map(bind_web).transpose()?;
+        let api_keys = cfg.api_keys.as_deref().map(ApiKeys::load).transpose()?;
+        let hangup = match api_keys {
+            Some(_) => Some(
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+                    .context("failed to listen for SIGHUP, which reloads --api-keys")?,
+            ),
+            None => None,
+        };
         let fingerprint = key.public_key().fingerprint(HashAlg::Sha256).to_string();
         let local = listener
             .local_addr()
@@ -209,6 +226,7 @@ impl Relay {
             public_url: cfg.web.public_url,
             tls,
             trust_proxy: cfg.web.trust_proxy,
+            api_keys: api_keys.map(Arc::new),
         };
         let shared = Arc::new(shared);
         let servers = Servers {
@@ -221,6 +239,7 @@ impl Relay {
             servers,
             shared,
             fingerprint,
+            hangup,
         })
     }
 
@@ -256,7 +275,13 @@ impl Relay {
     ///
     /// A connection over `--max-connections` or a per-address limit is closed at once, with
     /// a line in the log: before the ssh banner there is no way to tell the client why.
-    pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
+    pub async fn run(mut self, shutdown: CancellationToken) -> Result<()> {
+        if let (Some(keys), Some(hangup)) = (&self.shared.api_keys, self.hangup.take()) {
+            let reload = keys
+                .clone()
+                .reload_on_hangup(hangup, self.shared.shutdown.clone());
+            self.shared.tasks.spawn(reload);
+        }
         let max = self.shared.limits.connections;
         let permits = Arc::new(Semaphore::new(max));
         let mut tidy = tokio::time::interval(TIDY_EVERY);

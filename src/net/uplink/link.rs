@@ -97,13 +97,7 @@ where
             let _ = events.send(UplinkEvent::Connected { links, resumed }).await;
             guests
         }
-        Some(RelayMsg::Reject { reason, kind }) => {
-            return match kind {
-                RejectKind::Retry => LinkEnd::Failed(format!("the relay refused: {reason}")),
-                RejectKind::Resume => LinkEnd::ResumeRefused(reason),
-                RejectKind::Final => LinkEnd::Refused(reason),
-            };
-        }
+        Some(RelayMsg::Reject { reason, kind }) => return refusal(kind, reason),
         other => {
             return LinkEnd::Failed(format!("the relay answered {other:?} instead of Welcome"));
         }
@@ -185,6 +179,15 @@ where
     }
 }
 
+/// How the link ends when the relay refuses the host, by whether a retry can help.
+fn refusal(kind: RejectKind, reason: String) -> LinkEnd {
+    match kind {
+        RejectKind::Retry => LinkEnd::Failed(format!("the relay refused: {reason}")),
+        RejectKind::Resume => LinkEnd::ResumeRefused(reason),
+        RejectKind::Final => LinkEnd::Refused(reason),
+    }
+}
+
 /// Passes a relay message on to the session; returns how the link ends, if it does.
 async fn forward(
     session: &SessionHandle,
@@ -201,7 +204,9 @@ async fn forward(
             return None;
         }
         RelayMsg::Closing { reason } => return Some(LinkEnd::Lost(reason)),
-        RelayMsg::Pong(_) | RelayMsg::Welcome { .. } | RelayMsg::Reject { .. } => return None,
+        // Refused after the welcome: another host took this session's name.
+        RelayMsg::Reject { reason, kind } => return Some(refusal(kind, reason)),
+        RelayMsg::Pong(_) | RelayMsg::Welcome { .. } => return None,
     };
     match session.send(cmd).await {
         Ok(()) => None,

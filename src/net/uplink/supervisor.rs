@@ -119,7 +119,12 @@ impl Supervisor {
                 LinkEnd::Refused(why) => {
                     info!("relay refused the host: {why}");
                     self.state(LinkState::Refused(why)).await;
-                    stop.cancelled().await;
+                    // Nothing more to do; but the state stays readable until told to stop
+                    // or the session ends (then at once, so a refused host exits promptly).
+                    tokio::select! {
+                        _ = stop.cancelled() => {}
+                        _ = self.session.closed() => {}
+                    }
                     return;
                 }
                 LinkEnd::ResumeRefused(why) => {

@@ -10,7 +10,7 @@ use super::types::{GuestCtl, JoinRequest, Joined, RoomCmd, RoomView};
 use crate::core::pacer::{self, Pacer};
 use crate::core::term::ScreenState;
 use crate::core::types::{Access, GuestId, GuestInfo, PaneId, Size};
-use crate::net::proto::RelayMsg;
+use crate::net::proto::{RejectKind, RelayMsg};
 use crate::net::relay::registry::Tokens;
 use crate::net::relay::server::Shared;
 use std::collections::HashMap;
@@ -28,6 +28,8 @@ const DRAIN: usize = 64;
 const GUEST_CTL_QUEUE: usize = 8;
 /// How often the room looks at the host's silence and the resume grace.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
+/// What guests are told when another host took over the session's name.
+pub const MOVED: &str = "the session moved to a new host; join again with the same link";
 /// What guests are told when the relay itself goes away.
 pub const RELAY_RESTARTING: &str = "the relay is restarting; reconnect with the same link";
 
@@ -221,6 +223,11 @@ impl Room {
                     pane,
                     bytes,
                 });
+            }
+            RoomCmd::Superseded(why) => {
+                let kind = RejectKind::Final;
+                self.send_host(RelayMsg::Reject { reason: why, kind });
+                return Some(MOVED.into());
             }
             RoomCmd::Resize(id, size) => {
                 let locked = self.locked;

@@ -94,4 +94,8 @@ pub enum RoomCmd {
     Input(GuestId, Vec<u8>),
     /// A guest's pane area changed.
     Resize(GuestId, Size),
+    /// Another session took this one's names (a named session registered again with the same
+    /// API key): the host is refused for good with the reason, and the room ends, telling its
+    /// guests to join again by name.
+    Superseded(String),
 }
