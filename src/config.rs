@@ -89,6 +89,8 @@ pub struct Settings {
     pub listen: Option<String>,
     /// The host name in the built-in relay's links.
     pub public_host: Option<String>,
+    /// The guests' keys (`-a`): only guests that prove one may join.
+    pub authorized_keys: Option<PathBuf>,
     /// The file the settings came from, if it exists (for error messages).
     pub file: Option<PathBuf>,
 }
@@ -110,6 +112,7 @@ impl Default for Settings {
             window_size: WindowSize::Smallest,
             listen: None,
             public_host: None,
+            authorized_keys: None,
             file: None,
         }
     }
@@ -132,6 +135,7 @@ const KEYS: &[&str] = &[
     "window_size",
     "listen",
     "public_host",
+    "authorized_keys",
 ];
 
 /// A commented default config file, as `--print-default-config` prints it.
@@ -252,6 +256,12 @@ pub fn load_from(
         t.parse::<SocketAddr>().ok().map(|_| t.to_string())
     })?;
     s.public_host = layers.get("public_host", "a host name or address", non_empty)?;
+    s.authorized_keys = match &cli.keys.authorized_keys {
+        Some(path) => Some(path.clone()),
+        None => layers
+            .get("authorized_keys", "a file path", non_empty)?
+            .map(PathBuf::from),
+    };
     Ok(s)
 }
 

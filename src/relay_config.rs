@@ -32,6 +32,7 @@ pub const KEYS: &[&str] = &[
     "trust_proxy",
     "host_key",
     "host_keys",
+    "require_authorized_keys",
     "max_connections",
     "max_connections_per_ip",
     "max_new_connections_per_minute",
@@ -88,6 +89,10 @@ trust_proxy = false
 # Only hosts that log in with a key listed here (authorized_keys format, one
 # `ssh-ed25519 AAAA... comment` a line) may share sessions. Anyone may host when unset.
 # host_keys = "host_keys"
+
+# Refuse sessions that let anyone with the link in: a host must list its guests' keys
+# (cotty -a FILE) or admit each guest itself (--approve).
+require_authorized_keys = false
 
 # Connections open at once, hosts and guests together; more are closed at once. When
 # unset, as many as the open-file limit (`ulimit -n`) allows, minus a reserve.
@@ -266,6 +271,8 @@ fn resolve(
                 ..limits
             },
             web,
+            require_authorized_keys: args.keys.require_authorized_keys
+                || f.get("require_authorized_keys", boolean)?.unwrap_or(false),
         },
         connections_from,
         warnings,

@@ -89,6 +89,7 @@ fn every_key_is_in_the_default_config() {
         window_size: _,
         listen: _,
         public_host: _,
+        authorized_keys: _,
         file: _,
     } = Settings::default();
     let fields = [
@@ -106,6 +107,7 @@ fn every_key_is_in_the_default_config() {
         "window_size",
         "listen",
         "public_host",
+        "authorized_keys",
     ];
     assert_eq!(KEYS, fields, "`file` is not a key; every other field is");
     for key in KEYS {

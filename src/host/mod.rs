@@ -3,6 +3,7 @@
 
 pub mod detach;
 pub mod embedded;
+pub mod guestkeys;
 pub mod headless;
 pub mod start;
 pub mod state;

@@ -92,6 +92,7 @@ impl TestEnv {
             host_keys: None,
             limits,
             web: Default::default(),
+            require_authorized_keys: false,
         };
         let relay = env.rt.block_on(Relay::bind(cfg)).expect("relay binds");
         env.port = relay.local_addr().expect("addr").port();
@@ -133,6 +134,7 @@ impl TestEnv {
             policy,
             host_size: None,
             respawn: true,
+            guest_keys: Default::default(),
         };
         let mut host = self.rt.block_on(Host::start(opts)).expect("host starts");
         self.links = self.rt.block_on(host.links(WAIT)).expect("host gets links");

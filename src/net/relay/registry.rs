@@ -1,6 +1,7 @@
 //! Session tokens and the table that maps them to rooms.
 
 use crate::core::types::Access;
+use crate::net::relay::guestkeys::{self, KeysWatch};
 use crate::net::relay::perip::{IpCounts, IpSlot};
 use crate::net::relay::room::RoomCmd;
 use std::collections::HashMap;
@@ -45,6 +46,9 @@ pub struct Entry {
     pub room: mpsc::Sender<RoomCmd>,
     /// The access this token grants.
     pub access: Access,
+    /// The session's guest keys as its room publishes them: read while a guest
+    /// authenticates, before it can be sent to the room.
+    pub keys: KeysWatch,
 }
 
 /// The tokens of a registered session.
@@ -86,11 +90,23 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Registers a room under `tokens`, unless one of them is taken or malformed.
+    /// Registers a room that sets no guest keys under `tokens`, unless one of them is taken
+    /// or malformed.
     pub fn register(
         &self,
         tokens: &Tokens,
         room: mpsc::Sender<RoomCmd>,
+    ) -> Result<(), RegisterError> {
+        self.register_keyed(tokens, room, guestkeys::open_session())
+    }
+
+    /// Registers a room under `tokens` with its guest keys, unless a token is taken or
+    /// malformed.
+    pub fn register_keyed(
+        &self,
+        tokens: &Tokens,
+        room: mpsc::Sender<RoomCmd>,
+        keys: KeysWatch,
     ) -> Result<(), RegisterError> {
         let ro_ok = tokens
             .ro
@@ -108,6 +124,7 @@ impl Registry {
             Entry {
                 room: room.clone(),
                 access: Access::ReadWrite,
+                keys: keys.clone(),
             },
         );
         map.insert(
@@ -115,6 +132,7 @@ impl Registry {
             Entry {
                 room,
                 access: Access::ReadOnly,
+                keys,
             },
         );
         Ok(())

@@ -52,6 +52,8 @@ pub struct RelayConfig {
     pub limits: Limits,
     /// How the web is served and linked to.
     pub web: WebConfig,
+    /// Refuse sessions that let anyone with the link in (`--require-authorized-keys`).
+    pub require_authorized_keys: bool,
 }
 
 /// How the relay serves the web; the default serves plain HTTP on the main port only.
@@ -100,6 +102,9 @@ pub struct Shared {
     pub tls: Option<TlsAcceptor>,
     /// Whether to take a web client's address from `X-Forwarded-For` (`--trust-proxy`).
     pub trust_proxy: bool,
+    /// Refuse sessions that set neither guest keys nor approval
+    /// (`--require-authorized-keys`).
+    pub require_authorized_keys: bool,
 }
 
 impl Shared {
@@ -121,6 +126,7 @@ impl Shared {
             public_url: None,
             tls: None,
             trust_proxy: false,
+            require_authorized_keys: false,
         }
     }
 
@@ -209,6 +215,7 @@ impl Relay {
             public_url: cfg.web.public_url,
             tls,
             trust_proxy: cfg.web.trust_proxy,
+            require_authorized_keys: cfg.require_authorized_keys,
         };
         let shared = Arc::new(shared);
         let servers = Servers {

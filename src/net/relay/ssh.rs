@@ -4,10 +4,17 @@
 //! its token as the user name and asks for a PTY and a shell. Everything else a guest might
 //! ask for (exec, subsystems, forwarding, agent, X11) is refused. With `--host-keys`, a host
 //! must log in with a listed public key; without, with "none".
+//!
+//! A session that lists its guests' keys (`cotty -a`) admits only those: "none",
+//! keyboard-interactive and every other key are refused while the client authenticates, so
+//! ssh goes on to offer its other keys. Once they are all refused, ssh tries
+//! keyboard-interactive last; that request gets the refusal as its instructions, with no
+//! prompt, which OpenSSH prints (at its default log level), and is then refused too.
 
 use crate::core::types::{Size, Via};
 use crate::net::proto::{HOST_USER, UPLINK_SUBSYSTEM};
 use crate::net::relay::guest::{self, GuestSetup};
+use crate::net::relay::guestkeys::{self, GuestKeys, KeyIdentity};
 use crate::net::relay::hostkeys::fingerprint;
 use crate::net::relay::hostlink;
 use crate::net::relay::server::Shared;
@@ -33,6 +40,10 @@ pub struct SshHandler {
     user: String,
     /// The fingerprint of the key the guest proved it holds, if any.
     fingerprint: Option<String>,
+    /// The listed key the guest proved it holds, in a session that lists its guests' keys.
+    key: Option<KeyIdentity>,
+    /// Fingerprints of the keys a key-only session refused, for the refusal.
+    refused: Vec<String>,
     /// Session channels opened but not yet given to a task.
     channels: HashMap<ChannelId, Channel<Msg>>,
     /// Terminal sizes from PTY requests, by channel.
@@ -49,6 +60,8 @@ impl SshHandler {
             peer,
             user: String::new(),
             fingerprint: None,
+            key: None,
+            refused: Vec::new(),
             channels: HashMap::new(),
             sizes: HashMap::new(),
             login,
@@ -73,6 +86,16 @@ impl SshHandler {
             )
         });
         false
+    }
+
+    /// The guest keys of the session `user` (a token) opens, if it lists them. Unknown
+    /// tokens get `None`, so they go on as today and are refused after the failure delay.
+    fn session_keys(&self, user: &str) -> Option<Arc<GuestKeys>> {
+        if user == HOST_USER {
+            return None;
+        }
+        let entry = self.shared.registry.lookup(user)?;
+        entry.keys.borrow().clone()
     }
 
     fn is_host(&self) -> bool {
@@ -113,6 +136,18 @@ impl russh::server::Handler for SshHandler {
         if user == HOST_USER && !self.may_host(offer.public_key) {
             return Ok(Auth::reject());
         }
+        if let Some(keys) = self.session_keys(user)
+            && keys.find(offer.public_key).is_none()
+        {
+            let fp = fingerprint(offer.public_key);
+            if !self.refused.contains(&fp) && self.refused.len() < 8 {
+                self.refused.push(fp);
+            }
+            return Ok(Auth::Reject {
+                proceed_with_methods: Some(guest_methods()),
+                partial_success: false,
+            });
+        }
         Ok(Auth::Accept)
     }
 
@@ -124,6 +159,12 @@ impl russh::server::Handler for SshHandler {
         if user == HOST_USER && !self.may_host(key.public_key) {
             return Ok(Auth::reject());
         }
+        if let Some(keys) = self.session_keys(user) {
+            let Some(id) = keys.identify(key.public_key) else {
+                return Ok(Auth::reject());
+            };
+            self.key = Some(id);
+        }
         self.user = user.to_string();
         self.fingerprint = Some(key.public_key.fingerprint(HashAlg::Sha256).to_string());
         Ok(Auth::Accept)
@@ -133,11 +174,26 @@ impl russh::server::Handler for SshHandler {
         &'a mut self,
         user: &str,
         _submethods: &str,
-        _response: Option<russh::server::Response<'a>>,
+        response: Option<russh::server::Response<'a>>,
     ) -> Result<Auth, Self::Error> {
         // Hosts prove themselves with a key or not at all, never with this.
         if user == HOST_USER {
             return Ok(Auth::reject());
+        }
+        // Never a way into a key-only session: the first round only carries the refusal to
+        // the user, the second is refused with nothing more to try.
+        if self.session_keys(user).is_some() {
+            if response.is_some() {
+                return Ok(Auth::Reject {
+                    proceed_with_methods: Some(MethodSet::from(&[MethodKind::PublicKey][..])),
+                    partial_success: false,
+                });
+            }
+            return Ok(Auth::Partial {
+                name: "".into(),
+                instructions: format!("cotty: {}", guestkeys::refusal(&self.refused)).into(),
+                prompts: Vec::new().into(),
+            });
         }
         // No questions: the token in the user name is the secret.
         self.user = user.to_string();
@@ -193,6 +249,7 @@ impl russh::server::Handler for SshHandler {
         let setup = GuestSetup {
             token: self.user.clone(),
             fingerprint: self.fingerprint.clone(),
+            key: self.key.clone(),
             name: None,
             addr: self.peer,
             via: Via::Ssh,

@@ -51,6 +51,7 @@ pub async fn serve(mut socket: WebSocket, client: WebClient, shared: Arc<Shared>
     let setup = GuestSetup {
         token,
         fingerprint: None,
+        key: None,
         name: Some(browser_name(client.user_agent.as_deref())),
         addr: Some(client.addr),
         via: Via::Web,
