@@ -1,10 +1,13 @@
 //! Sessions that admit only listed keys (`cotty -a FILE`) and relays that insist on them
-//! (`--require-authorized-keys`), with stock OpenSSH guests.
+//! (`--require-authorized-keys`), with stock OpenSSH guests, and the web page of such a
+//! session in headless Chromium, let in by `ssh … approve-web CODE`.
 
 mod common;
 
+use common::browser::browser_or_skip;
 use common::env::{WAIT, token};
 use common::guest::{GuestOptions, SshGuest};
+use common::page_mirror::{finish, wait_page_prompt};
 use common::proc::{LOOPBACK_HEADLESS, Proc, ctl};
 use common::wait::ssh_keygen;
 use std::path::{Path, PathBuf};
@@ -35,6 +38,12 @@ fn fingerprint(key: &Path) -> String {
 /// Runs a stock `ssh` to `user` as a person would, at its default log level and without a
 /// terminal, offering `key` (or no key at all), and returns how it ended.
 fn ssh_once(port: u16, user: &str, key: Option<&Path>) -> Output {
+    ssh_run(port, user, key, &[])
+}
+
+/// Like [`ssh_once`], running the remote command `cmd`.
+fn ssh_run(port: u16, user: &str, key: Option<&Path>, cmd: &[&str]) -> Output {
+    let remote = cmd;
     let mut cmd = Command::new("ssh");
     cmd.args(["-p", &port.to_string(), "-F", "/dev/null"]);
     for opt in [
@@ -50,6 +59,7 @@ fn ssh_once(port: u16, user: &str, key: Option<&Path>) -> Output {
         None => cmd.args(["-o", "PubkeyAuthentication=no"]),
     };
     cmd.arg(format!("{user}@127.0.0.1"))
+        .args(remote)
         .env_remove("SSH_AUTH_SOCK")
         .stdin(Stdio::null())
         .output()
@@ -234,4 +244,85 @@ fn a_relay_that_requires_keys_refuses_an_open_session_and_takes_a_keyed_one() {
     let g = keyed_guest(port, &rw, &alice);
     g.wait_for_text("read-write", WAIT)
         .expect("a listed guest joins");
+}
+
+#[test]
+fn the_web_page_of_a_key_only_session_joins_after_approve_web() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let k = Keys::new(dir.path());
+    let file = dir.path().join("guests");
+    std::fs::write(&file, pub_line(&k.alice, "alice")).expect("writes the key file");
+    let sock = dir.path().join("ctl.sock");
+    let host = keyed_host(&file, &sock);
+    let link = host.line("ssh session: ", &[]);
+    let link = link.trim_start_matches("ssh session: ");
+    let (rw, port) = (token(link), common::env::port_of(link));
+    let url = host.line("web session: ", &[]);
+    let url = url.trim_start_matches("web session: ").to_string();
+    let Some(b) = browser_or_skip("approve-web", 900, 600) else {
+        return;
+    };
+    b.open(&url);
+    b.wait_js(
+        "the page to show its approve-web command",
+        "typeof window.cotty.state.approve === 'string'",
+        WAIT,
+    );
+    let command = b.eval("return window.cotty.state.approve");
+    let command = command.as_str().expect("a command").to_string();
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(
+        words[..words.len() - 1],
+        [
+            "ssh",
+            "-p",
+            &port.to_string(),
+            &format!("{rw}@127.0.0.1"),
+            "approve-web"
+        ],
+        "{command}"
+    );
+    let code = words[words.len() - 1];
+    let bar = b.element_text("bar");
+    assert!(
+        bar.contains("admits only listed keys") && bar.contains(&command),
+        "the bar shows the command: {bar}"
+    );
+    assert_eq!(
+        b.eval("return window.cotty.state.frames"),
+        0,
+        "no frame before approval"
+    );
+
+    // A wrong code, and an unlisted key, let nothing in.
+    let wrong = ssh_run(port, &rw, Some(&k.alice), &["approve-web", "NOTACODE"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(err.contains("no page is waiting with that code"), "{err}");
+    let mallory = ssh_run(port, &rw, Some(&k.mallory), &["approve-web", code]);
+    assert_ne!(mallory.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&mallory.stderr).contains("is not one of them"));
+    assert_eq!(b.eval("return window.cotty.state.frames"), 0);
+    assert!(String::from_utf8_lossy(&ctl(&sock, &["list-guests"]).stdout).is_empty());
+
+    // alice's key lets the page in, as alice.
+    let ok = ssh_run(port, &rw, Some(&k.alice), &["approve-web", code]);
+    let out = String::from_utf8_lossy(&ok.stdout);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(out.contains("the web page joins as alice"), "{out}");
+    wait_page_prompt(&b);
+    host.line(
+        "guest 1 (alice) read-write via web",
+        &[&fingerprint(&k.alice)],
+    );
+
+    // The code worked once.
+    let again = ssh_run(port, &rw, Some(&k.alice), &["approve-web", code]);
+    assert_eq!(again.status.code(), Some(1));
+    finish(&b, "approve-web");
 }

@@ -140,15 +140,14 @@ where
         }
     );
     let tokens = &session.tokens;
-    // A session that lists the guests' keys (-a) is for ssh only: a browser has no key to
-    // show.
-    let web = hello.authorized_keys.is_none();
+    // A session that lists the guests' keys (-a) has web links too: its pages are let in by
+    // a guest with a listed key (`approve-web`).
     let welcome = RelayMsg::Welcome {
         links: Links {
             ssh: shared.ssh_link(&tokens.rw),
             ssh_ro: shared.ssh_link(&tokens.ro),
-            web: web.then(|| shared.web_link(&tokens.rw)),
-            web_ro: web.then(|| shared.web_link(&tokens.ro)),
+            web: Some(shared.web_link(&tokens.rw)),
+            web_ro: Some(shared.web_link(&tokens.ro)),
         },
         resume: Resume {
             secret: shared.resume_key.sign(&session.id, &tokens.rw, &tokens.ro),

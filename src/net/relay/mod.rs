@@ -1,6 +1,7 @@
 //! The relay: an ssh server that hosts dial out to and guests join with a plain `ssh`, and on
 //! the same port the web page that browser guests join with.
 
+pub mod approvals;
 pub mod conn;
 pub mod guest;
 pub mod guest_input;

@@ -5,6 +5,7 @@
 //! connections through the same door: one `--max-connections`, one count per address.
 
 use crate::net::keyfile;
+use crate::net::relay::approvals::Approvals;
 use crate::net::relay::conn::{self, Door, Holds, Servers};
 use crate::net::relay::hostkeys::HostKeys;
 use crate::net::relay::hostlink;
@@ -105,6 +106,8 @@ pub struct Shared {
     /// Refuse sessions that set neither guest keys nor approval
     /// (`--require-authorized-keys`).
     pub require_authorized_keys: bool,
+    /// Web pages of key-only sessions waiting for `approve-web CODE`.
+    pub approvals: Approvals,
 }
 
 impl Shared {
@@ -127,6 +130,7 @@ impl Shared {
             tls: None,
             trust_proxy: false,
             require_authorized_keys: false,
+            approvals: Approvals::default(),
         }
     }
 
@@ -216,6 +220,7 @@ impl Relay {
             tls,
             trust_proxy: cfg.web.trust_proxy,
             require_authorized_keys: cfg.require_authorized_keys,
+            approvals: Approvals::default(),
         };
         let shared = Arc::new(shared);
         let servers = Servers {

@@ -13,6 +13,7 @@
 
 use crate::core::types::{Size, Via};
 use crate::net::proto::{HOST_USER, UPLINK_SUBSYSTEM};
+use crate::net::relay::approvals;
 use crate::net::relay::guest::{self, GuestSetup};
 use crate::net::relay::guestkeys::{self, GuestKeys, KeyIdentity};
 use crate::net::relay::hostkeys::fingerprint;
@@ -27,7 +28,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 /// One ssh connection's handler. It holds ids and handles only; the work is done by the guest
 /// task, the host link and the room.
@@ -96,6 +97,30 @@ impl SshHandler {
         }
         let entry = self.shared.registry.lookup(user)?;
         entry.keys.borrow().clone()
+    }
+
+    /// Runs `approve-web CODE`: hands this guest's listed key to the page waiting with
+    /// `code`. Returns whether it worked and what to print.
+    fn approve_web(&self, code: &str) -> (bool, String) {
+        let Some(key) = self.key.clone() else {
+            return (
+                false,
+                "approve-web lets a web page into a session that admits only listed keys; \
+                 this session admits anyone with the link, so open the page's link as it is"
+                    .into(),
+            );
+        };
+        let name = key.name.clone();
+        match self.shared.approvals.approve(code, &self.user, key) {
+            Ok(()) => {
+                info!(
+                    "guest {} approved a web page as {name}",
+                    fmt_peer(self.peer)
+                );
+                (true, format!("the web page joins as {name}"))
+            }
+            Err(e) => (false, e.text().to_string()),
+        }
     }
 
     fn is_host(&self) -> bool {
@@ -296,6 +321,24 @@ impl russh::server::Handler for SshHandler {
         data: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
+        if let Some(code) = approvals::parse_command(data).filter(|_| !self.is_host())
+            && let Some(ch) = self.channels.remove(&channel)
+        {
+            session.channel_success(channel)?;
+            self.login.cancel();
+            let (ok, text) = self.approve_web(code);
+            let text = format!("cotty: {text}\r\n").into_bytes();
+            self.shared.tasks.spawn(async move {
+                let _ = match ok {
+                    true => ch.data_bytes(text).await,
+                    false => ch.extended_data_bytes(1, text).await,
+                };
+                let _ = ch.exit_status(u32::from(!ok)).await;
+                let _ = ch.eof().await;
+                let _ = ch.close().await;
+            });
+            return Ok(());
+        }
         debug!(
             "refused exec {:?} from {}",
             String::from_utf8_lossy(data),
