@@ -8,6 +8,8 @@ use std::time::Duration;
 
 pub mod forge;
 pub mod named;
+mod keys;
+pub use keys::{HostKeysArgs, RelayKeysArgs};
 
 /// Share a terminal over plain ssh.
 ///
@@ -129,6 +131,10 @@ pub struct Cli {
     /// What to do; without a command cotty shares your shell.
     #[command(subcommand)]
     pub command: Option<Command>,
+
+    /// Guest keys (`-a`).
+    #[command(flatten)]
+    pub keys: HostKeysArgs,
 }
 
 /// The subcommands.
@@ -199,6 +205,9 @@ pub enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
         timeout: f64,
     },
+    /// Read the -a file again; guests that join from now on are checked against it, those
+    /// inside stay.
+    ReloadKeys,
 }
 
 impl Command {
@@ -329,6 +338,10 @@ pub struct RelayArgs {
     /// A guest that takes no screen update for this long is dropped [default: 60s].
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub guest_stall_timeout: Option<Duration>,
+
+    /// Guest-key policy (`--require-authorized-keys`).
+    #[command(flatten)]
+    pub keys: RelayKeysArgs,
 }
 
 /// The form every duration is written in, for messages.

@@ -94,6 +94,8 @@ pub struct Settings {
     pub forge: forge::ForgeSettings,
     /// The API key and names of a named session; all unset for random links.
     pub named: SessionNames,
+    /// The guests' keys (`-a`): only guests that prove one may join.
+    pub authorized_keys: Option<PathBuf>,
     /// The file the settings came from, if it exists (for error messages).
     pub file: Option<PathBuf>,
 }
@@ -117,6 +119,7 @@ impl Default for Settings {
             public_host: None,
             forge: forge::ForgeSettings::default(),
             named: SessionNames::default(),
+            authorized_keys: None,
             file: None,
         }
     }
@@ -146,6 +149,7 @@ const KEYS: &[&str] = &[
     "api_key",
     "name",
     "ro_name",
+    "authorized_keys",
 ];
 
 /// A commented default config file, as `--print-default-config` prints it.
@@ -268,6 +272,12 @@ pub fn load_from(
     s.public_host = layers.get("public_host", "a host name or address", non_empty)?;
     s.forge = forge::load(&layers, &cli.forge)?;
     s.named = named::resolve(&layers)?;
+    s.authorized_keys = match &cli.keys.authorized_keys {
+        Some(path) => Some(path.clone()),
+        None => layers
+            .get("authorized_keys", "a file path", non_empty)?
+            .map(PathBuf::from),
+    };
     Ok(s)
 }
 

@@ -11,6 +11,7 @@ use cotty::core::layout::SizePolicy;
 use cotty::core::pty::CommandSpec;
 use cotty::host::detach;
 use cotty::host::embedded::EmbeddedOptions;
+use cotty::host::guestkeys::GuestKeySource;
 use cotty::host::headless::session_name;
 use cotty::host::{HostOptions, HostState, RelayChoice, run_headless};
 use cotty::net::known_relays;
@@ -146,6 +147,7 @@ async fn run(mut cli: Cli) -> Result<()> {
         respawn: cli.headless,
         forge_keys,
         named: settings.named.clone(),
+        guest_keys: GuestKeySource::from_settings(&settings),
     };
     if cli.headless {
         return run_headless(opts, cli.socket, shutdown).await;
@@ -200,6 +202,7 @@ fn control_request(cmd: Command) -> (Request, Duration) {
             Request::WaitReady,
             Duration::from_secs_f64(timeout.clamp(0.0, 86_400.0)),
         ),
+        Command::ReloadKeys => (Request::ReloadKeys, short),
         Command::Relay(_) | Command::NewSession { .. } => (Request::ShowMessages, short),
     }
 }

@@ -33,6 +33,7 @@ pub const KEYS: &[&str] = &[
     "host_key",
     "host_keys",
     "api_keys",
+    "require_authorized_keys",
     "max_connections",
     "max_connections_per_ip",
     "max_new_connections_per_minute",
@@ -93,6 +94,10 @@ trust_proxy = false
 # Turn on named sessions (stable links USERNAME/NAME@HOST): a file of `API_KEY USERNAME`
 # lines, re-read on SIGHUP. Hosts register names with -k/--api-key and -n/-r. Off when unset.
 # api_keys = "api_keys"
+
+# Refuse sessions that let anyone with the link in: a host must list its guests' keys
+# (cotty -a FILE) or admit each guest itself (--approve).
+require_authorized_keys = false
 
 # Connections open at once, hosts and guests together; more are closed at once. When
 # unset, as many as the open-file limit (`ulimit -n`) allows, minus a reserve.
@@ -272,6 +277,8 @@ fn resolve(
             },
             web,
             api_keys: pick(args.api_keys.clone(), f.path("api_keys")?),
+            require_authorized_keys: args.keys.require_authorized_keys
+                || f.get("require_authorized_keys", boolean)?.unwrap_or(false),
         },
         connections_from,
         warnings,

@@ -92,6 +92,7 @@ fn every_key_is_in_the_default_config() {
         public_host: _,
         forge: _,
         named: _,
+        authorized_keys: _,
         file: _,
     } = Settings::default();
     let fields = [
@@ -118,6 +119,7 @@ fn every_key_is_in_the_default_config() {
         "api_key",
         "name",
         "ro_name",
+        "authorized_keys",
     ];
     assert_eq!(KEYS, fields, "`file` is not a key; every other field is");
     for key in KEYS {

@@ -40,6 +40,8 @@ pub enum Request {
     KillSession,
     /// Answer once the links exist.
     WaitReady,
+    /// Read the guest keys (`-a`) again and send them to the relay.
+    ReloadKeys,
 }
 
 /// The answer to a [`Request`].

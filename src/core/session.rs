@@ -83,6 +83,8 @@ pub enum Outbound {
         /// Shown to guests.
         reason: String,
     },
+    /// The guests' keys changed (`reload-keys`).
+    GuestKeys(Vec<String>),
 }
 
 /// Commands into the session.
@@ -161,6 +163,9 @@ pub enum SessionCmd {
     Screen(oneshot::Sender<ScreenState>),
     /// End the session; guests see the reason.
     End(String),
+    /// New guest keys for the relay (`reload-keys`); sent again on every new uplink, since
+    /// the hello still carries the old ones.
+    SetGuestKeys(Vec<String>),
 }
 
 /// A function run on the session's screen; see [`SessionCmd::Visit`].
@@ -269,6 +274,8 @@ struct Session {
     /// Links the host switched off, by [`Access::index`], so a reconnect switches them off on
     /// the relay again.
     links_off: [bool; 2],
+    /// Guest keys reloaded since the start, sent again on every new uplink.
+    guest_keys: Option<Vec<String>>,
     /// The uplink's queue, once there is an uplink.
     out: Option<mpsc::Sender<Outbound>>,
     /// Control messages waiting for room in the uplink queue; rows wait behind them.
@@ -312,6 +319,7 @@ pub fn spawn(
         locked: false,
         held_sizes: HashMap::new(),
         links_off: [false; 2],
+        guest_keys: None,
         out: None,
         pending: VecDeque::new(),
         rows_owed: false,

@@ -69,6 +69,7 @@ impl EmbeddedRelay {
             // The web on the same port, plain HTTP, linked by the same host name.
             web: WebConfig::default(),
             api_keys: None,
+            require_authorized_keys: false,
         };
         let relay = Relay::with_listener(cfg, listener)?;
         let fingerprint = relay.fingerprint().to_string();

@@ -1,5 +1,6 @@
 //! `cotty -F`: the links and a line per event on stdout, and the control socket; no TUI.
 
+use crate::control::Reply;
 use crate::control::server::{self, ControlMsg, ControlSocket};
 use crate::control::socket;
 use crate::core::session::{Notice, SessionCmd};
@@ -75,6 +76,13 @@ pub async fn apply_effect(host: &Host, effect: Effect) -> bool {
             false
         }
         Effect::KillSession => true,
+        Effect::ReloadKeys(reply) => {
+            let _ = reply.send(match host.reload_keys().await {
+                Ok(text) => Reply::ok(text),
+                Err(e) => Reply::err(format!("{e:#}")),
+            });
+            false
+        }
     }
 }
 

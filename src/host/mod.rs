@@ -4,6 +4,7 @@
 pub mod detach;
 pub mod embedded;
 pub mod forge;
+pub mod guestkeys;
 pub mod headless;
 pub mod start;
 pub mod state;

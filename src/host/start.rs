@@ -7,12 +7,17 @@ use crate::core::session::{self, Notice, SessionCmd, SessionConfig, SessionHandl
 use crate::core::types::Size;
 use crate::host::embedded::{EmbeddedOptions, EmbeddedRelay};
 use crate::host::forge::ForgeKeys;
+use crate::host::guestkeys::{GuestKeySource, guest_key_lines};
 use crate::net::proto::{Hello, Links};
 use crate::net::uplink::{Dialer, LinkState, RelayTarget, Uplink, UplinkEvent};
 use anyhow::{Result, anyhow, bail};
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+
+/// Warnings about the key file passed to the log at the start; the file's owner fixes the
+/// first few and sees the rest then.
+const MAX_WARNINGS: usize = 20;
 
 /// Which relay a host uses.
 #[derive(Debug, Clone)]
@@ -40,6 +45,8 @@ pub struct HostOptions {
     pub forge_keys: Option<ForgeKeys>,
     /// The API key and names of a named session; unset for random links.
     pub named: SessionNames,
+    /// Where the guests' keys come from (`-a`); read at the start and by `reload-keys`.
+    pub guest_keys: GuestKeySource,
 }
 
 /// What a host asks a relay with `--api-keys` for: stable names for its links, under the user
@@ -69,6 +76,10 @@ pub struct Host {
     pub session_task: JoinHandle<Result<()>>,
     /// The built-in relay, if this host runs one.
     pub embedded: Option<EmbeddedRelay>,
+    /// Where the guests' keys come from, for `reload-keys`.
+    guest_keys: GuestKeySource,
+    /// The keys fetched from forges at the start; `reload-keys` keeps them beside the file's.
+    forge_lines: Vec<String>,
 }
 
 impl Host {
@@ -82,9 +93,22 @@ impl Host {
             respawn: opts.respawn,
             host_size: opts.host_size,
         };
+        // Read before anything starts, so a missing file is said at once.
+        let keys = guest_key_lines(&opts.guest_keys)?;
         let mut hello = Hello::new(concat!("cotty ", env!("CARGO_PKG_VERSION")));
+        if let Some(keys) = keys {
+            for w in keys.warnings.iter().take(MAX_WARNINGS) {
+                let _ = ev_tx.try_send(UplinkEvent::Log(w.clone()));
+            }
+            hello.authorized_keys = Some(keys.lines);
+        }
         // Guests' status lines name the session as the host's own status bar does.
         hello.title = Some(crate::host::headless::session_name());
+        let forge_lines = opts
+            .forge_keys
+            .as_ref()
+            .map(|k| k.lines.clone())
+            .unwrap_or_default();
         if let Some(keys) = &opts.forge_keys {
             keys.add_to(&mut hello);
             for line in &keys.log {
@@ -122,7 +146,33 @@ impl Host {
             uplink,
             session_task,
             embedded,
+            guest_keys: opts.guest_keys,
+            forge_lines,
         })
+    }
+
+    /// Reads the guests' keys again and sends them to the relay; guests already inside
+    /// stay. Returns what to tell the user: how many keys, and what was wrong in the file.
+    pub async fn reload_keys(&self) -> Result<String> {
+        if !self.guest_keys.is_set() && self.forge_lines.is_empty() {
+            bail!(
+                "this session lists no guest keys, so anyone with the link may join; start \
+                 cotty with -a FILE to admit only listed keys"
+            );
+        }
+        // The file is read again; the forge users' keys, fetched at the start, stay.
+        let mut keys = guest_key_lines(&self.guest_keys)?.unwrap_or_default();
+        keys.lines.extend(self.forge_lines.iter().cloned());
+        let mut lines = vec![format!(
+            "{} guest keys; guests that join from now on are checked against them",
+            keys.lines.len()
+        )];
+        lines.extend(keys.warnings);
+        self.session
+            .send(SessionCmd::SetGuestKeys(keys.lines))
+            .await
+            .map_err(|_| anyhow!("the session has ended"))?;
+        Ok(lines.join("\n"))
     }
 
     /// Waits for the relay's links, passing over the events that come first. Fails if the

@@ -67,12 +67,14 @@ pub struct LogLine {
 }
 
 /// What the front end must do to carry out a control request.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Effect {
     /// Disconnect a guest.
     Kick(GuestId),
     /// End the session.
     KillSession,
+    /// Read the guest keys again; the reply says how it went.
+    ReloadKeys(oneshot::Sender<Reply>),
 }
 
 /// The host's state as its front ends see it. Owned by the front end's task.
@@ -320,6 +322,7 @@ impl HostState {
                 ),
             },
             Request::KillSession => (Reply::ok(""), Some(Effect::KillSession)),
+            Request::ReloadKeys => return Some(Effect::ReloadKeys(reply)),
             Request::WaitReady => {
                 if self.links.is_some() {
                     (Reply::ok(""), None)

@@ -75,7 +75,7 @@ fn display_through_the_control_request_prints_the_web_link() {
         },
         tx,
     );
-    assert_eq!(effect, None);
+    assert!(effect.is_none());
     assert_eq!(rx.try_recv().expect("an answer"), Reply::ok(WEB));
 }
 

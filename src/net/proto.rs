@@ -172,6 +172,12 @@ pub enum HostMsg {
     Ping(u64),
     /// Answers [`RelayMsg::Ping`].
     Pong(u64),
+    /// The session's guest keys changed (`reload-keys`): authorized_keys lines, as in
+    /// [`Hello::authorized_keys`]. Guests already inside stay.
+    GuestKeys {
+        /// The lines; the relay reads them again and keeps only public keys.
+        lines: Vec<String>,
+    },
 }
 
 /// Relay to host.

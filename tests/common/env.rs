@@ -93,6 +93,7 @@ impl TestEnv {
             limits,
             web: Default::default(),
             api_keys: None,
+            require_authorized_keys: false,
         };
         let relay = env.rt.block_on(Relay::bind(cfg)).expect("relay binds");
         env.port = relay.local_addr().expect("addr").port();
@@ -136,6 +137,7 @@ impl TestEnv {
             respawn: true,
             forge_keys: None,
             named: Default::default(),
+            guest_keys: Default::default(),
         };
         let mut host = self.rt.block_on(Host::start(opts)).expect("host starts");
         self.links = self.rt.block_on(host.links(WAIT)).expect("host gets links");

@@ -269,3 +269,13 @@ impl Drop for Proc {
         let _ = self.child.wait();
     }
 }
+
+/// Runs `cotty -S SOCK ARGS…`, a control command against a running cotty, to its end.
+pub fn ctl(sock: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_cotty"))
+        .arg("-S")
+        .arg(sock)
+        .args(args)
+        .output()
+        .expect("cotty runs")
+}

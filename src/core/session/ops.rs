@@ -166,6 +166,10 @@ impl Session {
                 self.links_off[access.index()] = !enabled;
                 self.queue(Outbound::SetLink { access, enabled });
             }
+            SessionCmd::SetGuestKeys(lines) => {
+                self.guest_keys = Some(lines.clone());
+                self.queue(Outbound::GuestKeys(lines));
+            }
             SessionCmd::Visit(visitor) => {
                 (visitor.0)(self.pane.screen());
             }
@@ -241,6 +245,9 @@ impl Session {
         }
         if self.locked {
             self.pending.push_back(Outbound::Lock(true));
+        }
+        if let Some(lines) = &self.guest_keys {
+            self.pending.push_back(Outbound::GuestKeys(lines.clone()));
         }
         for access in [Access::ReadWrite, Access::ReadOnly] {
             if self.links_off[access.index()] {

@@ -12,6 +12,7 @@ use crate::core::pacer::{self, Pacer};
 use crate::core::term::ScreenState;
 use crate::core::types::{Access, Size, Via};
 use crate::net::proto::KICKED;
+use crate::net::relay::guestkeys::{self, KeyIdentity};
 use crate::net::relay::registry::Entry;
 use crate::net::relay::room::{GuestCtl, JoinRequest, RELAY_RESTARTING, RoomCmd, RoomView};
 use crate::net::relay::server::Shared;
@@ -39,6 +40,9 @@ pub struct GuestSetup {
     pub token: String,
     /// The fingerprint of the key the guest authenticated with.
     pub fingerprint: Option<String>,
+    /// The listed key the guest proved it holds, for a session that lists its guests' keys:
+    /// its name and whether it joins read-only.
+    pub key: Option<KeyIdentity>,
     /// A name for the host's guest list when there is no key: the browser of a web guest.
     pub name: Option<String>,
     /// Where it connects from.
@@ -136,7 +140,28 @@ async fn admit(setup: &GuestSetup, shared: &Shared) -> Result<Entry, String> {
         return Err(msg);
     }
     match shared.registry.lookup(&setup.token) {
-        Some(entry) => Ok(entry),
+        Some(entry) => {
+            // A key-only session admits only a listed key, checked again against the list of
+            // now: a guest that got in by another way, or whose key was removed meanwhile,
+            // is refused here.
+            let keys = entry.keys.borrow().clone();
+            if let Some(keys) = keys {
+                let listed = setup
+                    .key
+                    .as_ref()
+                    .is_some_and(|k| keys.lists_fingerprint(&k.fingerprint));
+                if !listed {
+                    info!(
+                        "{} guest from {} refused: no listed key",
+                        setup.via.label(),
+                        fmt_peer(setup.addr)
+                    );
+                    let offered: Vec<String> = setup.fingerprint.iter().cloned().collect();
+                    return Err(format!("cotty: {}\r\n", guestkeys::refusal(&offered)));
+                }
+            }
+            Ok(entry)
+        }
         None => {
             info!(
                 "{} guest from {} asked for an unknown session",
@@ -152,7 +177,7 @@ async fn admit(setup: &GuestSetup, shared: &Shared) -> Result<Entry, String> {
 
 /// Runs a guest until it leaves, is kicked, or the session ends.
 pub async fn run<T: Transport>(mut transport: T, setup: GuestSetup, shared: Arc<Shared>) {
-    let Entry { room, access } = match admit(&setup, &shared).await {
+    let Entry { room, access, .. } = match admit(&setup, &shared).await {
         Ok(entry) => entry,
         Err(why) => return transport.finish(Farewell::Refused(why)).await,
     };
@@ -160,13 +185,21 @@ pub async fn run<T: Transport>(mut transport: T, setup: GuestSetup, shared: Arc<
         return transport.finish(Farewell::Refused(why)).await;
     }
     let limits = shared.limits;
+    // A cotty-ro key joins read-only whichever link it used.
+    let access = match &setup.key {
+        Some(k) if k.read_only => Access::ReadOnly,
+        _ => access,
+    };
     let req = JoinRequest {
         via: setup.via,
-        name: setup
-            .fingerprint
-            .as_deref()
-            .map(short_fingerprint)
-            .or(setup.name.clone()),
+        name: match &setup.key {
+            Some(k) => Some(k.name.clone()),
+            None => setup
+                .fingerprint
+                .as_deref()
+                .map(short_fingerprint)
+                .or(setup.name.clone()),
+        },
         fingerprint: setup.fingerprint.clone(),
         addr: setup.addr.map(|a| a.to_string()),
         access,

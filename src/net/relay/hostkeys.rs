@@ -1,15 +1,15 @@
 //! `--host-keys`: the public keys allowed to host sessions on the relay, in OpenSSH's
 //! authorized_keys format.
 //!
-//! Each line is `TYPE BASE64 [COMMENT]`; blank lines and `#` comments are skipped. Lines with
-//! options (`from="…"`, `restrict`, …) are refused rather than half-obeyed: the relay could
-//! not honour them, and an operator who wrote `from=` expects it to hold.
+//! The lines are read by [`crate::core::authkeys`]. A bad line or an option the relay cannot
+//! honour (`from="…"`, `command=`) refuses the whole file rather than half-obeying it: an
+//! operator who wrote `from=` expects it to hold.
 
+use crate::core::authkeys;
+pub use crate::core::authkeys::fingerprint;
 use anyhow::{Context, Result, bail};
-use russh::keys::ssh_key::authorized_keys::Entry;
-use russh::keys::{HashAlg, PublicKey};
+use russh::keys::PublicKey;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 /// The keys that may host, and the file they came from for messages.
 #[derive(Debug, Clone)]
@@ -33,36 +33,22 @@ impl HostKeys {
         HostKeys::parse(path, &text)
     }
 
-    /// Parses the text of the file at `path`.
+    /// Parses the text of the file at `path`. Unlike a session's guest keys, a host key
+    /// file with any bad line or unsupported option is refused as a whole: the operator is
+    /// there to fix it, and a relay that lets the wrong hosts in is worse than one that stops.
     pub fn parse(path: &Path, text: &str) -> Result<HostKeys> {
-        let mut keys = Vec::new();
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let at = || format!("line {} of the --host-keys file {}", n + 1, path.display());
-            // Checked first so that a key the parser cannot read is not blamed on options.
-            let entry = Entry::from_str(line).map_err(|e| {
-                anyhow::anyhow!(
-                    "{}: not a public key ({e}); write it as `ssh-ed25519 AAAA… comment`, \
-                     as in a .pub file",
-                    at()
-                )
-            })?;
-            if !entry.config_opts().is_empty() {
-                bail!(
-                    "{}: options ({}) are not supported; list the bare key, \
-                     `TYPE KEY [COMMENT]`",
-                    at(),
-                    entry.config_opts().as_str()
-                );
-            }
-            keys.push(entry.public_key().clone());
+        let parsed = authkeys::parse(text);
+        if let Some(p) = parsed.problems.first() {
+            bail!(
+                "line {} of the --host-keys file {}: {}",
+                p.line,
+                path.display(),
+                p.text
+            );
         }
         Ok(HostKeys {
             path: path.to_path_buf(),
-            keys,
+            keys: parsed.keys.into_iter().map(|k| k.key).collect(),
         })
     }
 
@@ -87,28 +73,10 @@ impl HostKeys {
     }
 }
 
-/// A key's SHA256 fingerprint, as `ssh-keygen -l` prints it.
-pub fn fingerprint(key: &PublicKey) -> String {
-    key.fingerprint(HashAlg::Sha256).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use russh::keys::PrivateKey;
-    use russh::keys::ssh_key::private::Ed25519Keypair;
-
-    fn key(seed: u8) -> PublicKey {
-        PrivateKey::from(Ed25519Keypair::from_seed(&[seed; 32]))
-            .public_key()
-            .clone()
-    }
-
-    fn line(k: &PublicKey, comment: &str) -> String {
-        let mut k = k.clone();
-        k.set_comment(comment);
-        k.to_openssh().expect("encodes")
-    }
+    use crate::core::authkeys::testing::{key, line};
 
     #[test]
     fn listed_keys_are_allowed_whatever_their_comment() {

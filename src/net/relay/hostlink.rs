@@ -5,6 +5,7 @@ use crate::net::codec::{FrameReader, FrameWriter, check_version};
 use crate::net::heartbeat::{Heartbeat, PING_EVERY};
 use crate::net::proto::{Hello, HostMsg, Links, RejectKind, RelayMsg, Resume};
 use crate::net::relay::names::{self, Claim};
+use crate::net::relay::guestkeys::GuestKeys;
 use crate::net::relay::registry::{RegisterError, Tokens, new_token};
 use crate::net::relay::room::{Attached, Room, RoomCmd, RoomSetup};
 use crate::net::relay::server::Shared;
@@ -14,7 +15,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{info, warn};
 
 /// Messages waiting for the host's connection; a host that lets more pile up is let go.
@@ -90,6 +91,11 @@ where
         let _ = writer.send(&reject(RejectKind::Final, e.to_string())).await;
         return Err(e.into());
     }
+    if let Some(reason) = unguarded(&shared, &hello) {
+        warn!("host {} refused: {reason}", fmt_peer(peer));
+        let _ = writer.send(&reject(RejectKind::Final, &reason)).await;
+        bail!(reason);
+    }
     // Counted while this connection hosts; the embedded relay's own host is not counted.
     let _slot = match peer {
         Some(p) => {
@@ -147,15 +153,14 @@ where
     if let Some(claim) = named {
         claim.log(&label, hello.authorized_keys.is_some() || hello.approve);
     }
-    // A session that lists the guests' keys (-a) is for ssh only: a browser has no key to
-    // show.
-    let web = hello.authorized_keys.is_none();
+    // A session that lists the guests' keys (-a) has web links too: its pages are let in by
+    // a guest with a listed key (`approve-web`).
     let welcome = RelayMsg::Welcome {
         links: Links {
             ssh: shared.ssh_link(rw),
             ssh_ro: shared.ssh_link(ro),
-            web: web.then(|| shared.web_link(rw)),
-            web_ro: web.then(|| shared.web_link(ro)),
+            web: Some(shared.web_link(rw)),
+            web_ro: Some(shared.web_link(ro)),
         },
         resume: Resume {
             secret: shared.resume_key.sign(&session.id, &tokens.rw, &tokens.ro),
@@ -233,6 +238,20 @@ where
     }
     let _ = room_tx.send(RoomCmd::HostGone(epoch, why)).await;
     result
+}
+
+/// Why `--require-authorized-keys` refuses this hello: it lists no guest key and asks for no
+/// approval, so anyone with the link could join.
+fn unguarded(shared: &Shared, hello: &Hello) -> Option<String> {
+    let keyed = hello
+        .authorized_keys
+        .as_ref()
+        .is_some_and(|k| !k.is_empty());
+    (shared.require_authorized_keys && !keyed && !hello.approve).then(|| {
+        "this relay only hosts sessions that limit who joins: list your guests' public keys \
+         with -a FILE (authorized_keys format), or admit each guest yourself with --approve"
+            .to_string()
+    })
 }
 
 /// A Reject message.
@@ -361,7 +380,17 @@ fn spawn_room(
     tokens: &Tokens,
 ) -> Result<mpsc::Sender<RoomCmd>, RegisterError> {
     let (room_tx, room_rx) = mpsc::channel::<RoomCmd>(ROOM_QUEUE);
-    shared.registry.register(tokens, room_tx.clone())?;
+    let keys = hello.authorized_keys.as_deref().map(|lines| {
+        let (keys, dropped) = GuestKeys::from_lines(lines);
+        if dropped > 0 {
+            info!("session {id:.6}: {dropped} guest key lines unreadable or over the limits");
+        }
+        Arc::new(keys)
+    });
+    let (keys_tx, keys_rx) = watch::channel(keys);
+    shared
+        .registry
+        .register_keyed(tokens, room_tx.clone(), keys_rx)?;
     let label: String = id.chars().take(6).collect();
     let room = Room::new(RoomSetup {
         title: guest_title(hello.title.as_deref(), &label),
@@ -369,6 +398,7 @@ fn spawn_room(
         tokens: tokens.clone(),
         shared: shared.clone(),
         me: room_tx.downgrade(),
+        keys: keys_tx,
     });
     shared.tasks.spawn(room.run(room_rx));
     Ok(room_tx)

@@ -2,9 +2,11 @@
 //! the same port the web page that browser guests join with.
 
 pub mod apikeys;
+pub mod approvals;
 pub mod conn;
 pub mod guest;
 pub mod guest_input;
+pub mod guestkeys;
 pub mod hostkeys;
 pub mod hostlink;
 pub mod limits;

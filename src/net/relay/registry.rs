@@ -2,6 +2,7 @@
 
 use crate::core::types::Access;
 use crate::net::relay::names::Names;
+use crate::net::relay::guestkeys::{self, KeysWatch};
 use crate::net::relay::perip::{IpCounts, IpSlot};
 use crate::net::relay::room::RoomCmd;
 use std::collections::HashMap;
@@ -46,6 +47,9 @@ pub struct Entry {
     pub room: mpsc::Sender<RoomCmd>,
     /// The access this token grants.
     pub access: Access,
+    /// The session's guest keys as its room publishes them: read while a guest
+    /// authenticates, before it can be sent to the room.
+    pub keys: KeysWatch,
 }
 
 /// The tokens of a registered session.
@@ -89,11 +93,23 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Registers a room under `tokens`, unless one of them is taken or malformed.
+    /// Registers a room that sets no guest keys under `tokens`, unless one of them is taken
+    /// or malformed.
     pub fn register(
         &self,
         tokens: &Tokens,
         room: mpsc::Sender<RoomCmd>,
+    ) -> Result<(), RegisterError> {
+        self.register_keyed(tokens, room, guestkeys::open_session())
+    }
+
+    /// Registers a room under `tokens` with its guest keys, unless a token is taken or
+    /// malformed.
+    pub fn register_keyed(
+        &self,
+        tokens: &Tokens,
+        room: mpsc::Sender<RoomCmd>,
+        keys: KeysWatch,
     ) -> Result<(), RegisterError> {
         let ro_ok = tokens
             .ro
@@ -111,6 +127,7 @@ impl Registry {
             Entry {
                 room: room.clone(),
                 access: Access::ReadWrite,
+                keys: keys.clone(),
             },
         );
         map.insert(
@@ -118,6 +135,7 @@ impl Registry {
             Entry {
                 room,
                 access: Access::ReadOnly,
+                keys,
             },
         );
         Ok(())

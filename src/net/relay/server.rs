@@ -6,6 +6,7 @@
 
 use crate::net::keyfile;
 use crate::net::relay::apikeys::ApiKeys;
+use crate::net::relay::approvals::Approvals;
 use crate::net::relay::conn::{self, Door, Holds, Servers};
 use crate::net::relay::hostkeys::HostKeys;
 use crate::net::relay::hostlink;
@@ -55,6 +56,8 @@ pub struct RelayConfig {
     pub web: WebConfig,
     /// The `--api-keys` file (`KEY USERNAME` a line) that turns named sessions on.
     pub api_keys: Option<PathBuf>,
+    /// Refuse sessions that let anyone with the link in (`--require-authorized-keys`).
+    pub require_authorized_keys: bool,
 }
 
 /// How the relay serves the web; the default serves plain HTTP on the main port only.
@@ -105,6 +108,11 @@ pub struct Shared {
     pub trust_proxy: bool,
     /// The API keys that may register named sessions; `None` (no `--api-keys`) refuses names.
     pub api_keys: Option<Arc<ApiKeys>>,
+    /// Refuse sessions that set neither guest keys nor approval
+    /// (`--require-authorized-keys`).
+    pub require_authorized_keys: bool,
+    /// Web pages of key-only sessions waiting for `approve-web CODE`.
+    pub approvals: Approvals,
 }
 
 impl Shared {
@@ -127,6 +135,8 @@ impl Shared {
             tls: None,
             trust_proxy: false,
             api_keys: None,
+            require_authorized_keys: false,
+            approvals: Approvals::default(),
         }
     }
 
@@ -227,6 +237,8 @@ impl Relay {
             tls,
             trust_proxy: cfg.web.trust_proxy,
             api_keys: api_keys.map(Arc::new),
+            require_authorized_keys: cfg.require_authorized_keys,
+            approvals: Approvals::default(),
         };
         let shared = Arc::new(shared);
         let servers = Servers {

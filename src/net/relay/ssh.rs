@@ -4,10 +4,18 @@
 //! its token as the user name and asks for a PTY and a shell. Everything else a guest might
 //! ask for (exec, subsystems, forwarding, agent, X11) is refused. With `--host-keys`, a host
 //! must log in with a listed public key; without, with "none".
+//!
+//! A session that lists its guests' keys (`cotty -a`) admits only those: "none",
+//! keyboard-interactive and every other key are refused while the client authenticates, so
+//! ssh goes on to offer its other keys. Once they are all refused, ssh tries
+//! keyboard-interactive last; that request gets the refusal as its instructions, with no
+//! prompt, which OpenSSH prints (at its default log level), and is then refused too.
 
 use crate::core::types::{Size, Via};
 use crate::net::proto::{HOST_USER, UPLINK_SUBSYSTEM};
+use crate::net::relay::approvals;
 use crate::net::relay::guest::{self, GuestSetup};
+use crate::net::relay::guestkeys::{self, GuestKeys, KeyIdentity};
 use crate::net::relay::hostkeys::fingerprint;
 use crate::net::relay::hostlink;
 use crate::net::relay::server::Shared;
@@ -20,7 +28,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 
 /// One ssh connection's handler. It holds ids and handles only; the work is done by the guest
 /// task, the host link and the room.
@@ -33,6 +41,10 @@ pub struct SshHandler {
     user: String,
     /// The fingerprint of the key the guest proved it holds, if any.
     fingerprint: Option<String>,
+    /// The listed key the guest proved it holds, in a session that lists its guests' keys.
+    key: Option<KeyIdentity>,
+    /// Fingerprints of the keys a key-only session refused, for the refusal.
+    refused: Vec<String>,
     /// Session channels opened but not yet given to a task.
     channels: HashMap<ChannelId, Channel<Msg>>,
     /// Terminal sizes from PTY requests, by channel.
@@ -49,6 +61,8 @@ impl SshHandler {
             peer,
             user: String::new(),
             fingerprint: None,
+            key: None,
+            refused: Vec::new(),
             channels: HashMap::new(),
             sizes: HashMap::new(),
             login,
@@ -73,6 +87,40 @@ impl SshHandler {
             )
         });
         false
+    }
+
+    /// The guest keys of the session `user` (a token) opens, if it lists them. Unknown
+    /// tokens get `None`, so they go on as today and are refused after the failure delay.
+    fn session_keys(&self, user: &str) -> Option<Arc<GuestKeys>> {
+        if user == HOST_USER {
+            return None;
+        }
+        let entry = self.shared.registry.lookup(user)?;
+        entry.keys.borrow().clone()
+    }
+
+    /// Runs `approve-web CODE`: hands this guest's listed key to the page waiting with
+    /// `code`. Returns whether it worked and what to print.
+    fn approve_web(&self, code: &str) -> (bool, String) {
+        let Some(key) = self.key.clone() else {
+            return (
+                false,
+                "approve-web lets a web page into a session that admits only listed keys; \
+                 this session admits anyone with the link, so open the page's link as it is"
+                    .into(),
+            );
+        };
+        let name = key.name.clone();
+        match self.shared.approvals.approve(code, &self.user, key) {
+            Ok(()) => {
+                info!(
+                    "guest {} approved a web page as {name}",
+                    fmt_peer(self.peer)
+                );
+                (true, format!("the web page joins as {name}"))
+            }
+            Err(e) => (false, e.text().to_string()),
+        }
     }
 
     fn is_host(&self) -> bool {
@@ -113,6 +161,18 @@ impl russh::server::Handler for SshHandler {
         if user == HOST_USER && !self.may_host(offer.public_key) {
             return Ok(Auth::reject());
         }
+        if let Some(keys) = self.session_keys(user)
+            && keys.find(offer.public_key).is_none()
+        {
+            let fp = fingerprint(offer.public_key);
+            if !self.refused.contains(&fp) && self.refused.len() < 8 {
+                self.refused.push(fp);
+            }
+            return Ok(Auth::Reject {
+                proceed_with_methods: Some(guest_methods()),
+                partial_success: false,
+            });
+        }
         Ok(Auth::Accept)
     }
 
@@ -124,6 +184,12 @@ impl russh::server::Handler for SshHandler {
         if user == HOST_USER && !self.may_host(key.public_key) {
             return Ok(Auth::reject());
         }
+        if let Some(keys) = self.session_keys(user) {
+            let Some(id) = keys.identify(key.public_key) else {
+                return Ok(Auth::reject());
+            };
+            self.key = Some(id);
+        }
         self.user = user.to_string();
         self.fingerprint = Some(key.public_key.fingerprint(HashAlg::Sha256).to_string());
         Ok(Auth::Accept)
@@ -133,11 +199,26 @@ impl russh::server::Handler for SshHandler {
         &'a mut self,
         user: &str,
         _submethods: &str,
-        _response: Option<russh::server::Response<'a>>,
+        response: Option<russh::server::Response<'a>>,
     ) -> Result<Auth, Self::Error> {
         // Hosts prove themselves with a key or not at all, never with this.
         if user == HOST_USER {
             return Ok(Auth::reject());
+        }
+        // Never a way into a key-only session: the first round only carries the refusal to
+        // the user, the second is refused with nothing more to try.
+        if self.session_keys(user).is_some() {
+            if response.is_some() {
+                return Ok(Auth::Reject {
+                    proceed_with_methods: Some(MethodSet::from(&[MethodKind::PublicKey][..])),
+                    partial_success: false,
+                });
+            }
+            return Ok(Auth::Partial {
+                name: "".into(),
+                instructions: format!("cotty: {}", guestkeys::refusal(&self.refused)).into(),
+                prompts: Vec::new().into(),
+            });
         }
         // No questions: the token in the user name is the secret.
         self.user = user.to_string();
@@ -193,6 +274,7 @@ impl russh::server::Handler for SshHandler {
         let setup = GuestSetup {
             token: self.user.clone(),
             fingerprint: self.fingerprint.clone(),
+            key: self.key.clone(),
             name: None,
             addr: self.peer,
             via: Via::Ssh,
@@ -239,6 +321,24 @@ impl russh::server::Handler for SshHandler {
         data: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
+        if let Some(code) = approvals::parse_command(data).filter(|_| !self.is_host())
+            && let Some(ch) = self.channels.remove(&channel)
+        {
+            session.channel_success(channel)?;
+            self.login.cancel();
+            let (ok, text) = self.approve_web(code);
+            let text = format!("cotty: {text}\r\n").into_bytes();
+            self.shared.tasks.spawn(async move {
+                let _ = match ok {
+                    true => ch.data_bytes(text).await,
+                    false => ch.extended_data_bytes(1, text).await,
+                };
+                let _ = ch.exit_status(u32::from(!ok)).await;
+                let _ = ch.eof().await;
+                let _ = ch.close().await;
+            });
+            return Ok(());
+        }
         debug!(
             "refused exec {:?} from {}",
             String::from_utf8_lossy(data),

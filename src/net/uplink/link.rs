@@ -51,6 +51,7 @@ impl From<Outbound> for HostMsg {
             Outbound::Lock(on) => HostMsg::Lock(on),
             Outbound::SetLink { access, enabled } => HostMsg::SetLink { access, enabled },
             Outbound::End { reason } => HostMsg::End { reason },
+            Outbound::GuestKeys(lines) => HostMsg::GuestKeys { lines },
         }
     }
 }

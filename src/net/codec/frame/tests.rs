@@ -37,6 +37,9 @@ fn all_host_msgs() -> Vec<HostMsg> {
         },
         HostMsg::Ping(42),
         HostMsg::Pong(43),
+        HostMsg::GuestKeys {
+            lines: vec!["cotty-ro ssh-ed25519 AAAA bob (github)".into()],
+        },
     ]
 }
 

@@ -11,6 +11,7 @@ use crate::core::pacer::{self, Pacer};
 use crate::core::term::ScreenState;
 use crate::core::types::{Access, GuestId, GuestInfo, PaneId, Size};
 use crate::net::proto::{RejectKind, RelayMsg};
+use crate::net::relay::guestkeys::GuestKeys;
 use crate::net::relay::registry::Tokens;
 use crate::net::relay::server::Shared;
 use std::collections::HashMap;
@@ -45,6 +46,9 @@ pub struct RoomSetup {
     pub shared: Arc<Shared>,
     /// The room's own queue, weakly, so it can tell the registry which entries are its own.
     pub me: mpsc::WeakSender<RoomCmd>,
+    /// Publishes the session's guest keys to the registry's lookups; `None` in it for a
+    /// session anyone with the link may join.
+    pub keys: watch::Sender<Option<Arc<GuestKeys>>>,
 }
 
 /// One attached guest, as the room sees it.
@@ -99,6 +103,8 @@ pub struct Room {
     pacer: Pacer,
     /// Rows changed since the last view; more than a couple count as a full frame.
     pub(super) changed_rows: usize,
+    /// The session's guest keys, read by the ssh handler while a guest authenticates.
+    pub(super) keys: watch::Sender<Option<Arc<GuestKeys>>>,
 }
 
 impl Room {
@@ -136,6 +142,7 @@ impl Room {
             dirty: false,
             pacer: Pacer::new(now),
             changed_rows: 0,
+            keys: setup.keys,
         }
     }
 

@@ -5,6 +5,8 @@ use super::actor::Room;
 use super::types::{Attached, GuestCtl};
 use crate::core::types::{Access, GuestInfo};
 use crate::net::proto::{HostMsg, RelayMsg};
+use crate::net::relay::guestkeys::GuestKeys;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -108,6 +110,18 @@ impl Room {
     }
 
     /// Handles a message of the attached host; returns a reason when the room must close.
+    /// Takes the host's new guest keys for guests that join from now on.
+    pub(super) fn set_keys(&mut self, lines: &[String]) {
+        let (keys, dropped) = GuestKeys::from_lines(lines);
+        info!(
+            "session {}: the host listed {} guest keys ({dropped} lines unreadable or over \
+             the limits)",
+            self.label,
+            keys.len()
+        );
+        self.keys.send_replace(Some(Arc::new(keys)));
+    }
+
     pub(super) fn on_host(&mut self, msg: HostMsg) -> Option<String> {
         let limits = self.shared.limits;
         match msg {
@@ -165,6 +179,7 @@ impl Room {
             }
             HostMsg::End { reason } => return Some(reason),
             HostMsg::Ping(n) => self.send_host(RelayMsg::Pong(n)),
+            HostMsg::GuestKeys { lines } => self.set_keys(&lines),
             HostMsg::Pong(_) | HostMsg::PaneClosed { .. } | HostMsg::Hello(_) => {}
         }
         None

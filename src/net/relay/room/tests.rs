@@ -35,6 +35,7 @@ fn start(limits: Limits) -> TestRoom {
         tokens: tokens.clone(),
         shared: shared.clone(),
         me: tx.downgrade(),
+        keys: tokio::sync::watch::channel(None).0,
     });
     tokio::spawn(room.run(rx));
     TestRoom { tx, shared, tokens }

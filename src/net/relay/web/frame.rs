@@ -32,6 +32,12 @@ pub enum ServerMsg<'a> {
         /// stay put (kicked, ended, a bad link).
         retry: bool,
     },
+    /// The session admits only listed keys: the page shows this command, which a guest with
+    /// a listed key runs to let the page in (`approve-web CODE`).
+    Approve {
+        /// The whole command line, `ssh -p PORT TOKEN@HOST approve-web CODE`.
+        command: &'a str,
+    },
 }
 
 /// One frame for the page.

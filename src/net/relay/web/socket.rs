@@ -8,7 +8,9 @@
 
 use crate::core::term::ScreenState;
 use crate::core::types::{Size, Via};
+use crate::net::relay::approvals;
 use crate::net::relay::guest::{self, Farewell, GuestEvent, GuestSetup, Transport};
+use crate::net::relay::guestkeys::KeyIdentity;
 use crate::net::relay::limits::Limits;
 use crate::net::relay::room::RoomView;
 use crate::net::relay::server::Shared;
@@ -48,15 +50,67 @@ pub async fn serve(mut socket: WebSocket, client: WebClient, shared: Arc<Shared>
             return;
         }
     };
+    // A key-only session lets the page in once a guest with a listed key vouches for it.
+    let key = match approval(&mut socket, &token, &shared).await {
+        Ok(key) => key,
+        Err(reason) => {
+            if !reason.is_empty() {
+                let _ = timeout(GOODBYE, say_bye(&mut socket, &reason, false)).await;
+            }
+            return;
+        }
+    };
     let setup = GuestSetup {
         token,
-        fingerprint: None,
+        fingerprint: key.as_ref().map(|k| k.fingerprint.clone()),
+        key,
         name: Some(browser_name(client.user_agent.as_deref())),
         addr: Some(client.addr),
         via: Via::Web,
     };
     let transport = WebTransport::new(socket, size, shared.limits);
     guest::run(transport, setup, shared).await;
+}
+
+/// For a session that admits only listed keys: shows the page its `approve-web` command and
+/// waits for a guest to run it. `Ok(None)` for any other token (an open session, or one
+/// that does not exist, which the guest actor refuses after its delay as always); `Err`
+/// with what to tell the page when the code ran out or too many pages wait. A page that
+/// goes meanwhile ends here too, with nothing to say.
+async fn approval(
+    socket: &mut WebSocket,
+    token: &str,
+    shared: &Shared,
+) -> Result<Option<KeyIdentity>, String> {
+    let keyed = shared
+        .registry
+        .lookup(token)
+        .is_some_and(|e| e.keys.borrow().is_some());
+    if !keyed {
+        return Ok(None);
+    }
+    let Some((code, mut approved)) = shared.approvals.open(token) else {
+        return Err("too many pages are waiting for approval on this relay; try again soon".into());
+    };
+    let command = format!("{} {} {code}", shared.ssh_link(token), approvals::COMMAND);
+    let msg = encode(&ServerMsg::Approve { command: &command });
+    if socket.send(Message::Binary(msg.into())).await.is_err() {
+        return Err(String::new());
+    }
+    let deadline = Instant::now() + approvals::CODE_TTL;
+    // Bounded by the deadline: the page may send its size meanwhile, and pings.
+    loop {
+        tokio::select! {
+            id = &mut approved => return id.map(Some).map_err(|_| String::new()),
+            msg = socket.recv() => match msg {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Err(String::new()),
+                Some(Ok(_)) => {}
+            },
+            _ = sleep_until(deadline) => {
+                return Err("the approval code expired; reload the page for a new one".into());
+            }
+        }
+    }
 }
 
 /// Reads messages until the page's join: its token and terminal area. `None` when the page

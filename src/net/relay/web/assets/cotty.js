@@ -442,7 +442,16 @@
     }
     if (!msg || typeof msg !== "object") return;
     if (msg.type === "frame") onFrame(msg);
-    else if (msg.type === "bye") {
+    else if (msg.type === "approve") {
+      // A session that admits only listed keys: a guest with one lets this page in.
+      const command = String(msg.command || "");
+      state.approve = command;
+      showBar(
+        "This session admits only listed keys. To let this page in, run this with one of " +
+          "them:\n" + command,
+        false,
+      );
+    } else if (msg.type === "bye") {
       const reason = msg.reason ? String(msg.reason) : "disconnected";
       if (msg.retry) {
         byeReason = reason;
