@@ -6,6 +6,8 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub mod approve;
+
 /// Share a terminal over plain ssh.
 ///
 /// `cotty` starts your shell in a dashboard and hands out two links: guests join with any
@@ -121,6 +123,10 @@ pub struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
+    /// Who may join: `--approve` makes every new guest wait for the host's answer.
+    #[command(flatten)]
+    pub approve: approve::ApproveArgs,
+
     /// What to do; without a command cotty shares your shell.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -194,6 +200,9 @@ pub enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
         timeout: f64,
     },
+    /// Answers to guests that wait (`--approve`): `admit ID [--ro]` and `deny ID`.
+    #[command(flatten)]
+    Approval(approve::ApprovalCommand),
 }
 
 impl Command {
@@ -319,6 +328,10 @@ pub struct RelayArgs {
     /// A guest that takes no screen update for this long is dropped [default: 60s].
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub guest_stall_timeout: Option<Duration>,
+
+    /// How long guests of an `--approve` session wait for the host's answer.
+    #[command(flatten)]
+    pub approval: approve::RelayApproveArgs,
 }
 
 /// The form every duration is written in, for messages.

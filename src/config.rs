@@ -91,6 +91,8 @@ pub struct Settings {
     pub public_host: Option<String>,
     /// The file the settings came from, if it exists (for error messages).
     pub file: Option<PathBuf>,
+    /// Every new guest waits until the host lets it in (`--approve`).
+    pub approve: bool,
 }
 
 impl Default for Settings {
@@ -111,6 +113,7 @@ impl Default for Settings {
             listen: None,
             public_host: None,
             file: None,
+            approve: false,
         }
     }
 }
@@ -132,6 +135,7 @@ const KEYS: &[&str] = &[
     "window_size",
     "listen",
     "public_host",
+    "approve",
 ];
 
 /// A commented default config file, as `--print-default-config` prints it.
@@ -252,6 +256,9 @@ pub fn load_from(
         t.parse::<SocketAddr>().ok().map(|_| t.to_string())
     })?;
     s.public_host = layers.get("public_host", "a host name or address", non_empty)?;
+    s.approve = layers
+        .get("approve", "true or false", |t| t.parse::<bool>().ok())?
+        .unwrap_or(false);
     Ok(s)
 }
 
@@ -332,6 +339,11 @@ fn flags(cli: &Cli) -> Vec<(&'static str, &'static str, Option<String>)> {
         ("window_size", "--window-size", cli.window_size.clone()),
         ("listen", "--listen", cli.listen.clone()),
         ("public_host", "--public-host", cli.public_host.clone()),
+        (
+            "approve",
+            "--approve",
+            cli.approve.approve.then(|| "true".into()),
+        ),
     ]
 }
 

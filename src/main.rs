@@ -134,6 +134,7 @@ async fn run(mut cli: Cli) -> Result<()> {
         policy,
         host_size: None,
         respawn: cli.headless,
+        approve: settings.approve,
     };
     if cli.headless {
         return run_headless(opts, cli.socket, shutdown).await;
@@ -189,6 +190,7 @@ fn control_request(cmd: Command) -> (Request, Duration) {
             Duration::from_secs_f64(timeout.clamp(0.0, 86_400.0)),
         ),
         Command::Relay(_) | Command::NewSession { .. } => (Request::ShowMessages, short),
+        Command::Approval(cmd) => (cmd.into(), short),
     }
 }
 

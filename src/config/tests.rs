@@ -90,6 +90,7 @@ fn every_key_is_in_the_default_config() {
         listen: _,
         public_host: _,
         file: _,
+        approve: _,
     } = Settings::default();
     let fields = [
         "prefix",
@@ -106,6 +107,7 @@ fn every_key_is_in_the_default_config() {
         "window_size",
         "listen",
         "public_host",
+        "approve",
     ];
     assert_eq!(KEYS, fields, "`file` is not a key; every other field is");
     for key in KEYS {

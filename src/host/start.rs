@@ -35,6 +35,8 @@ pub struct HostOptions {
     pub host_size: Option<Size>,
     /// Start the program again when it exits (headless), or end the session (dashboard).
     pub respawn: bool,
+    /// Every new guest waits until the host lets it in (`--approve`).
+    pub approve: bool,
 }
 
 /// A running host: its session, the uplink supervisor, and the built-in relay if there is one.
@@ -68,6 +70,7 @@ impl Host {
         let mut hello = Hello::new(concat!("cotty ", env!("CARGO_PKG_VERSION")));
         // Guests' status lines name the session as the host's own status bar does.
         hello.title = Some(crate::host::headless::session_name());
+        hello.approve = opts.approve;
         let (dialer, embedded) = match opts.relay {
             RelayChoice::Remote(target) => (Dialer::Remote(target), None),
             RelayChoice::Embedded(e) => {

@@ -133,6 +133,7 @@ impl TestEnv {
             policy,
             host_size: None,
             respawn: true,
+            approve: false,
         };
         let mut host = self.rt.block_on(Host::start(opts)).expect("host starts");
         self.links = self.rt.block_on(host.links(WAIT)).expect("host gets links");

@@ -305,6 +305,7 @@ fn spawn_room(
         tokens: tokens.clone(),
         shared: shared.clone(),
         me: room_tx.downgrade(),
+        approve: hello.approve,
     });
     shared.tasks.spawn(room.run(room_rx));
     Ok(room_tx)

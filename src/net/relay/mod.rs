@@ -4,6 +4,7 @@
 pub mod conn;
 pub mod guest;
 pub mod guest_input;
+pub mod guest_wait;
 pub mod hostkeys;
 pub mod hostlink;
 pub mod limits;

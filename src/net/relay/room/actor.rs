@@ -7,13 +7,14 @@
 //! channel, paced by a [`Pacer`], and each guest task draws whatever is newest when it is ready.
 
 use super::types::{GuestCtl, JoinRequest, Joined, RoomCmd, RoomView};
+use super::waiting::Waiter;
 use crate::core::pacer::{self, Pacer};
 use crate::core::term::ScreenState;
 use crate::core::types::{Access, GuestId, GuestInfo, PaneId, Size};
 use crate::net::proto::RelayMsg;
 use crate::net::relay::registry::Tokens;
 use crate::net::relay::server::Shared;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -43,6 +44,8 @@ pub struct RoomSetup {
     pub shared: Arc<Shared>,
     /// The room's own queue, weakly, so it can tell the registry which entries are its own.
     pub me: mpsc::WeakSender<RoomCmd>,
+    /// Whether new guests wait for the host's answer (`--approve`).
+    pub approve: bool,
 }
 
 /// One attached guest, as the room sees it.
@@ -97,6 +100,10 @@ pub struct Room {
     pacer: Pacer,
     /// Rows changed since the last view; more than a couple count as a full frame.
     pub(super) changed_rows: usize,
+    /// Whether new guests wait for the host's answer (`--approve`).
+    pub(super) approve: bool,
+    /// Guests waiting for the host's answer, by id: the oldest first.
+    pub(super) waiting: BTreeMap<GuestId, Waiter>,
 }
 
 impl Room {
@@ -134,6 +141,8 @@ impl Room {
             dirty: false,
             pacer: Pacer::new(now),
             changed_rows: 0,
+            approve: setup.approve,
+            waiting: BTreeMap::new(),
         }
     }
 
@@ -172,8 +181,11 @@ impl Room {
                     }
                 }
                 _ = sleep_until(at), if self.dirty => self.publish(),
-                _ = check.tick() => if let Some(reason) = self.check_host(Instant::now()) {
-                    break reason;
+                _ = check.tick() => {
+                    self.check_waiting(Instant::now());
+                    if let Some(reason) = self.check_host(Instant::now()) {
+                        break reason;
+                    }
                 },
                 _ = shutdown.cancelled() => {
                     self.send_host(RelayMsg::Closing { reason: RELAY_RESTARTING.into() });
@@ -240,40 +252,50 @@ impl Room {
             let _ = reply.send(Err("this link was switched off by the host".into()));
             return;
         }
+        if let Err(why) = self.has_room(req.access) {
+            let _ = reply.send(Err(why));
+            return;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        if self.approve {
+            return self.wait(id, req, reply);
+        }
+        self.enter(id, req, reply);
+    }
+    /// Whether a guest of `access` fits, or why not.
+    pub(super) fn has_room(&self, access: Access) -> Result<(), String> {
         let limits = &self.shared.limits;
-        let cap = match req.access {
+        let cap = match access {
             Access::ReadWrite => limits.rw_guests_per_session,
             Access::ReadOnly => limits.guests_per_session,
         };
         let taken = self
             .guests
             .values()
-            .filter(|g| g.info.access == req.access)
+            .filter(|g| g.info.access == access)
             .count();
         if taken >= cap {
             info!(
                 "session {}: {} guest refused, {taken} of {cap} attached",
                 self.label,
-                req.access.label()
+                access.label()
             );
-            let why = format!(
+            return Err(format!(
                 "the session is full: {cap} {} guests are attached; try again later",
-                req.access.label()
-            );
-            let _ = reply.send(Err(why));
-            return;
+                access.label()
+            ));
         }
-        let id = self.next_id;
-        self.next_id += 1;
-        let info = GuestInfo {
-            id,
-            via: req.via,
-            name: req.name.unwrap_or_else(|| format!("guest {id}")),
-            fingerprint: req.fingerprint,
-            addr: req.addr,
-            access: req.access,
-            size: req.size,
-        };
+        Ok(())
+    }
+    /// Lets guest `id` in: it gets the current view, and the host hears of it.
+    pub(super) fn enter(
+        &mut self,
+        id: GuestId,
+        req: JoinRequest,
+        reply: oneshot::Sender<Result<Joined, String>>,
+    ) {
+        let info = guest_info(id, &req);
         let (ctl_tx, ctl_rx) = mpsc::channel(GUEST_CTL_QUEUE);
         // Publish first, so the newcomer's first frame is the current screen.
         self.guests.insert(
@@ -334,5 +356,17 @@ impl Room {
         if let Some(me) = self.me.upgrade() {
             self.shared.registry.remove(&self.tokens, &me);
         }
+    }
+}
+/// What the host is told of guest `id`: its name is "guest N" when its key has no comment.
+pub(super) fn guest_info(id: GuestId, req: &JoinRequest) -> GuestInfo {
+    GuestInfo {
+        id,
+        via: req.via,
+        name: req.name.clone().unwrap_or_else(|| format!("guest {id}")),
+        fingerprint: req.fingerprint.clone(),
+        addr: req.addr.clone(),
+        access: req.access,
+        size: req.size,
     }
 }

@@ -35,6 +35,7 @@ fn start(limits: Limits) -> TestRoom {
         tokens: tokens.clone(),
         shared: shared.clone(),
         me: tx.downgrade(),
+        approve: false,
     });
     tokio::spawn(room.run(rx));
     TestRoom { tx, shared, tokens }
@@ -63,6 +64,7 @@ impl TestRoom {
             addr: None,
             access,
             size,
+            asked: None,
         };
         let (tx, rx) = oneshot::channel();
         self.tx.send(RoomCmd::Join(req, tx)).await.expect("send");

@@ -39,7 +39,7 @@ pub enum GuestCtl {
 }
 
 /// A guest asking to join.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct JoinRequest {
     /// How it connected.
     pub via: Via,
@@ -53,6 +53,9 @@ pub struct JoinRequest {
     pub access: Access,
     /// Its pane area.
     pub size: Size,
+    /// Told when the guest must wait for the host's answer (`--approve`), so it can say so;
+    /// dropped unused when it gets in (or is refused) at once.
+    pub asked: Option<oneshot::Sender<()>>,
 }
 
 /// The room's answer to a join.

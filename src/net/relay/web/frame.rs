@@ -32,6 +32,12 @@ pub enum ServerMsg<'a> {
         /// stay put (kicked, ended, a bad link).
         retry: bool,
     },
+    /// The guest waits for the host to let it in (`--approve`): the page says so in its bar
+    /// until the first frame.
+    Wait {
+        /// What the page shows.
+        text: &'a str,
+    },
 }
 
 /// One frame for the page.

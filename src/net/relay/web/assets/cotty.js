@@ -1,5 +1,5 @@
 /* cotty web view: draws the rows the relay sends and sends the guest's input back.
- * Protocol: relay -> page msgpack maps (frame, bye); page -> relay JSON text (join, key, text,
+ * Protocol: relay -> page msgpack maps (frame, wait, bye); page -> relay JSON text (join, key, text,
  * paste, resize, mouse, focus). A read-only (or locked) page sends only join.
  *
  * Keys left to the browser (no preventDefault, nothing sent):
@@ -442,6 +442,7 @@
     }
     if (!msg || typeof msg !== "object") return;
     if (msg.type === "frame") onFrame(msg);
+    else if (msg.type === "wait") showBar(String(msg.text || "waiting for the host"), false);
     else if (msg.type === "bye") {
       const reason = msg.reason ? String(msg.reason) : "disconnected";
       if (msg.retry) {
