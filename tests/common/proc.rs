@@ -138,19 +138,17 @@ impl Proc {
     /// `cotty -F` dialing the relay on 127.0.0.1:`port`, trusting its key on first use into
     /// `dir`/known_relays, and sharing `sh` with a `$ ` prompt.
     pub fn headless_host(port: u16, dir: &std::path::Path) -> Proc {
+        Proc::headless_host_with(port, dir, &[])
+    }
+
+    /// Like [`Proc::headless_host`], with `extra` host flags such as `--approve`.
+    pub fn headless_host_with(port: u16, dir: &std::path::Path, extra: &[&str]) -> Proc {
         let known = dir.join("known_relays").display().to_string();
         let relay_addr = format!("127.0.0.1:{port}");
-        Proc::cotty(&[
-            "-F",
-            "--relay",
-            &relay_addr,
-            "--known-relays",
-            &known,
-            "new-session",
-            "sh",
-            "-c",
-            "PS1='$ ' exec sh",
-        ])
+        let mut args = vec!["-F", "--relay", &relay_addr, "--known-relays", &known];
+        args.extend(extra);
+        args.extend(["new-session", "sh", "-c", "PS1='$ ' exec sh"]);
+        Proc::cotty(&args)
     }
 
     /// Waits until a line of the process's stderr (a relay's log) has every one of `words`;
