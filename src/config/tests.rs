@@ -421,3 +421,21 @@ fn an_empty_variable_counts_as_unset() {
     assert_eq!(s.theme, "light");
     assert_eq!(s.sidebar_width, 38);
 }
+
+#[test]
+fn approve_comes_from_the_file_the_environment_or_the_flag() {
+    let load = |text: &str, vars: &[(&str, &str)], args: &[&str]| {
+        let (_dir, path) = file(text);
+        let s = load_from(Some(&path), true, &env(vars), &cli(args)).expect("loads");
+        s.approve
+    };
+    assert!(!load("", &[], &[]));
+    assert!(load("approve = true\n", &[], &[]));
+    assert!(load("", &[("COTTY_APPROVE", "true")], &[]));
+    assert!(load("approve = false\n", &[], &["--approve"]));
+    let (err, _) = error("approve = \"maybe\"\n", &[], &[]);
+    assert!(
+        err.contains("approve") && err.contains("true or false"),
+        "{err}"
+    );
+}

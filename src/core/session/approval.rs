@@ -80,6 +80,116 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::layout::SizePolicy;
+    use crate::core::pty::CommandSpec;
+    use crate::core::session::{SessionCmd, SessionConfig, spawn};
+    use crate::core::types::{Size, Via};
+    use std::time::Duration;
+    use tokio::sync::mpsc;
+
+    fn waiter(id: GuestId, fingerprint: &str, access: Access) -> GuestInfo {
+        GuestInfo {
+            id,
+            via: Via::Ssh,
+            name: format!("guest {id}"),
+            fingerprint: Some(fingerprint.into()),
+            addr: None,
+            access,
+            size: Size::new(80, 24),
+        }
+    }
+
+    /// The next message for the relay other than the screen's.
+    async fn next_control(rx: &mut mpsc::Receiver<Outbound>) -> Outbound {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .expect("a message within 5 s")
+                .expect("queue open");
+            if !matches!(msg, Outbound::Rows(_) | Outbound::Layout { .. }) {
+                return msg;
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_key_admitted_once_is_let_in_again_without_asking_with_the_same_access() {
+        let cfg = SessionConfig {
+            cmd: CommandSpec {
+                argv: vec!["sh".into(), "-c".into(), "exec sleep 30".into()],
+                env: vec![],
+            },
+            policy: SizePolicy::Smallest,
+            respawn: false,
+            host_size: None,
+        };
+        let (ntx, mut notices) = mpsc::channel(64);
+        let (h, _task) = spawn(cfg, ntx).expect("spawn");
+        let (out, mut rx) = mpsc::channel(64);
+        let guests = Vec::new();
+        h.send(SessionCmd::UplinkUp { out, guests })
+            .await
+            .expect("up");
+        h.send(SessionCmd::GuestWaiting(waiter(
+            1,
+            "SHA256:a",
+            Access::ReadWrite,
+        )))
+        .await
+        .expect("send");
+        h.send(SessionCmd::Admit {
+            guest: 1,
+            access: Access::ReadOnly,
+        })
+        .await
+        .expect("send");
+        let admitted = Outbound::Admit {
+            guest: 1,
+            access: Access::ReadOnly,
+        };
+        assert_eq!(next_control(&mut rx).await, admitted);
+        // The same key again: admitted at once, read-only as the host chose.
+        h.send(SessionCmd::GuestWaiting(waiter(
+            2,
+            "SHA256:a",
+            Access::ReadWrite,
+        )))
+        .await
+        .expect("send");
+        let again = Outbound::Admit {
+            guest: 2,
+            access: Access::ReadOnly,
+        };
+        assert_eq!(next_control(&mut rx).await, again);
+        // Another key waits for the host, who turns it away.
+        h.send(SessionCmd::GuestWaiting(waiter(
+            3,
+            "SHA256:b",
+            Access::ReadWrite,
+        )))
+        .await
+        .expect("send");
+        h.send(SessionCmd::Deny { guest: 3 }).await.expect("send");
+        assert_eq!(next_control(&mut rx).await, Outbound::Deny { guest: 3 });
+        let mut seen = Vec::new();
+        while let Ok(Some(n)) =
+            tokio::time::timeout(Duration::from_millis(200), notices.recv()).await
+        {
+            seen.push(n);
+        }
+        let asked: Vec<GuestId> = seen
+            .iter()
+            .filter_map(|n| match n {
+                Notice::GuestWaiting(g) => Some(g.id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(asked, [1, 3], "the host was asked about new keys only");
+        assert!(seen.contains(&Notice::WaitOver(
+            waiter(2, "SHA256:a", Access::ReadWrite),
+            WaitOutcome::Readmitted(Access::ReadOnly)
+        )));
+    }
 
     #[test]
     fn a_read_only_link_stays_read_only_whatever_the_host_gives() {
