@@ -9,6 +9,8 @@ use common::env::{WAIT, marker, token, wait_prompt};
 use common::guest::{GuestOptions, SshGuest};
 use common::proc::Proc;
 use common::wait::{ssh_keygen, wait_until};
+use common::web::WsGuest;
+use cotty::core::types::Size;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
@@ -194,6 +196,8 @@ fn a_guest_admitted_read_only_cannot_type_and_a_denied_one_is_told() {
     let ro_id = a.waiting_id(1, &[]);
     a.answer(&["admit", &ro_id, "--ro"]);
     wait_prompt(&ro);
+    ro.wait_for_text("read-only", WAIT)
+        .expect("its status line says read-only");
     a.host
         .line(&format!("guest {ro_id} "), &["let in, read-only"]);
     let ro_mark = marker("ro");
@@ -263,4 +267,31 @@ fn a_guest_nobody_answers_is_let_go_and_one_that_gives_up_withdraws_its_prompt()
     assert!(quitter.wait_exit(WAIT).is_some());
     a.host
         .line(&format!("guest {id} "), &["left before the host answered"]);
+}
+
+#[test]
+fn a_web_guest_waits_with_a_word_in_its_bar_and_gets_in_once_admitted() {
+    let a = asking("2m");
+    let mut page = WsGuest::join(a.port, &a.rw, Size::new(80, 24));
+    page.wait_for("the wait message", WAIT, |p| p.waiting.is_some())
+        .expect("the page is told it waits");
+    assert_eq!(
+        page.waiting.as_deref(),
+        Some("waiting for the host to let you in…")
+    );
+    assert_eq!(page.frames, 0, "no screen before the host answers");
+    let id = a.waiting_id(1, &["via web"]);
+    a.answer(&["admit", &id, "--ro"]);
+    page.wait_for("a frame", WAIT, |p| p.frames > 0)
+        .expect("the admitted page gets the screen");
+    assert_eq!(page.status.access, "ro");
+
+    let mut denied = WsGuest::join(a.port, &a.rw, Size::new(80, 24));
+    denied
+        .wait_for("the wait message", WAIT, |p| p.waiting.is_some())
+        .expect("waits");
+    a.answer(&["deny", &a.waiting_id(2, &[])]);
+    let bye = denied.wait_bye(WAIT);
+    assert_eq!(bye.reason, "the host did not let you in");
+    assert!(!bye.retry, "a denied page does not come back");
 }

@@ -202,7 +202,8 @@ pub async fn run<T: Transport>(mut transport: T, setup: GuestSetup, shared: Arc<
     if transport.pane_area() != area {
         let _ = room.send(RoomCmd::Resize(id, transport.pane_area())).await;
     }
-    let mut access = access;
+    // What the room granted: less than the link's when the host admitted it read-only.
+    let mut access = joined.access;
     let mut pending = true;
     let mut pacer = Pacer::new(Instant::now());
     let mut events = Vec::new();

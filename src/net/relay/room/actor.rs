@@ -311,6 +311,7 @@ impl Room {
             view: self.view.subscribe(),
             ctl: ctl_rx,
             label: self.title.clone(),
+            access: info.access,
         };
         if reply.send(Ok(joined)).is_err() {
             self.guests.remove(&id);

@@ -69,6 +69,8 @@ pub struct Joined {
     pub ctl: mpsc::Receiver<GuestCtl>,
     /// What the guest's status line calls the session.
     pub label: String,
+    /// What the guest may do: its link's access, or less when the host admitted it so.
+    pub access: Access,
 }
 
 /// The room's answer to a host that attaches (at the start, or on a resume).
