@@ -8,7 +8,7 @@ mod common;
 use common::env::{WAIT, marker, token, wait_prompt};
 use common::guest::{GuestOptions, SshGuest};
 use common::proc::Proc;
-use common::wait::{ssh_keygen, wait_until};
+use common::wait::{key_fingerprint as fingerprint, ssh_keygen, wait_until};
 use common::web::WsGuest;
 use cotty::core::types::Size;
 use std::path::PathBuf;
@@ -132,20 +132,6 @@ impl Asking {
             .filter(|l| l.contains("is waiting to be let in"))
             .count()
     }
-}
-
-/// The SHA256 fingerprint of the key at `key`, as ssh-keygen prints it.
-fn fingerprint(key: &std::path::Path) -> String {
-    let out = Command::new("ssh-keygen")
-        .args(["-l", "-E", "sha256", "-f"])
-        .arg(key)
-        .output()
-        .expect("ssh-keygen -l");
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .nth(1)
-        .expect("fingerprint")
-        .to_string()
 }
 
 #[test]

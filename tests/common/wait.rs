@@ -53,3 +53,18 @@ pub fn ssh_keygen(dir: &Path, name: &str) -> PathBuf {
     );
     path
 }
+
+/// The SHA256 fingerprint of the key at `key` (`SHA256:…`), as `ssh-keygen -l` prints it and
+/// the host's log names a guest's key.
+pub fn key_fingerprint(key: &Path) -> String {
+    let out = Command::new("ssh-keygen")
+        .args(["-l", "-E", "sha256", "-f"])
+        .arg(key)
+        .output()
+        .expect("failed to run ssh-keygen -l; install openssh-client");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .nth(1)
+        .expect("a fingerprint in ssh-keygen's output")
+        .to_string()
+}
