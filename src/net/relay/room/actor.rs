@@ -354,6 +354,7 @@ impl Room {
         for (_, g) in self.guests.drain() {
             let _ = g.ctl.try_send(GuestCtl::Ended(reason.to_string()));
         }
+        self.end_waiting(reason);
         if let Some(me) = self.me.upgrade() {
             self.shared.registry.remove(&self.tokens, &me);
         }

@@ -119,6 +119,13 @@ impl Room {
         }
     }
 
+    /// The session is over: guests still waiting are told why.
+    pub(super) fn end_waiting(&mut self, reason: &str) {
+        for (_, w) in std::mem::take(&mut self.waiting) {
+            let _ = w.reply.send(Err(reason.to_string()));
+        }
+    }
+
     /// Asks a host that attaches (a resume) about every guest still waiting, oldest first.
     pub(super) fn ask_again(&mut self) {
         let infos: Vec<GuestInfo> = self.waiting.values().map(|w| w.info.clone()).collect();
