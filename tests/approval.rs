@@ -5,8 +5,10 @@
 
 mod common;
 
+use common::browser::browser_or_skip;
 use common::env::{WAIT, marker, token, wait_prompt};
 use common::guest::{GuestOptions, SshGuest};
+use common::page_mirror::{finish, wait_page_prompt};
 use common::proc::Proc;
 use common::wait::{key_fingerprint as fingerprint, ssh_keygen, wait_until};
 use common::web::WsGuest;
@@ -280,4 +282,49 @@ fn a_web_guest_waits_with_a_word_in_its_bar_and_gets_in_once_admitted() {
     let bye = denied.wait_bye(WAIT);
     assert_eq!(bye.reason, "the host did not let you in");
     assert!(!bye.retry, "a denied page does not come back");
+}
+
+#[test]
+fn the_page_says_it_waits_in_its_bar_and_a_denied_page_stays_put() {
+    let Some(b) = browser_or_skip("approval", 900, 600) else {
+        return;
+    };
+    let a = asking("2m");
+    let web = a.host.line("web session: ", &[]);
+    let url = web.trim_start_matches("web session: ").to_string();
+    b.open(&url);
+    b.wait("the wait in the bar", WAIT, || {
+        b.element_text("bar").contains(WAITING)
+    });
+    a.answer(&["admit", &a.waiting_id(1, &["via web"])]);
+    wait_page_prompt(&b);
+    b.wait("the bar to go once the page is in", WAIT, || {
+        b.element_text("bar").trim().is_empty()
+    });
+
+    // A second page is turned away: the bar says so, and the page does not come back. (The
+    // blank page first: the same URL again would only move to its fragment.)
+    b.open("about:blank");
+    b.open(&url);
+    b.wait("the wait in the bar", WAIT, || {
+        b.element_text("bar").contains(WAITING)
+    });
+    a.answer(&["deny", &a.waiting_id(2, &["via web"])]);
+    b.wait("the refusal in the bar", WAIT, || {
+        b.element_text("bar")
+            .contains("the host did not let you in")
+    });
+    b.wait_js(
+        "the page to stop",
+        "window.cotty.state.stopped === true",
+        WAIT,
+    );
+    // A page that came back would be asking again within its first backoff (0.5 s).
+    let again = wait_until(
+        "another ask (must not come)",
+        Duration::from_millis(1500),
+        || a.waiting_lines() > 2,
+    );
+    assert!(again.is_err(), "the denied page asked again");
+    finish(&b, "approval");
 }

@@ -442,7 +442,11 @@
     }
     if (!msg || typeof msg !== "object") return;
     if (msg.type === "frame") onFrame(msg);
-    else if (msg.type === "wait") showBar(String(msg.text || "waiting for the host"), false);
+    else if (msg.type === "wait") {
+      // The host is asked about this page (--approve): its answer is the last word.
+      socketWaited = true;
+      showBar(String(msg.text || "waiting for the host"), false);
+    }
     else if (msg.type === "bye") {
       const reason = msg.reason ? String(msg.reason) : "disconnected";
       if (msg.retry) {
@@ -469,11 +473,14 @@
   // Frames on the current socket, and when a socket that had frames last dropped.
   let socketFrames = 0;
   let droppedAt = 0;
+  // The relay asked the host about this socket's page (--approve).
+  let socketWaited = false;
   // How long after a drop a refusal still means "not back yet" rather than "gone".
   const COME_BACK_MS = 120000;
 
   // Whether a refusal on this socket may be a session that is still on its way back.
   function comingBack() {
+    if (socketWaited) return false;
     return socketFrames === 0 && droppedAt > 0 && Date.now() - droppedAt < COME_BACK_MS;
   }
 
@@ -503,6 +510,7 @@
       if (sock !== ws) return;
       state.connected = true;
       socketFrames = 0;
+      socketWaited = false;
       const size = fit();
       sentSize = size.cols + "x" + size.rows;
       sock.send(JSON.stringify({ type: "join", token, cols: size.cols, rows: size.rows }));
