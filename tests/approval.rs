@@ -10,6 +10,7 @@ use common::env::{WAIT, marker, token, wait_prompt};
 use common::guest::{GuestOptions, SshGuest};
 use common::page_mirror::{finish, wait_page_prompt};
 use common::proc::Proc;
+use common::tmux::Tmux;
 use common::wait::{key_fingerprint as fingerprint, ssh_keygen, wait_until};
 use common::web::WsGuest;
 use cotty::core::types::Size;
@@ -327,4 +328,61 @@ fn the_page_says_it_waits_in_its_bar_and_a_denied_page_stays_put() {
     );
     assert!(again.is_err(), "the denied page asked again");
     finish(&b, "approval");
+}
+
+#[test]
+fn the_dashboard_asks_and_r_lets_a_guest_in_read_only_and_d_turns_one_away() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let tmux = Tmux::start(d, 120, 40, "set -g status off\nset -g escape-time 0\n");
+    tmux.wait_for("the outer prompt", WAIT, |s| {
+        s.lines().any(|l| l.trim_end() == "$")
+    });
+    let sock = d.join("ctl.sock").display().to_string();
+    tmux.type_str(&format!(
+        "{} --approve --listen 127.0.0.1:0 --public-host 127.0.0.1 -S {sock} new-session sh",
+        env!("CARGO_BIN_EXE_cotty"),
+    ));
+    tmux.keys(&["Enter"]);
+    let ctl = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cotty"))
+            .args(["-S", &sock])
+            .args(args)
+            .output()
+            .expect("cotty runs")
+    };
+    let ready = ctl(&["wait-ready", "--timeout", "20"]);
+    assert!(ready.status.success(), "{ready:?}\n{}", tmux.capture());
+    let link = String::from_utf8_lossy(&ctl(&["display", "-p", "#{ssh}"]).stdout)
+        .trim()
+        .to_string();
+    let port: u16 = link
+        .split_whitespace()
+        .nth(2)
+        .and_then(|p| p.parse().ok())
+        .expect("a port");
+
+    let g = SshGuest::spawn(port, &token(&link), GuestOptions::default());
+    g.wait_for_text(WAITING, WAIT).expect("the guest waits");
+    tmux.wait_for("the prompt", WAIT, |p| {
+        p.contains("wants to join") && p.contains("r: read-only") && p.contains("via ssh")
+    });
+    // Keys count once the host could read the prompt.
+    std::thread::sleep(Duration::from_millis(800));
+    tmux.keys(&["r"]);
+    wait_prompt(&g);
+    g.wait_for_text("read-only", WAIT)
+        .expect("let in read-only");
+    tmux.wait_for("the prompt gone", WAIT, |p| !p.contains("wants to join"));
+
+    let mut other = SshGuest::spawn(port, &token(&link), GuestOptions::default());
+    other.wait_for_text(WAITING, WAIT).expect("waits");
+    tmux.wait_for("the next prompt", WAIT, |p| p.contains("wants to join"));
+    std::thread::sleep(Duration::from_millis(800));
+    tmux.keys(&["d"]);
+    other
+        .wait_for_text("the host did not let you in", WAIT)
+        .expect("turned away");
+    assert_eq!(other.wait_exit(WAIT), Some(1));
+    assert!(ctl(&["kill-session"]).status.success());
 }
