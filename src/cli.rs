@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 pub mod forge;
-pub mod named;
 mod keys;
+pub mod named;
 pub use keys::{HostKeysArgs, RelayKeysArgs};
+pub mod approve;
 
 /// Share a terminal over plain ssh.
 ///
@@ -127,6 +128,9 @@ pub struct Cli {
     /// Guests' keys as GitHub, GitLab or Codeberg publish them.
     #[command(flatten)]
     pub forge: forge::ForgeArgs,
+    /// Who may join: `--approve` makes every new guest wait for the host's answer.
+    #[command(flatten)]
+    pub approve: approve::ApproveArgs,
 
     /// What to do; without a command cotty shares your shell.
     #[command(subcommand)]
@@ -208,6 +212,9 @@ pub enum Command {
     /// Read the -a file again; guests that join from now on are checked against it, those
     /// inside stay.
     ReloadKeys,
+    /// Answers to guests that wait (`--approve`): `admit ID [--ro]` and `deny ID`.
+    #[command(flatten)]
+    Approval(approve::ApprovalCommand),
 }
 
 impl Command {
@@ -342,6 +349,9 @@ pub struct RelayArgs {
     /// Guest-key policy (`--require-authorized-keys`).
     #[command(flatten)]
     pub keys: RelayKeysArgs,
+    /// How long guests of an `--approve` session wait for the host's answer.
+    #[command(flatten)]
+    pub approval: approve::RelayApproveArgs,
 }
 
 /// The form every duration is written in, for messages.

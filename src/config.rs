@@ -2,10 +2,9 @@
 
 use crate::cli::Cli;
 use crate::host::SessionNames;
-use anyhow::{Context, Result, anyhow, bail};
-use config::{Config, Environment, FileFormat, Source, Value};
+use anyhow::{Context, Result};
+use config::{Config, Environment};
 use std::collections::HashMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -98,6 +97,8 @@ pub struct Settings {
     pub authorized_keys: Option<PathBuf>,
     /// The file the settings came from, if it exists (for error messages).
     pub file: Option<PathBuf>,
+    /// Every new guest waits until the host lets it in (`--approve`).
+    pub approve: bool,
 }
 
 impl Default for Settings {
@@ -121,6 +122,7 @@ impl Default for Settings {
             named: SessionNames::default(),
             authorized_keys: None,
             file: None,
+            approve: false,
         }
     }
 }
@@ -150,6 +152,7 @@ const KEYS: &[&str] = &[
     "name",
     "ro_name",
     "authorized_keys",
+    "approve",
 ];
 
 /// A commented default config file, as `--print-default-config` prints it.
@@ -278,6 +281,9 @@ pub fn load_from(
             .get("authorized_keys", "a file path", non_empty)?
             .map(PathBuf::from),
     };
+    s.approve = layers
+        .get("approve", "true or false", |t| t.parse::<bool>().ok())?
+        .unwrap_or(false);
     Ok(s)
 }
 
@@ -361,144 +367,16 @@ fn flags(cli: &Cli) -> Vec<(&'static str, &'static str, Option<String>)> {
         ("api_key", "--api-key", cli.named.api_key.clone()),
         ("name", "--name", cli.named.name.clone()),
         ("ro_name", "--ro-name", cli.named.ro_name.clone()),
+        (
+            "approve",
+            "--approve",
+            cli.approve.approve.then(|| "true".into()),
+        ),
     ]
 }
 
-/// The `COTTY_*` variables of this process.
-fn cotty_env() -> Result<Vec<(String, String)>> {
-    let mut vars = Vec::new();
-    // `std::env::vars` panics on a variable that is not UTF-8; only ours have to be.
-    for (name, value) in std::env::vars_os() {
-        let Some(name) = name.to_str().filter(|n| n.starts_with("COTTY_")) else {
-            continue;
-        };
-        match value.into_string() {
-            Ok(value) => vars.push((name.to_string(), value)),
-            Err(_) if KEYS.iter().any(|k| env_name(k) == name) => {
-                bail!("the environment variable {name} is not valid UTF-8; fix or unset it")
-            }
-            Err(_) => {}
-        }
-    }
-    Ok(vars)
-}
-
-/// Parses the config file, or `None` when it is missing and not required.
-fn read_file(path: &Path, required: bool) -> Result<Option<Config>> {
-    let shown = path.display();
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
-            "config file {shown} not found; check the -f/--config path (or COTTY_CONFIG), \
-             or write a default one with `cotty --print-default-config > {shown}`"
-        ),
-        Err(e) => {
-            return Err(e).with_context(|| format!("failed to read the config file {shown}"));
-        }
-    };
-    let cfg = Config::builder()
-        .add_source(config::File::from_str(&text, FileFormat::Toml))
-        .build()
-        .with_context(|| format!("failed to parse the config file {shown}"))?;
-    let table = cfg
-        .collect()
-        .with_context(|| format!("failed to parse the config file {shown}"))?;
-    let mut unknown: Vec<&String> = table
-        .keys()
-        .filter(|k| !KEYS.contains(&k.as_str()))
-        .collect();
-    if !unknown.is_empty() {
-        unknown.sort();
-        let unknown: Vec<String> = unknown.iter().map(|k| format!("{k:?}")).collect();
-        let plural = if unknown.len() > 1 { "s" } else { "" };
-        bail!(
-            "unknown key{plural} {} in {shown}; the keys are: {} \
-             (`cotty --print-default-config` shows each with its default)",
-            unknown.join(", "),
-            KEYS.join(", ")
-        );
-    }
-    Ok(Some(cfg))
-}
-
-/// Where a setting's value came from, for error messages.
-enum Origin<'a> {
-    /// The config file.
-    File(&'a Path),
-    /// An environment variable, by name.
-    Env(String),
-    /// A flag, such as `--theme`.
-    Flag(&'static str),
-}
-
-impl fmt::Display for Origin<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Origin::File(path) => write!(f, "{}", path.display()),
-            Origin::Env(name) => write!(f, "the environment variable {name}"),
-            Origin::Flag(flag) => write!(f, "the flag {flag}"),
-        }
-    }
-}
-
-/// The layered settings, and what is needed to say where a value came from.
-struct Layers<'a> {
-    /// File, environment and flags merged by the config crate.
-    cfg: Config,
-    /// The file that was read, if any.
-    file: Option<&'a Path>,
-    /// The `COTTY_*` settings that were set.
-    env: HashMap<String, String>,
-    /// The flags, as [`flags`] lists them.
-    flags: Vec<(&'static str, &'static str, Option<String>)>,
-}
-
-impl Layers<'_> {
-    /// The value of `key` run through `parse`; `None` when no layer sets it. An error names
-    /// the key, where the value came from, `expected`, and the bad value.
-    fn get<T>(
-        &self,
-        key: &str,
-        expected: &str,
-        parse: impl Fn(&str) -> Option<T>,
-    ) -> Result<Option<T>> {
-        let value = match self.cfg.get::<Value>(key) {
-            Ok(value) => value,
-            Err(config::ConfigError::NotFound(_)) => return Ok(None),
-            Err(e) => return Err(e).with_context(|| format!("failed to read the setting {key}")),
-        };
-        // Numbers and booleans become their text, so the file may quote them or not; tables
-        // and arrays are always wrong, but their display is still worth showing.
-        let (text, parsed) = match value.clone().into_string() {
-            Ok(text) => {
-                let parsed = parse(&text);
-                (text, parsed)
-            }
-            Err(_) => (value.to_string(), None),
-        };
-        match parsed {
-            Some(v) => Ok(Some(v)),
-            None => Err(anyhow!(
-                "invalid value for {key} in {}: expected {expected}, got {text:?}",
-                self.origin(key)
-            )),
-        }
-    }
-
-    /// The highest layer that sets `key`, mirroring the order of the layers in [`load_from`].
-    fn origin(&self, key: &str) -> Origin<'_> {
-        if let Some((_, flag, _)) = self.flags.iter().find(|(k, _, v)| *k == key && v.is_some()) {
-            return Origin::Flag(flag);
-        }
-        let var = env_name(key);
-        if self.env.contains_key(&var) {
-            return Origin::Env(var);
-        }
-        // No defaults are layered, so anything else came from the file.
-        Origin::File(self.file.unwrap_or(Path::new("the config file")))
-    }
-}
+mod layers;
+use layers::{Layers, cotty_env, read_file};
 
 pub mod forge;
 mod named;

@@ -148,6 +148,7 @@ async fn run(mut cli: Cli) -> Result<()> {
         forge_keys,
         named: settings.named.clone(),
         guest_keys: GuestKeySource::from_settings(&settings),
+        approve: settings.approve,
     };
     if cli.headless {
         return run_headless(opts, cli.socket, shutdown).await;
@@ -204,6 +205,7 @@ fn control_request(cmd: Command) -> (Request, Duration) {
         ),
         Command::ReloadKeys => (Request::ReloadKeys, short),
         Command::Relay(_) | Command::NewSession { .. } => (Request::ShowMessages, short),
+        Command::Approval(cmd) => (cmd.into(), short),
     }
 }
 

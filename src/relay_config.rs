@@ -46,6 +46,7 @@ pub const KEYS: &[&str] = &[
     "idle_timeout",
     "resume_grace",
     "guest_stall_timeout",
+    "approve_timeout",
 ];
 
 /// A commented relay config file, as `cotty relay --print-default-config` prints it.
@@ -135,6 +136,10 @@ resume_grace = "10m"
 
 # A guest that takes no screen update for this long is dropped.
 guest_stall_timeout = "60s"
+
+# How long a guest of a session that asks the host (cotty --approve) waits for an answer;
+# then it is told "the host did not answer" and disconnected.
+approve_timeout = "2m"
 "#;
 
 /// The relay's settings, and what to say about them at start-up.
@@ -207,6 +212,8 @@ fn resolve(
         resume_grace: pick(args.resume_grace, duration("resume_grace")?).unwrap_or(d.resume_grace),
         guest_stall_timeout: pick(args.guest_stall_timeout, duration("guest_stall_timeout")?)
             .unwrap_or(d.guest_stall_timeout),
+        approve_timeout: pick(args.approval.approve_timeout, duration("approve_timeout")?)
+            .unwrap_or(d.approve_timeout),
     };
     let mut warnings = Vec::new();
     let fits = open_files.map(connections_for_open_files);

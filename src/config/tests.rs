@@ -94,6 +94,7 @@ fn every_key_is_in_the_default_config() {
         named: _,
         authorized_keys: _,
         file: _,
+        approve: _,
     } = Settings::default();
     let fields = [
         "prefix",
@@ -120,6 +121,7 @@ fn every_key_is_in_the_default_config() {
         "name",
         "ro_name",
         "authorized_keys",
+        "approve",
     ];
     assert_eq!(KEYS, fields, "`file` is not a key; every other field is");
     for key in KEYS {
@@ -433,4 +435,22 @@ fn an_empty_variable_counts_as_unset() {
     let s = load_from(Some(&path), true, &vars, &cli(&[])).expect("loads");
     assert_eq!(s.theme, "light");
     assert_eq!(s.sidebar_width, 38);
+}
+
+#[test]
+fn approve_comes_from_the_file_the_environment_or_the_flag() {
+    let load = |text: &str, vars: &[(&str, &str)], args: &[&str]| {
+        let (_dir, path) = file(text);
+        let s = load_from(Some(&path), true, &env(vars), &cli(args)).expect("loads");
+        s.approve
+    };
+    assert!(!load("", &[], &[]));
+    assert!(load("approve = true\n", &[], &[]));
+    assert!(load("", &[("COTTY_APPROVE", "true")], &[]));
+    assert!(load("approve = false\n", &[], &["--approve"]));
+    let (err, _) = error("approve = \"maybe\"\n", &[], &[]);
+    assert!(
+        err.contains("approve") && err.contains("true or false"),
+        "{err}"
+    );
 }

@@ -209,6 +209,11 @@ mod tests {
             },
             Request::KillSession,
             Request::WaitReady,
+            Request::Admit {
+                guest: "3".into(),
+                read_only: true,
+            },
+            Request::Deny { guest: "9".into() },
         ]
     }
 

@@ -100,6 +100,10 @@ pub fn canned(request: &Request) -> Reply {
         Request::KillSession => Reply::ok(""),
         Request::WaitReady => Reply::ok("ready"),
         Request::ReloadKeys => Reply::ok("2 guest keys"),
+        Request::Admit { guest, .. } | Request::Deny { guest } if guest == "3" => Reply::ok(""),
+        Request::Admit { guest, .. } | Request::Deny { guest } => {
+            Reply::err(format!("no guest {guest} is waiting"))
+        }
     }
 }
 

@@ -42,6 +42,18 @@ pub enum Request {
     WaitReady,
     /// Read the guest keys (`-a`) again and send them to the relay.
     ReloadKeys,
+    /// Let a guest that waits for the host's answer (`--approve`) in.
+    Admit {
+        /// The waiting guest's id, as its "is waiting" line gives it.
+        guest: String,
+        /// Read-only rather than read-write.
+        read_only: bool,
+    },
+    /// Turn a guest that waits for the host's answer away.
+    Deny {
+        /// The waiting guest's id.
+        guest: String,
+    },
 }
 
 /// The answer to a [`Request`].

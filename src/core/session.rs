@@ -85,6 +85,18 @@ pub enum Outbound {
     },
     /// The guests' keys changed (`reload-keys`).
     GuestKeys(Vec<String>),
+    /// A waiting guest is let in with this access.
+    Admit {
+        /// The guest.
+        guest: GuestId,
+        /// What it may do.
+        access: Access,
+    },
+    /// A waiting guest is turned away.
+    Deny {
+        /// The guest.
+        guest: GuestId,
+    },
 }
 
 /// Commands into the session.
@@ -166,6 +178,22 @@ pub enum SessionCmd {
     /// New guest keys for the relay (`reload-keys`); sent again on every new uplink, since
     /// the hello still carries the old ones.
     SetGuestKeys(Vec<String>),
+    /// The relay reports a guest that waits for the host's answer (`--approve`).
+    GuestWaiting(GuestInfo),
+    /// The relay reports that a guest stopped waiting without an answer, and why.
+    WaitOver(GuestId, String),
+    /// The host lets a waiting guest in with this access (less if its link grants less).
+    Admit {
+        /// The waiting guest.
+        guest: GuestId,
+        /// What it may do.
+        access: Access,
+    },
+    /// The host turns a waiting guest away.
+    Deny {
+        /// The waiting guest.
+        guest: GuestId,
+    },
 }
 
 /// A function run on the session's screen; see [`SessionCmd::Visit`].
@@ -209,6 +237,25 @@ pub enum Notice {
     Warning(String),
     /// The session is over.
     Ended(String),
+    /// A guest waits for the host's answer (`--approve`).
+    GuestWaiting(GuestInfo),
+    /// A guest no longer waits, and how its wait ended.
+    WaitOver(GuestInfo, WaitOutcome),
+}
+
+/// How a guest's wait for the host's answer ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WaitOutcome {
+    /// The host let it in with this access.
+    Admitted(Access),
+    /// Its key was admitted before in this session, so it was let in again without asking.
+    Readmitted(Access),
+    /// The host turned it away.
+    Denied,
+    /// The relay let it go (it left, or no answer came in time): the words for the log.
+    Withdrawn(String),
+    /// The relay connection was replaced; the relay asks again about those still waiting.
+    Reset,
 }
 
 /// A cloneable handle to send commands to a running session.
@@ -297,6 +344,11 @@ struct Session {
     backoff: Duration,
     /// Where notices go.
     notices: mpsc::Sender<Notice>,
+    /// Guests waiting for the host's answer (`--approve`), oldest first.
+    waiting: Vec<GuestInfo>,
+    /// The keys the host admitted in this session, by fingerprint, with the access it gave:
+    /// a guest with one of them is let in again without asking.
+    admitted: HashMap<String, Access>,
 }
 
 /// Starts a session. Returns its handle and the task that runs it.
@@ -330,6 +382,8 @@ pub fn spawn(
         started: Instant::now(),
         backoff: Duration::from_millis(100),
         notices,
+        waiting: Vec::new(),
+        admitted: HashMap::new(),
     };
     let task = tokio::spawn(session.run(rx, pty_rx));
     Ok((SessionHandle { tx, changes }, task))
@@ -388,4 +442,5 @@ impl Session {
     }
 }
 
+mod approval;
 mod ops;

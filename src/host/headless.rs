@@ -4,6 +4,7 @@ use crate::control::Reply;
 use crate::control::server::{self, ControlMsg, ControlSocket};
 use crate::control::socket;
 use crate::core::session::{Notice, SessionCmd};
+use crate::host::approval::headless_line;
 use crate::host::state::{Effect, HostState, notice_line, state_line};
 use crate::host::{Host, HostOptions};
 use crate::net::proto::Links;
@@ -83,6 +84,14 @@ pub async fn apply_effect(host: &Host, effect: Effect) -> bool {
             });
             false
         }
+        Effect::Admit(guest, access) => {
+            let _ = host.session.send(SessionCmd::Admit { guest, access }).await;
+            false
+        }
+        Effect::Deny(guest) => {
+            let _ = host.session.send(SessionCmd::Deny { guest }).await;
+            false
+        }
     }
 }
 
@@ -103,6 +112,7 @@ pub async fn run_headless(
         let _ = out.flush();
     };
     say(&format!("control socket: {}", control.path.display()));
+    let control_path = control.path.clone();
     tokio::spawn(control.serve(ctl_tx, stop.clone()));
     let result = loop {
         tokio::select! {
@@ -133,7 +143,11 @@ pub async fn run_headless(
             }
             n = host.notices.recv() => {
                 let Some(n) = n else { break Ok(()) };
-                if let Some(line) = notice_line(&n) {
+                let line = match &n {
+                    Notice::GuestWaiting(g) => Some(headless_line(g, &control_path)),
+                    n => notice_line(n),
+                };
+                if let Some(line) = line {
                     say(&line);
                 }
                 state.on_notice(&n);

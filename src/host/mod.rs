@@ -1,6 +1,7 @@
 //! The host: a session wired to a relay (built in or remote), its state as the front ends
 //! show it, and the headless front end (`cotty -F`).
 
+pub mod approval;
 pub mod detach;
 pub mod embedded;
 pub mod forge;

@@ -41,6 +41,8 @@ pub struct HostOptions {
     pub host_size: Option<Size>,
     /// Start the program again when it exits (headless), or end the session (dashboard).
     pub respawn: bool,
+    /// Every new guest waits until the host lets it in (`--approve`).
+    pub approve: bool,
     /// Guests' keys fetched from forges (`--github USER`), which alone may then join.
     pub forge_keys: Option<ForgeKeys>,
     /// The API key and names of a named session; unset for random links.
@@ -118,6 +120,7 @@ impl Host {
         hello.api_key = opts.named.api_key;
         hello.name = opts.named.name;
         hello.ro_name = opts.named.ro_name;
+        hello.approve = opts.approve;
         let (dialer, embedded) = match opts.relay {
             RelayChoice::Remote(target) => (Dialer::Remote(target), None),
             RelayChoice::Embedded(e) => {

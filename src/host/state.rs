@@ -7,6 +7,7 @@ use crate::control::format::expand;
 use crate::control::{Reply, Request};
 use crate::core::session::{GuestRow, Notice};
 use crate::core::types::{Access, GuestId, GuestInfo, Via};
+use crate::host::approval::wait_over_line;
 use crate::net::proto::Links;
 use crate::net::uplink::{LinkState, UplinkEvent};
 use std::collections::VecDeque;
@@ -75,6 +76,10 @@ pub enum Effect {
     KillSession,
     /// Read the guest keys again; the reply says how it went.
     ReloadKeys(oneshot::Sender<Reply>),
+    /// Let a waiting guest in with this access.
+    Admit(GuestId, Access),
+    /// Turn a waiting guest away.
+    Deny(GuestId),
 }
 
 /// The host's state as its front ends see it. Owned by the front end's task.
@@ -93,6 +98,8 @@ pub struct HostState {
     pub uplink: LinkState,
     /// The log, oldest first.
     pub log: VecDeque<LogLine>,
+    /// Guests asking to join (`--approve`), oldest first: the dashboard asks about the first.
+    pub asking: Vec<GuestInfo>,
     /// `wait-ready` callers waiting for the links.
     waiting: Vec<oneshot::Sender<Reply>>,
     /// Reads the clock for log lines; fixed in tests so snapshots are stable.
@@ -115,6 +122,7 @@ impl HostState {
             locked: false,
             uplink: LinkState::Connecting,
             log: VecDeque::new(),
+            asking: Vec::new(),
             waiting: Vec::new(),
             clock: local_time,
         }
@@ -256,6 +264,11 @@ impl HostState {
                 }
             }
             Notice::Locked(on) => self.locked = *on,
+            Notice::GuestWaiting(info) => {
+                self.asking.retain(|g| g.id != info.id);
+                self.asking.push(info.clone());
+            }
+            Notice::WaitOver(info, _) => self.asking.retain(|g| g.id != info.id),
             _ => {}
         }
         if let Some(line) = notice_line(n) {
@@ -323,6 +336,14 @@ impl HostState {
             },
             Request::KillSession => (Reply::ok(""), Some(Effect::KillSession)),
             Request::ReloadKeys => return Some(Effect::ReloadKeys(reply)),
+            Request::Admit { guest, read_only } => {
+                let access = match read_only {
+                    true => Access::ReadOnly,
+                    false => Access::ReadWrite,
+                };
+                self.answer_asking(&guest, |id| Effect::Admit(id, access))
+            }
+            Request::Deny { guest } => self.answer_asking(&guest, Effect::Deny),
             Request::WaitReady => {
                 if self.links.is_some() {
                     (Reply::ok(""), None)
@@ -454,5 +475,7 @@ pub fn notice_line(n: &Notice) -> Option<String> {
         Notice::Respawned => "program started again".to_string(),
         Notice::Warning(w) => format!("warning: {w}"),
         Notice::Ended(reason) => format!("session ended: {reason}"),
+        Notice::GuestWaiting(g) => format!("{} is waiting to be let in", who(g)),
+        Notice::WaitOver(g, outcome) => return wait_over_line(g, outcome),
     })
 }

@@ -178,6 +178,19 @@ pub enum HostMsg {
         /// The lines; the relay reads them again and keeps only public keys.
         lines: Vec<String>,
     },
+    /// Lets a guest that waits ([`RelayMsg::GuestWaiting`]) in, with `access` or less: a
+    /// read-only link stays read-only whatever the host says.
+    Admit {
+        /// The waiting guest.
+        guest: GuestId,
+        /// What it may do once in.
+        access: Access,
+    },
+    /// Turns a waiting guest away; it is told the host did not let it in.
+    Deny {
+        /// The waiting guest.
+        guest: GuestId,
+    },
 }
 
 /// Relay to host.
@@ -237,4 +250,15 @@ pub enum RelayMsg {
     },
     /// Answers [`HostMsg::Ping`].
     Pong(u64),
+    /// A guest of an `--approve` session waits for the host's [`HostMsg::Admit`] or
+    /// [`HostMsg::Deny`]; `access` is what its link grants.
+    GuestWaiting(GuestInfo),
+    /// A waiting guest stopped waiting without an answer (it left, or the relay's approval
+    /// timeout ran out): the host's prompt for it goes away.
+    WaitOver {
+        /// The guest that waited.
+        guest: GuestId,
+        /// Why, for the host's log.
+        reason: String,
+    },
 }

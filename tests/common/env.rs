@@ -138,6 +138,7 @@ impl TestEnv {
             forge_keys: None,
             named: Default::default(),
             guest_keys: Default::default(),
+            approve: false,
         };
         let mut host = self.rt.block_on(Host::start(opts)).expect("host starts");
         self.links = self.rt.block_on(host.links(WAIT)).expect("host gets links");

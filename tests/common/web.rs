@@ -36,6 +36,9 @@ struct Incoming {
     /// A bye: why.
     #[serde(default)]
     reason: String,
+    /// A wait: what the page shows while the host is asked.
+    #[serde(default)]
+    text: String,
     /// A bye: whether to come back.
     #[serde(default)]
     retry: bool,
@@ -73,6 +76,8 @@ pub struct WsGuest {
     pub status: Status,
     /// The goodbye, once it came.
     pub bye: Option<Bye>,
+    /// What the relay said while the guest waits for the host (`--approve`), if it did.
+    pub waiting: Option<String>,
     /// The socket has ended.
     pub closed: bool,
     /// Frames received so far.
@@ -106,6 +111,7 @@ impl WsGuest {
             screen: ScreenState::blank(size),
             status: Status::default(),
             bye: None,
+            waiting: None,
             closed: false,
             frames: 0,
             received: 0,
@@ -182,6 +188,7 @@ impl WsGuest {
                     retry: m.retry,
                 })
             }
+            "wait" => self.waiting = Some(m.text),
             other => panic!("unknown message type {other}"),
         }
         Some(at)

@@ -198,6 +198,10 @@ impl Session {
                 let _ = reply.send(self.pane.screen().export(None));
             }
             SessionCmd::End(_) => {}
+            SessionCmd::GuestWaiting(info) => self.guest_waiting(info),
+            SessionCmd::WaitOver(guest, why) => self.wait_over(guest, why),
+            SessionCmd::Admit { guest, access } => self.admit(guest, access),
+            SessionCmd::Deny { guest } => self.deny(guest),
         }
     }
 
@@ -206,6 +210,7 @@ impl Session {
     fn uplink_up(&mut self, out: mpsc::Sender<Outbound>, guests: Vec<GuestInfo>) {
         self.out = Some(out);
         self.pending.clear();
+        self.forget_waiting();
         let relay: HashMap<GuestId, GuestInfo> = guests.into_iter().map(|g| (g.id, g)).collect();
         let gone: Vec<GuestId> = self
             .guests
@@ -344,7 +349,7 @@ impl Session {
     }
 
     /// Queues a control message behind any others, keeping their order.
-    fn queue(&mut self, msg: Outbound) {
+    pub(super) fn queue(&mut self, msg: Outbound) {
         if self.out.is_some() {
             self.pending.push_back(msg);
         }
@@ -385,7 +390,7 @@ impl Session {
         }
     }
 
-    fn notify(&self, notice: Notice) {
+    pub(super) fn notify(&self, notice: Notice) {
         // The front end keeps up with a human's pace of events; if it does not, the log
         // line is dropped rather than stalling the terminal.
         let _ = self.notices.try_send(notice);

@@ -12,6 +12,7 @@ use crate::core::pacer::{self, Pacer};
 use crate::core::term::ScreenState;
 use crate::core::types::{Access, Size, Via};
 use crate::net::proto::KICKED;
+use crate::net::relay::guest_wait::{self, Answer, STOPPED_WAITING};
 use crate::net::relay::guestkeys::{self, KeyIdentity};
 use crate::net::relay::registry::Entry;
 use crate::net::relay::room::{GuestCtl, JoinRequest, RELAY_RESTARTING, RoomCmd, RoomView};
@@ -94,6 +95,10 @@ pub trait Transport: Send {
     fn unfit(&self) -> Option<String> {
         None
     }
+
+    /// Tells a guest that waits for the host's answer (`--approve`) so, before any frame;
+    /// `Err` when the guest is gone.
+    fn waiting(&mut self, text: &str) -> impl Future<Output = Result<(), ()>> + Send;
 
     /// Sends whatever must precede the first frame; `Err` when the guest is gone.
     fn start(&mut self) -> impl Future<Output = Result<(), ()>> + Send;
@@ -190,6 +195,8 @@ pub async fn run<T: Transport>(mut transport: T, setup: GuestSetup, shared: Arc<
         Some(k) if k.read_only => Access::ReadOnly,
         _ => access,
     };
+    let (reply_tx, reply_rx) = oneshot::channel();
+    let (asked_tx, asked_rx) = oneshot::channel();
     let req = JoinRequest {
         via: setup.via,
         name: match &setup.key {
@@ -204,24 +211,32 @@ pub async fn run<T: Transport>(mut transport: T, setup: GuestSetup, shared: Arc<
         addr: setup.addr.map(|a| a.to_string()),
         access,
         size: transport.pane_area(),
+        asked: Some(asked_tx),
     };
-    let (reply_tx, reply_rx) = oneshot::channel();
+    let area = req.size;
     let joined = match room.send(RoomCmd::Join(req, reply_tx)).await {
-        Ok(()) => reply_rx
-            .await
-            .unwrap_or_else(|_| Err("the session has ended".into())),
-        Err(_) => Err("the session has ended".into()),
+        Ok(()) => guest_wait::answer(&mut transport, reply_rx, asked_rx).await,
+        Err(_) => Answer::Refused("the session has ended".into()),
     };
     let mut joined = match joined {
-        Ok(j) => j,
-        Err(why) => {
+        Answer::Joined(j) => j,
+        Answer::Refused(why) => {
             return transport
                 .finish(Farewell::Refused(format!("cotty: {why}\r\n")))
                 .await;
         }
+        Answer::Left => {
+            let bye = format!("cotty: {STOPPED_WAITING}\r\n");
+            return transport.finish(Farewell::Refused(bye)).await;
+        }
     };
     let id = joined.id;
-    let mut access = access;
+    // A guest that waited for the host may have resized its terminal meanwhile.
+    if transport.pane_area() != area {
+        let _ = room.send(RoomCmd::Resize(id, transport.pane_area())).await;
+    }
+    // What the room granted: less than the link's when the host admitted it read-only.
+    let mut access = joined.access;
     let mut pending = true;
     let mut pacer = Pacer::new(Instant::now());
     let mut events = Vec::new();

@@ -4,8 +4,8 @@
 use crate::net::codec::{FrameReader, FrameWriter, check_version};
 use crate::net::heartbeat::{Heartbeat, PING_EVERY};
 use crate::net::proto::{Hello, HostMsg, Links, RejectKind, RelayMsg, Resume};
-use crate::net::relay::names::{self, Claim};
 use crate::net::relay::guestkeys::GuestKeys;
+use crate::net::relay::names::{self, Claim};
 use crate::net::relay::registry::{RegisterError, Tokens, new_token};
 use crate::net::relay::room::{Attached, Room, RoomCmd, RoomSetup};
 use crate::net::relay::server::Shared;
@@ -399,6 +399,7 @@ fn spawn_room(
         shared: shared.clone(),
         me: room_tx.downgrade(),
         keys: keys_tx,
+        approve: hello.approve,
     });
     shared.tasks.spawn(room.run(room_rx));
     Ok(room_tx)

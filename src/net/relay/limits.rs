@@ -38,6 +38,10 @@ pub struct Limits {
     pub resume_grace: Duration,
     /// A guest that takes no frame for this long is dropped, so its buffers are freed.
     pub guest_stall_timeout: Duration,
+    /// How long a guest of an `--approve` session waits for the host's answer before it is
+    /// told "the host did not answer" and let go, so a host away from its desk leaves no
+    /// guests hanging.
+    pub approve_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -56,6 +60,7 @@ impl Default for Limits {
             idle_timeout: Duration::from_secs(3600),
             resume_grace: Duration::from_secs(600),
             guest_stall_timeout: Duration::from_secs(60),
+            approve_timeout: Duration::from_secs(120),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod approvals;
 pub mod conn;
 pub mod guest;
 pub mod guest_input;
+pub mod guest_wait;
 pub mod guestkeys;
 pub mod hostkeys;
 pub mod hostlink;

@@ -1,8 +1,8 @@
 //! Session tokens and the table that maps them to rooms.
 
 use crate::core::types::Access;
-use crate::net::relay::names::Names;
 use crate::net::relay::guestkeys::{self, KeysWatch};
+use crate::net::relay::names::Names;
 use crate::net::relay::perip::{IpCounts, IpSlot};
 use crate::net::relay::room::RoomCmd;
 use std::collections::HashMap;

@@ -77,6 +77,12 @@ impl Transport for SshTransport {
             .then(|| "cotty: a terminal is needed; join with `ssh -t`\r\n".to_string())
     }
 
+    async fn waiting(&mut self, text: &str) -> Result<(), ()> {
+        // Plain text on the guest's own screen: no frame has been drawn yet.
+        let line = format!("cotty: {text}\r\n");
+        self.tx.data_bytes(line.into_bytes()).await.map_err(drop)
+    }
+
     async fn start(&mut self) -> Result<(), ()> {
         let bytes = self.renderer.start();
         self.tx.data_bytes(bytes).await.map_err(drop)

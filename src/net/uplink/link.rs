@@ -52,6 +52,8 @@ impl From<Outbound> for HostMsg {
             Outbound::SetLink { access, enabled } => HostMsg::SetLink { access, enabled },
             Outbound::End { reason } => HostMsg::End { reason },
             Outbound::GuestKeys(lines) => HostMsg::GuestKeys { lines },
+            Outbound::Admit { guest, access } => HostMsg::Admit { guest, access },
+            Outbound::Deny { guest } => HostMsg::Deny { guest },
         }
     }
 }
@@ -200,6 +202,8 @@ async fn forward(
         RelayMsg::GuestLeft { guest } => SessionCmd::GuestLeft(guest),
         RelayMsg::Input { guest, pane, bytes } => SessionCmd::GuestInput { guest, pane, bytes },
         RelayMsg::GuestResize { guest, size } => SessionCmd::GuestResize { guest, size },
+        RelayMsg::GuestWaiting(info) => SessionCmd::GuestWaiting(info),
+        RelayMsg::WaitOver { guest, reason } => SessionCmd::WaitOver(guest, reason),
         RelayMsg::Ping(n) => {
             let _ = pongs.try_send(n);
             return None;

@@ -105,6 +105,10 @@ pub enum Action {
     SetLink(Access, bool),
     /// End the session.
     Quit,
+    /// Let a waiting guest in with this access.
+    Admit(GuestId, Access),
+    /// Turn a waiting guest away.
+    Deny(GuestId),
 }
 
 /// The shared pane as last drawn by the session: cells, cursor and input modes.
@@ -205,6 +209,9 @@ pub struct App {
     pub copy: Option<crate::ui::dashboard::copy::CopyMode>,
     /// The pane as last drawn.
     pub pane: PaneImage,
+    /// The waiting guest the prompt shows and since when, so keys typed before the host
+    /// could read it do not answer it.
+    pub asking_seen: Option<(GuestId, std::time::Instant)>,
 }
 
 impl App {
@@ -229,6 +236,7 @@ impl App {
             pane_scroll: 0,
             copy: None,
             pane: PaneImage::default(),
+            asking_seen: None,
         }
     }
 

@@ -12,13 +12,17 @@ use ratatui::layout::{Position, Rect};
 /// Rows one wheel step scrolls.
 const WHEEL_ROWS: usize = 3;
 
-fn is_char(key: &Key, c: char) -> bool {
+pub(super) fn is_char(key: &Key, c: char) -> bool {
     key.code == KeyCode::Char(c) && !key.mods.ctrl && !key.mods.alt
 }
 
 impl App {
     /// Handles a key press; returns what the event loop must do.
     pub fn on_key(&mut self, key: Key) -> Vec<Action> {
+        // A guest asking to join takes the keys until the host answers.
+        if let Some(actions) = self.on_asking_key(&key, std::time::Instant::now()) {
+            return actions;
+        }
         if let Some(overlay) = self.overlay.take() {
             return self.on_overlay_key(overlay, key);
         }

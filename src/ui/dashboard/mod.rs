@@ -2,6 +2,7 @@
 //! overlays, drawn by `impl Widget for &App` from one owner's state.
 
 pub mod app;
+pub mod approval;
 pub mod clipboard;
 pub mod copy;
 pub mod frames;

@@ -259,6 +259,7 @@ pub async fn run(
             n = host.notices.recv() => {
                 let Some(n) = n else { break Ok(()) };
                 app.host.on_notice(&n);
+                app.note_asking(std::time::Instant::now());
                 frames.mark();
                 if matches!(n, Notice::Ended(_)) {
                     break Ok(());
@@ -365,6 +366,12 @@ async fn act(app: &mut App, host: &Host, clipboard: &mut Clipboard, action: Acti
             let _ = send(SessionCmd::SetLink { access, enabled }).await;
         }
         Action::Quit => return true,
+        Action::Admit(guest, access) => {
+            let _ = send(SessionCmd::Admit { guest, access }).await;
+        }
+        Action::Deny(guest) => {
+            let _ = send(SessionCmd::Deny { guest }).await;
+        }
     }
     false
 }

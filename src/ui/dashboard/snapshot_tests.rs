@@ -457,3 +457,16 @@ fn the_programs_title_shows_in_the_status_bar_and_its_cursor_look_is_kept() {
     assert!(status.contains(&cut), "{status}");
     assert!(!status.contains('\x1b'), "{status:?}");
 }
+
+#[test]
+fn a_guest_asking_to_join() {
+    let mut app = app();
+    two_guests(&mut app);
+    for g in [
+        guest(3, "alice@laptop", Access::ReadWrite, 50003),
+        guest(4, "guest 4", Access::ReadOnly, 50004),
+    ] {
+        app.host.on_notice(&Notice::GuestWaiting(g));
+    }
+    insta::assert_snapshot!(draw(&mut app, 100, 24).backend());
+}

@@ -4,7 +4,7 @@ use crate::config::{Side, SidebarMode};
 use crate::host::state::reconnect_text;
 use crate::net::uplink::LinkState;
 use crate::ui::dashboard::app::{App, Focus, MIN_SIDEBAR_COLS};
-use crate::ui::dashboard::{overlay, sidebar};
+use crate::ui::dashboard::{approval, overlay, sidebar};
 use crate::ui::guest_escape::clean_title;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
@@ -77,7 +77,8 @@ pub fn areas(app: &App, area: Rect) -> Areas {
 
 /// Where the terminal's cursor goes: the program's cursor, when the pane has the keys.
 pub fn cursor(app: &App, area: Rect) -> Option<Position> {
-    if app.overlay.is_some() || app.focus != Focus::Pane || app.pane.scrolled > 0 {
+    let prompt = !app.host.asking.is_empty();
+    if prompt || app.overlay.is_some() || app.focus != Focus::Pane || app.pane.scrolled > 0 {
         return None;
     }
     let pane = areas(app, area).pane;
@@ -97,6 +98,7 @@ impl Widget for &App {
         }
         draw_status(self, &a, buf);
         overlay::draw(self, area, buf);
+        approval::draw(self, area, buf);
     }
 }
 

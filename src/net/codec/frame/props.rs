@@ -97,6 +97,8 @@ fn host_msg() -> impl Strategy<Value = HostMsg> {
         text().prop_map(|reason| HostMsg::End { reason }),
         any::<u64>().prop_map(HostMsg::Ping),
         any::<u64>().prop_map(HostMsg::Pong),
+        (any::<u32>(), access()).prop_map(|(guest, access)| HostMsg::Admit { guest, access }),
+        any::<u32>().prop_map(|guest| HostMsg::Deny { guest }),
     ]
 }
 
@@ -158,6 +160,8 @@ fn relay_msg() -> impl Strategy<Value = RelayMsg> {
         }),
         (any::<u32>(), size()).prop_map(|(guest, size)| RelayMsg::GuestResize { guest, size }),
         any::<u64>().prop_map(RelayMsg::Pong),
+        guest_info().prop_map(RelayMsg::GuestWaiting),
+        (any::<u32>(), text()).prop_map(|(guest, reason)| RelayMsg::WaitOver { guest, reason }),
     ]
 }
 

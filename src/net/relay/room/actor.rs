@@ -7,6 +7,7 @@
 //! channel, paced by a [`Pacer`], and each guest task draws whatever is newest when it is ready.
 
 use super::types::{GuestCtl, JoinRequest, Joined, RoomCmd, RoomView};
+use super::waiting::Waiter;
 use crate::core::pacer::{self, Pacer};
 use crate::core::term::ScreenState;
 use crate::core::types::{Access, GuestId, GuestInfo, PaneId, Size};
@@ -14,7 +15,7 @@ use crate::net::proto::{RejectKind, RelayMsg};
 use crate::net::relay::guestkeys::GuestKeys;
 use crate::net::relay::registry::Tokens;
 use crate::net::relay::server::Shared;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -49,6 +50,8 @@ pub struct RoomSetup {
     /// Publishes the session's guest keys to the registry's lookups; `None` in it for a
     /// session anyone with the link may join.
     pub keys: watch::Sender<Option<Arc<GuestKeys>>>,
+    /// Whether new guests wait for the host's answer (`--approve`).
+    pub approve: bool,
 }
 
 /// One attached guest, as the room sees it.
@@ -105,6 +108,10 @@ pub struct Room {
     pub(super) changed_rows: usize,
     /// The session's guest keys, read by the ssh handler while a guest authenticates.
     pub(super) keys: watch::Sender<Option<Arc<GuestKeys>>>,
+    /// Whether new guests wait for the host's answer (`--approve`).
+    pub(super) approve: bool,
+    /// Guests waiting for the host's answer, by id: the oldest first.
+    pub(super) waiting: BTreeMap<GuestId, Waiter>,
 }
 
 impl Room {
@@ -143,6 +150,8 @@ impl Room {
             pacer: Pacer::new(now),
             changed_rows: 0,
             keys: setup.keys,
+            approve: setup.approve,
+            waiting: BTreeMap::new(),
         }
     }
 
@@ -181,8 +190,11 @@ impl Room {
                     }
                 }
                 _ = sleep_until(at), if self.dirty => self.publish(),
-                _ = check.tick() => if let Some(reason) = self.check_host(Instant::now()) {
-                    break reason;
+                _ = check.tick() => {
+                    self.check_waiting(Instant::now());
+                    if let Some(reason) = self.check_host(Instant::now()) {
+                        break reason;
+                    }
                 },
                 _ = shutdown.cancelled() => {
                     self.send_host(RelayMsg::Closing { reason: RELAY_RESTARTING.into() });
@@ -254,40 +266,50 @@ impl Room {
             let _ = reply.send(Err("this link was switched off by the host".into()));
             return;
         }
+        if let Err(why) = self.has_room(req.access) {
+            let _ = reply.send(Err(why));
+            return;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        if self.approve {
+            return self.wait(id, req, reply);
+        }
+        self.enter(id, req, reply);
+    }
+    /// Whether a guest of `access` fits, or why not.
+    pub(super) fn has_room(&self, access: Access) -> Result<(), String> {
         let limits = &self.shared.limits;
-        let cap = match req.access {
+        let cap = match access {
             Access::ReadWrite => limits.rw_guests_per_session,
             Access::ReadOnly => limits.guests_per_session,
         };
         let taken = self
             .guests
             .values()
-            .filter(|g| g.info.access == req.access)
+            .filter(|g| g.info.access == access)
             .count();
         if taken >= cap {
             info!(
                 "session {}: {} guest refused, {taken} of {cap} attached",
                 self.label,
-                req.access.label()
+                access.label()
             );
-            let why = format!(
+            return Err(format!(
                 "the session is full: {cap} {} guests are attached; try again later",
-                req.access.label()
-            );
-            let _ = reply.send(Err(why));
-            return;
+                access.label()
+            ));
         }
-        let id = self.next_id;
-        self.next_id += 1;
-        let info = GuestInfo {
-            id,
-            via: req.via,
-            name: req.name.unwrap_or_else(|| format!("guest {id}")),
-            fingerprint: req.fingerprint,
-            addr: req.addr,
-            access: req.access,
-            size: req.size,
-        };
+        Ok(())
+    }
+    /// Lets guest `id` in: it gets the current view, and the host hears of it.
+    pub(super) fn enter(
+        &mut self,
+        id: GuestId,
+        req: JoinRequest,
+        reply: oneshot::Sender<Result<Joined, String>>,
+    ) {
+        let info = guest_info(id, &req);
         let (ctl_tx, ctl_rx) = mpsc::channel(GUEST_CTL_QUEUE);
         // Publish first, so the newcomer's first frame is the current screen.
         self.guests.insert(
@@ -303,6 +325,7 @@ impl Room {
             view: self.view.subscribe(),
             ctl: ctl_rx,
             label: self.title.clone(),
+            access: info.access,
         };
         if reply.send(Ok(joined)).is_err() {
             self.guests.remove(&id);
@@ -345,8 +368,21 @@ impl Room {
         for (_, g) in self.guests.drain() {
             let _ = g.ctl.try_send(GuestCtl::Ended(reason.to_string()));
         }
+        self.end_waiting(reason);
         if let Some(me) = self.me.upgrade() {
             self.shared.registry.remove(&self.tokens, &me);
         }
+    }
+}
+/// What the host is told of guest `id`: its name is "guest N" when its key has no comment.
+pub(super) fn guest_info(id: GuestId, req: &JoinRequest) -> GuestInfo {
+    GuestInfo {
+        id,
+        via: req.via,
+        name: req.name.clone().unwrap_or_else(|| format!("guest {id}")),
+        fingerprint: req.fingerprint.clone(),
+        addr: req.addr.clone(),
+        access: req.access,
+        size: req.size,
     }
 }

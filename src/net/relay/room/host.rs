@@ -45,7 +45,11 @@ impl Room {
         if reply.send(attached).is_err() {
             self.host = None;
             self.away_since = Some(Instant::now());
+            return;
         }
+        // After the welcome, which the connection sends first: a host that comes back is
+        // asked again about the guests still waiting.
+        self.ask_again();
     }
 
     /// The host connection of `epoch` ended: the room waits for it to come back.
@@ -180,6 +184,8 @@ impl Room {
             HostMsg::End { reason } => return Some(reason),
             HostMsg::Ping(n) => self.send_host(RelayMsg::Pong(n)),
             HostMsg::GuestKeys { lines } => self.set_keys(&lines),
+            HostMsg::Admit { guest, access } => self.admit(guest, access),
+            HostMsg::Deny { guest } => self.deny(guest),
             HostMsg::Pong(_) | HostMsg::PaneClosed { .. } | HostMsg::Hello(_) => {}
         }
         None

@@ -4,9 +4,11 @@
 mod actor;
 mod host;
 mod types;
+mod waiting;
 
 pub use actor::{RELAY_RESTARTING, Room, RoomSetup};
 pub use types::{Attached, GuestCtl, JoinRequest, Joined, RoomCmd, RoomView};
+pub use waiting::{DENIED, NO_ANSWER, WAITING};
 
 #[cfg(test)]
 mod tests;

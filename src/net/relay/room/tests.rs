@@ -22,6 +22,10 @@ struct TestRoom {
 }
 
 fn start(limits: Limits) -> TestRoom {
+    start_asking(limits, false)
+}
+/// Like [`start`], for a room whose guests wait for the host's answer when `approve`.
+fn start_asking(limits: Limits, approve: bool) -> TestRoom {
     let shared = Arc::new(Shared::for_tests(limits));
     let tokens = Tokens::new().expect("random");
     let (tx, rx) = mpsc::channel(64);
@@ -36,6 +40,7 @@ fn start(limits: Limits) -> TestRoom {
         shared: shared.clone(),
         me: tx.downgrade(),
         keys: tokio::sync::watch::channel(None).0,
+        approve,
     });
     tokio::spawn(room.run(rx));
     TestRoom { tx, shared, tokens }
@@ -57,6 +62,18 @@ impl TestRoom {
     }
 
     async fn join(&self, access: Access, size: Size) -> Result<Joined, String> {
+        self.ask_sized(access, size).await.await.expect("answer")
+    }
+    /// Sends a join of `access` and returns where its answer comes.
+    async fn ask(&self, access: Access) -> oneshot::Receiver<Result<Joined, String>> {
+        self.ask_sized(access, Size::new(80, 24)).await
+    }
+    /// Like [`TestRoom::ask`], for a guest whose pane area is `size`.
+    async fn ask_sized(
+        &self,
+        access: Access,
+        size: Size,
+    ) -> oneshot::Receiver<Result<Joined, String>> {
         let req = JoinRequest {
             via: Via::Ssh,
             name: None,
@@ -64,10 +81,11 @@ impl TestRoom {
             addr: None,
             access,
             size,
+            asked: None,
         };
         let (tx, rx) = oneshot::channel();
         self.tx.send(RoomCmd::Join(req, tx)).await.expect("send");
-        rx.await.expect("answer")
+        rx
     }
 }
 
@@ -277,4 +295,90 @@ async fn a_host_that_does_not_come_back_within_the_grace_ends_the_room() {
     );
     assert!(room.shared.registry.lookup(&room.tokens.rw).is_none());
     assert!(room.shared.registry.lookup(&room.tokens.ro).is_none());
+}
+
+/// The id of the guest the host is asked about next.
+async fn asked_about(host: &mut mpsc::Receiver<RelayMsg>) -> (u32, Access) {
+    match next_to_host(host).await {
+        Some(RelayMsg::GuestWaiting(info)) => (info.id, info.access),
+        other => panic!("expected GuestWaiting, got {other:?}"),
+    }
+}
+#[tokio::test]
+async fn a_waiting_guest_gets_in_with_no_more_than_its_link_grants_or_is_turned_away() {
+    let room = start_asking(Limits::default(), true);
+    let (epoch, mut host) = room.attach().await;
+    let mut ro = room.ask(Access::ReadOnly).await;
+    let (ro_id, access) = asked_about(&mut host).await;
+    assert_eq!(access, Access::ReadOnly);
+    let rw = room.ask(Access::ReadWrite).await;
+    let (rw_id, _) = asked_about(&mut host).await;
+    assert!(ro.try_recv().is_err(), "no answer before the host's");
+    // The host cannot raise a read-only link to read-write.
+    let access = Access::ReadWrite;
+    room.host(
+        epoch,
+        HostMsg::Admit {
+            guest: ro_id,
+            access,
+        },
+    )
+    .await;
+    let joined = ro.await.expect("answer").expect("in");
+    assert_eq!(joined.id, ro_id);
+    match next_to_host(&mut host).await {
+        Some(RelayMsg::GuestJoined(info)) => assert_eq!(info.access, Access::ReadOnly),
+        other => panic!("{other:?}"),
+    }
+    room.host(epoch, HostMsg::Deny { guest: rw_id }).await;
+    assert_eq!(rw.await.expect("answer").expect_err("denied"), DENIED);
+    // A late answer for a guest that no longer waits changes nothing.
+    room.host(
+        epoch,
+        HostMsg::Admit {
+            guest: rw_id,
+            access,
+        },
+    )
+    .await;
+    assert_eq!(next_to_host(&mut host).await, None);
+}
+#[tokio::test(start_paused = true)]
+async fn an_unanswered_guest_is_let_go_and_one_that_leaves_withdraws_its_prompt() {
+    let limits = Limits {
+        approve_timeout: Duration::from_secs(5),
+        ..Limits::default()
+    };
+    let room = start_asking(limits, true);
+    let (_epoch, mut host) = room.attach().await;
+    let waiting = room.ask(Access::ReadWrite).await;
+    let (id, _) = asked_about(&mut host).await;
+    let leaving = room.ask(Access::ReadWrite).await;
+    let (left, _) = asked_about(&mut host).await;
+    drop(leaving);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        matches!(next_to_host(&mut host).await, Some(RelayMsg::WaitOver { guest, reason }) if guest == left && reason.contains("left")),
+    );
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(
+        waiting.await.expect("answer").expect_err("let go"),
+        NO_ANSWER
+    );
+    assert!(
+        matches!(next_to_host(&mut host).await, Some(RelayMsg::WaitOver { guest, reason }) if guest == id && reason.contains("5s")),
+    );
+}
+#[tokio::test]
+async fn a_host_that_comes_back_is_asked_again() {
+    let room = start_asking(Limits::default(), true);
+    let (epoch, mut host) = room.attach().await;
+    let _waiting = room.ask(Access::ReadWrite).await;
+    let (id, _) = asked_about(&mut host).await;
+    room.tx
+        .send(RoomCmd::HostGone(epoch, "cut".into()))
+        .await
+        .expect("send");
+    let (_, mut again) = room.attach().await;
+    assert_eq!(asked_about(&mut again).await.0, id);
 }

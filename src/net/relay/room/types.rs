@@ -39,7 +39,7 @@ pub enum GuestCtl {
 }
 
 /// A guest asking to join.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct JoinRequest {
     /// How it connected.
     pub via: Via,
@@ -53,6 +53,9 @@ pub struct JoinRequest {
     pub access: Access,
     /// Its pane area.
     pub size: Size,
+    /// Told when the guest must wait for the host's answer (`--approve`), so it can say so;
+    /// dropped unused when it gets in (or is refused) at once.
+    pub asked: Option<oneshot::Sender<()>>,
 }
 
 /// The room's answer to a join.
@@ -66,6 +69,8 @@ pub struct Joined {
     pub ctl: mpsc::Receiver<GuestCtl>,
     /// What the guest's status line calls the session.
     pub label: String,
+    /// What the guest may do: its link's access, or less when the host admitted it so.
+    pub access: Access,
 }
 
 /// The room's answer to a host that attaches (at the start, or on a resume).

@@ -38,6 +38,12 @@ pub enum ServerMsg<'a> {
         /// The whole command line, `ssh -p PORT TOKEN@HOST approve-web CODE`.
         command: &'a str,
     },
+    /// The guest waits for the host to let it in (`--approve`): the page says so in its bar
+    /// until the first frame.
+    Wait {
+        /// What the page shows.
+        text: &'a str,
+    },
 }
 
 /// One frame for the page.

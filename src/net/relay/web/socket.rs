@@ -199,6 +199,14 @@ impl Transport for WebTransport {
         self.area
     }
 
+    async fn waiting(&mut self, text: &str) -> Result<(), ()> {
+        let bytes = encode(&ServerMsg::Wait { text });
+        self.socket
+            .send(Message::Binary(bytes.into()))
+            .await
+            .map_err(drop)
+    }
+
     async fn start(&mut self) -> Result<(), ()> {
         Ok(())
     }

@@ -1,5 +1,5 @@
 /* cotty web view: draws the rows the relay sends and sends the guest's input back.
- * Protocol: relay -> page msgpack maps (frame, bye); page -> relay JSON text (join, key, text,
+ * Protocol: relay -> page msgpack maps (frame, wait, bye); page -> relay JSON text (join, key, text,
  * paste, resize, mouse, focus). A read-only (or locked) page sends only join.
  *
  * Keys left to the browser (no preventDefault, nothing sent):
@@ -451,6 +451,10 @@
           "them:\n" + command,
         false,
       );
+    } else if (msg.type === "wait") {
+      // The host is asked about this page (--approve): its answer is the last word.
+      socketWaited = true;
+      showBar(String(msg.text || "waiting for the host"), false);
     } else if (msg.type === "bye") {
       const reason = msg.reason ? String(msg.reason) : "disconnected";
       if (msg.retry) {
@@ -477,11 +481,14 @@
   // Frames on the current socket, and when a socket that had frames last dropped.
   let socketFrames = 0;
   let droppedAt = 0;
+  // The relay asked the host about this socket's page (--approve).
+  let socketWaited = false;
   // How long after a drop a refusal still means "not back yet" rather than "gone".
   const COME_BACK_MS = 120000;
 
   // Whether a refusal on this socket may be a session that is still on its way back.
   function comingBack() {
+    if (socketWaited) return false;
     return socketFrames === 0 && droppedAt > 0 && Date.now() - droppedAt < COME_BACK_MS;
   }
 
@@ -511,6 +518,7 @@
       if (sock !== ws) return;
       state.connected = true;
       socketFrames = 0;
+      socketWaited = false;
       const size = fit();
       sentSize = size.cols + "x" + size.rows;
       sock.send(JSON.stringify({ type: "join", token, cols: size.cols, rows: size.rows }));
