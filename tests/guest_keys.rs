@@ -9,7 +9,7 @@ use common::env::{WAIT, token};
 use common::guest::{GuestOptions, SshGuest};
 use common::page_mirror::{finish, wait_page_prompt};
 use common::proc::{LOOPBACK_HEADLESS, Proc, ctl};
-use common::wait::ssh_keygen;
+use common::wait::{key_fingerprint, ssh_keygen};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -19,20 +19,6 @@ fn pub_line(key: &Path, comment: &str) -> String {
     let mut words = text.split_whitespace();
     let (kind, body) = (words.next().expect("type"), words.next().expect("key"));
     format!("{kind} {body} {comment}")
-}
-
-/// The SHA256 fingerprint of the key pair at `key`, as `ssh-keygen -l` prints it.
-fn fingerprint(key: &Path) -> String {
-    let out = Command::new("ssh-keygen")
-        .args(["-l", "-E", "sha256", "-f"])
-        .arg(key)
-        .output()
-        .expect("ssh-keygen -l");
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .nth(1)
-        .expect("a fingerprint")
-        .to_string()
 }
 
 /// Runs a stock `ssh` to `user` as a person would, at its default log level and without a
@@ -129,7 +115,7 @@ fn only_listed_keys_join_named_by_their_comment() {
         .expect("alice joins");
     host.line(
         "guest 1 (alice laptop) read-write via ssh",
-        &[&fingerprint(&k.alice)],
+        &[&key_fingerprint(&k.alice)],
     );
     let list = String::from_utf8_lossy(&ctl(&sock, &["list-guests"]).stdout).to_string();
     assert!(list.contains("1: alice laptop via ssh"), "{list}");
@@ -140,7 +126,7 @@ fn only_listed_keys_join_named_by_their_comment() {
     assert_ne!(out.status.code(), Some(0), "{err}");
     let want = format!(
         "cotty: this session only admits listed keys; your key {} is not one of them",
-        fingerprint(&k.mallory)
+        key_fingerprint(&k.mallory)
     );
     assert!(err.contains(&want), "{err}");
     assert!(err.contains("Permission denied (publickey)"), "{err}");
@@ -318,7 +304,7 @@ fn the_web_page_of_a_key_only_session_joins_after_approve_web() {
     wait_page_prompt(&b);
     host.line(
         "guest 1 (alice) read-write via web",
-        &[&fingerprint(&k.alice)],
+        &[&key_fingerprint(&k.alice)],
     );
 
     // The code worked once.
