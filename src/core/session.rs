@@ -15,7 +15,7 @@ use crate::core::pacer::Pacer;
 use crate::core::pane::Pane;
 use crate::core::pty::{CommandSpec, PtyEvent};
 use crate::core::term::{RowsUpdate, Screen, ScreenState};
-use crate::core::types::{Access, GuestId, GuestInfo, PaneId, Size};
+use crate::core::types::{Access, GuestId, GuestInfo, NewLink, PaneId, Size};
 use anyhow::{Context, Result};
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -82,6 +82,15 @@ pub enum Outbound {
     End {
         /// Shown to guests.
         reason: String,
+    },
+    /// Make an extra link.
+    NewLink(NewLink),
+    /// An extra link switched off or on.
+    SetExtraLink {
+        /// The link's number.
+        n: u32,
+        /// Whether it lets new guests in.
+        enabled: bool,
     },
 }
 
@@ -161,6 +170,15 @@ pub enum SessionCmd {
     Screen(oneshot::Sender<ScreenState>),
     /// End the session; guests see the reason.
     End(String),
+    /// Ask the relay for an extra link; the answer comes to the front end as an uplink event.
+    NewLink(NewLink),
+    /// Switch an extra link off or on.
+    SetExtraLink {
+        /// The link's number.
+        n: u32,
+        /// Whether it lets new guests in.
+        enabled: bool,
+    },
 }
 
 /// A function run on the session's screen; see [`SessionCmd::Visit`].

@@ -3,6 +3,7 @@
 use crate::control::server::{self, ControlMsg, ControlSocket};
 use crate::control::socket;
 use crate::core::session::{Notice, SessionCmd};
+use crate::host::links::made_line;
 use crate::host::state::{Effect, HostState, notice_line, state_line};
 use crate::host::{Host, HostOptions};
 use crate::net::proto::Links;
@@ -75,6 +76,10 @@ pub async fn apply_effect(host: &Host, effect: Effect) -> bool {
             false
         }
         Effect::KillSession => true,
+        Effect::NewLink(req) => {
+            let _ = host.session.send(SessionCmd::NewLink(req)).await;
+            false
+        }
     }
 }
 
@@ -120,6 +125,9 @@ pub async fn run_headless(
                         }
                     }
                     UplinkEvent::Log(line) => say(line),
+                    UplinkEvent::ExtraLink(link) if link.req.is_some() => say(&made_line(link)),
+                    UplinkEvent::ExtraLink(_) => {}
+                    UplinkEvent::LinkRefused { reason, .. } => say(&format!("no new link: {reason}")),
                 }
                 state.on_uplink(ev);
             }

@@ -5,6 +5,7 @@ pub mod detach;
 pub mod embedded;
 pub mod forge;
 pub mod headless;
+pub mod links;
 pub mod start;
 pub mod state;
 pub mod tmux;

@@ -6,7 +6,8 @@
 use crate::control::format::expand;
 use crate::control::{Reply, Request};
 use crate::core::session::{GuestRow, Notice};
-use crate::core::types::{Access, GuestId, GuestInfo, Via};
+use crate::core::types::{Access, GuestId, GuestInfo, NewLink, Via};
+use crate::host::links::ExtraLinks;
 use crate::net::proto::Links;
 use crate::net::uplink::{LinkState, UplinkEvent};
 use std::collections::VecDeque;
@@ -29,6 +30,8 @@ pub const FORMAT_VARIABLES: &[&str] = &[
     "tmate_ssh_ro",
     "tmate_web",
     "tmate_web_ro",
+    "link:N",
+    "link_web:N",
 ];
 
 /// One of the session's links, as the dashboard lists them.
@@ -38,6 +41,8 @@ pub struct LinkKind {
     pub via: Via,
     /// The token it carries; switching a link off acts on the token, so on both kinds.
     pub access: Access,
+    /// 0 for the session's two main links; N for extra link N (`cotty new-link`).
+    pub extra: u32,
 }
 
 impl LinkKind {
@@ -45,11 +50,16 @@ impl LinkKind {
     pub const SSH_RW: LinkKind = LinkKind {
         via: Via::Ssh,
         access: Access::ReadWrite,
+        extra: 0,
     };
 
-    /// How the sidebar and the log name it: `ssh, read-write`.
+    /// How the sidebar and the log name it: `ssh, read-write`, `link 2: web, read-only`.
     pub fn label(self) -> String {
-        format!("{}, {}", self.via.label(), self.access.label())
+        let label = format!("{}, {}", self.via.label(), self.access.label());
+        match self.extra {
+            0 => label,
+            n => format!("link {n}: {label}"),
+        }
     }
 }
 
@@ -73,6 +83,8 @@ pub enum Effect {
     Kick(GuestId),
     /// End the session.
     KillSession,
+    /// Ask the relay for an extra link; the request waits for its answer.
+    NewLink(NewLink),
 }
 
 /// The host's state as its front ends see it. Owned by the front end's task.
@@ -91,6 +103,8 @@ pub struct HostState {
     pub uplink: LinkState,
     /// The log, oldest first.
     pub log: VecDeque<LogLine>,
+    /// The extra links the relay reported, and `new-link` requests waiting for it.
+    pub extra: ExtraLinks,
     /// `wait-ready` callers waiting for the links.
     waiting: Vec<oneshot::Sender<Reply>>,
     /// Reads the clock for log lines; fixed in tests so snapshots are stable.
@@ -113,6 +127,7 @@ impl HostState {
             locked: false,
             uplink: LinkState::Connecting,
             log: VecDeque::new(),
+            extra: ExtraLinks::default(),
             waiting: Vec::new(),
             clock: local_time,
         }
@@ -158,6 +173,9 @@ impl HostState {
 
     /// The link of `kind`, if the relay has answered and serves that kind.
     pub fn link(&self, kind: LinkKind) -> Option<&str> {
+        if kind.extra > 0 {
+            return self.extra_link(kind);
+        }
         let links = self.links.as_ref()?;
         match (kind.via, kind.access) {
             (Via::Ssh, Access::ReadWrite) => Some(&links.ssh),
@@ -173,12 +191,17 @@ impl HostState {
         let mut kinds = Vec::new();
         for via in [Via::Ssh, Via::Web] {
             for access in [Access::ReadWrite, Access::ReadOnly] {
-                let kind = LinkKind { via, access };
+                let kind = LinkKind {
+                    via,
+                    access,
+                    extra: 0,
+                };
                 if via == Via::Ssh || self.link(kind).is_some() {
                     kinds.push(kind);
                 }
             }
         }
+        kinds.extend(self.extra_kinds());
         kinds
     }
 
@@ -197,6 +220,7 @@ impl HostState {
                 }
                 self.uplink = LinkState::Up;
                 self.links = Some(links);
+                self.forget_extra_links();
                 for w in self.waiting.drain(..) {
                     let _ = w.send(Reply::ok(""));
                 }
@@ -208,6 +232,9 @@ impl HostState {
                         _ => self.log(line),
                     }
                 }
+                if state != LinkState::Up {
+                    self.fail_link_requests();
+                }
                 if let LinkState::Refused(why) = &state {
                     for w in self.waiting.drain(..) {
                         let _ = w.send(Reply::err(format!("the relay refused this host: {why}")));
@@ -216,6 +243,8 @@ impl HostState {
                 self.uplink = state;
             }
             UplinkEvent::Log(line) => self.log(line),
+            UplinkEvent::ExtraLink(link) => self.on_extra_link(link),
+            UplinkEvent::LinkRefused { req, reason } => self.on_link_refused(req, reason),
         }
     }
 
@@ -328,6 +357,11 @@ impl HostState {
                     return None;
                 }
             }
+            Request::NewLink {
+                read_only,
+                once,
+                ttl_secs,
+            } => return self.new_link(read_only, once, ttl_secs, reply),
         };
         let _ = reply.send(answer);
         effect
@@ -353,7 +387,7 @@ impl HostState {
                 "guests" => format!("{} ({rw} rw, {ro} ro)", rw + ro),
                 "locked" => (if self.locked { "1" } else { "0" }).to_string(),
                 "relay_state" => self.uplink.name().to_string(),
-                _ => return None,
+                _ => return self.link_variable(name),
             }))
         })
     }

@@ -31,7 +31,11 @@ fn state(web: bool) -> HostState {
 }
 
 fn kind(via: Via, access: Access) -> LinkKind {
-    LinkKind { via, access }
+    LinkKind {
+        via,
+        access,
+        extra: 0,
+    }
 }
 
 #[test]

@@ -194,6 +194,12 @@ impl Session {
                 let _ = reply.send(self.pane.screen().export(None));
             }
             SessionCmd::End(_) => {}
+            // Extra links live on the relay, which reports them to the front end: the session
+            // only passes the requests up, in order with the rest.
+            SessionCmd::NewLink(req) => self.queue(Outbound::NewLink(req)),
+            SessionCmd::SetExtraLink { n, enabled } => {
+                self.queue(Outbound::SetExtraLink { n, enabled });
+            }
         }
     }
 

@@ -135,24 +135,35 @@ async fn admit(setup: &GuestSetup, shared: &Shared) -> Result<Entry, String> {
         failure_delay().await;
         return Err(msg);
     }
-    match shared.registry.lookup(&setup.token) {
-        Some(entry) => Ok(entry),
-        None => {
-            info!(
-                "{} guest from {} asked for an unknown session",
-                setup.via.label(),
-                fmt_peer(setup.addr)
-            );
-            let msg = shared.per_ip.count_failed_lookup(setup.addr);
-            failure_delay().await;
-            Err(msg.unwrap_or_else(|| format!("cotty: {NO_SUCH_SESSION}\r\n")))
-        }
-    }
+    // A link that is off, expired or used up is refused as a wrong one is, with its reason.
+    let why = match shared.registry.lookup(&setup.token) {
+        Some(entry) => match entry.gate.refusal(Instant::now()) {
+            None => return Ok(entry),
+            Some(why) => why,
+        },
+        None => NO_SUCH_SESSION,
+    };
+    Err(refuse_link(setup, shared, why).await)
+}
+
+/// Logs and counts a refused link against the guest's address, waits the failure delay, and
+/// gives the guest's farewell: `why`, or the per-address limit's message if this tripped it.
+async fn refuse_link(setup: &GuestSetup, shared: &Shared, why: &str) -> String {
+    info!(
+        "{} guest from {} refused: {why}",
+        setup.via.label(),
+        fmt_peer(setup.addr)
+    );
+    let msg = shared.per_ip.count_failed_lookup(setup.addr);
+    failure_delay().await;
+    msg.unwrap_or_else(|| format!("cotty: {why}\r\n"))
 }
 
 /// Runs a guest until it leaves, is kicked, or the session ends.
 pub async fn run<T: Transport>(mut transport: T, setup: GuestSetup, shared: Arc<Shared>) {
-    let Entry { room, access } = match admit(&setup, &shared).await {
+    let Entry {
+        room, access, gate, ..
+    } = match admit(&setup, &shared).await {
         Ok(entry) => entry,
         Err(why) => return transport.finish(Farewell::Refused(why)).await,
     };
@@ -171,6 +182,7 @@ pub async fn run<T: Transport>(mut transport: T, setup: GuestSetup, shared: Arc<
         addr: setup.addr.map(|a| a.to_string()),
         access,
         size: transport.pane_area(),
+        gate: gate.clone(),
     };
     let (reply_tx, reply_rx) = oneshot::channel();
     let joined = match room.send(RoomCmd::Join(req, reply_tx)).await {
@@ -181,6 +193,12 @@ pub async fn run<T: Transport>(mut transport: T, setup: GuestSetup, shared: Arc<
     };
     let mut joined = match joined {
         Ok(j) => j,
+        // The gate closed since the admission (another guest took a one-time link first):
+        // refused as at the admission.
+        Err(why) if gate.refusal(Instant::now()) == Some(why.as_str()) => {
+            let why = refuse_link(&setup, &shared, &why).await;
+            return transport.finish(Farewell::Refused(why)).await;
+        }
         Err(why) => {
             return transport
                 .finish(Farewell::Refused(format!("cotty: {why}\r\n")))

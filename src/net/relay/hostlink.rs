@@ -4,6 +4,7 @@
 use crate::net::codec::{FrameReader, FrameWriter, check_version};
 use crate::net::heartbeat::{Heartbeat, PING_EVERY};
 use crate::net::proto::{Hello, HostMsg, Links, RejectKind, RelayMsg, Resume};
+use crate::net::relay::links::MainGates;
 use crate::net::relay::names::{self, Claim};
 use crate::net::relay::registry::{RegisterError, Tokens, new_token};
 use crate::net::relay::room::{Attached, Room, RoomCmd, RoomSetup};
@@ -361,7 +362,12 @@ fn spawn_room(
     tokens: &Tokens,
 ) -> Result<mpsc::Sender<RoomCmd>, RegisterError> {
     let (room_tx, room_rx) = mpsc::channel::<RoomCmd>(ROOM_QUEUE);
-    shared.registry.register(tokens, room_tx.clone())?;
+    // The deadline starts now and stays with the room: a host that comes back to it does not
+    // move it (the hello of a resume is not asked), and one that registers again on a
+    // restarted relay sends only what is left of it.
+    let ttl = hello.link_ttl_secs.map(std::time::Duration::from_secs);
+    let gates = MainGates::new(tokio::time::Instant::now(), ttl);
+    shared.registry.register(tokens, room_tx.clone(), &gates)?;
     let label: String = id.chars().take(6).collect();
     let room = Room::new(RoomSetup {
         title: guest_title(hello.title.as_deref(), &label),
@@ -369,6 +375,9 @@ fn spawn_room(
         tokens: tokens.clone(),
         shared: shared.clone(),
         me: room_tx.downgrade(),
+        gates,
+        // A session that lists the guests' keys (-a) is for ssh only.
+        web_links: hello.authorized_keys.is_none(),
     });
     shared.tasks.spawn(room.run(room_rx));
     Ok(room_tx)

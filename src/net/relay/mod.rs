@@ -8,6 +8,7 @@ pub mod guest_input;
 pub mod hostkeys;
 pub mod hostlink;
 pub mod limits;
+pub mod links;
 pub mod names;
 pub use crate::core::pacer;
 pub mod perip;

@@ -51,6 +51,8 @@ impl From<Outbound> for HostMsg {
             Outbound::Lock(on) => HostMsg::Lock(on),
             Outbound::SetLink { access, enabled } => HostMsg::SetLink { access, enabled },
             Outbound::End { reason } => HostMsg::End { reason },
+            Outbound::NewLink(req) => HostMsg::NewLink(req),
+            Outbound::SetExtraLink { n, enabled } => HostMsg::SetExtraLink { n, enabled },
         }
     }
 }
@@ -140,7 +142,7 @@ where
     let heard_ref = &heard;
     let reading = async move {
         for msg in rest {
-            if let Some(end) = forward(session, &pong_tx, msg).await {
+            if let Some(end) = forward(session, events, &pong_tx, msg).await {
                 return end;
             }
         }
@@ -149,7 +151,7 @@ where
                 Ok(Some(batch)) => {
                     heard_ref.stamp();
                     for msg in batch {
-                        if let Some(end) = forward(session, &pong_tx, msg).await {
+                        if let Some(end) = forward(session, events, &pong_tx, msg).await {
                             return end;
                         }
                     }
@@ -191,6 +193,7 @@ fn refusal(kind: RejectKind, reason: String) -> LinkEnd {
 /// Passes a relay message on to the session; returns how the link ends, if it does.
 async fn forward(
     session: &SessionHandle,
+    events: &mpsc::Sender<UplinkEvent>,
     pongs: &mpsc::Sender<u64>,
     msg: RelayMsg,
 ) -> Option<LinkEnd> {
@@ -204,6 +207,15 @@ async fn forward(
             return None;
         }
         RelayMsg::Closing { reason } => return Some(LinkEnd::Lost(reason)),
+        // Extra links are the front end's to show; the session has nothing to do with them.
+        RelayMsg::LinkAdded(link) => {
+            let _ = events.send(UplinkEvent::ExtraLink(link)).await;
+            return None;
+        }
+        RelayMsg::LinkRefused { req, reason } => {
+            let _ = events.send(UplinkEvent::LinkRefused { req, reason }).await;
+            return None;
+        }
         // Refused after the welcome: another host took this session's name.
         RelayMsg::Reject { reason, kind } => return Some(refusal(kind, reason)),
         RelayMsg::Pong(_) | RelayMsg::Welcome { .. } => return None,

@@ -11,6 +11,7 @@ use crate::core::pacer::{self, Pacer};
 use crate::core::term::ScreenState;
 use crate::core::types::{Access, GuestId, GuestInfo, PaneId, Size};
 use crate::net::proto::{RejectKind, RelayMsg};
+use crate::net::relay::links::{MainGates, RoomLink};
 use crate::net::relay::registry::Tokens;
 use crate::net::relay::server::Shared;
 use std::collections::HashMap;
@@ -45,6 +46,10 @@ pub struct RoomSetup {
     pub shared: Arc<Shared>,
     /// The room's own queue, weakly, so it can tell the registry which entries are its own.
     pub me: mpsc::WeakSender<RoomCmd>,
+    /// The gates of the two main links, shared with their registry entries.
+    pub gates: MainGates,
+    /// Whether the relay serves this session's links on the web too (not with `-a`).
+    pub web_links: bool,
 }
 
 /// One attached guest, as the room sees it.
@@ -66,7 +71,7 @@ pub struct Room {
     /// The relay's shared state.
     pub(super) shared: Arc<Shared>,
     /// The room's own queue, to remove only its own registry entries.
-    me: mpsc::WeakSender<RoomCmd>,
+    pub(super) me: mpsc::WeakSender<RoomCmd>,
     /// The focused pane's screen, as the host last sent it.
     pub(super) screen: ScreenState,
     /// The focused pane's id.
@@ -77,8 +82,12 @@ pub struct Room {
     next_id: GuestId,
     /// Whether input is locked.
     pub(super) locked: bool,
-    /// Links the host switched off, by [`Access::index`].
-    pub(super) links_off: [bool; 2],
+    /// The main links' gates: switched off by the host, expired after `--link-ttl`.
+    pub(super) gates: MainGates,
+    /// The extra links the host made, in the order it made them.
+    pub(super) extra: Vec<RoomLink>,
+    /// Whether links are handed out for the web too.
+    pub(super) web_links: bool,
     /// The latest notice.
     pub(super) notice: Option<String>,
     /// The host connection's queue; `None` while the host is away.
@@ -125,7 +134,9 @@ impl Room {
             guests: HashMap::new(),
             next_id: 1,
             locked: false,
-            links_off: [false; 2],
+            gates: setup.gates,
+            extra: Vec::new(),
+            web_links: setup.web_links,
             notice: None,
             host: None,
             epoch: 0,
@@ -243,8 +254,8 @@ impl Room {
     }
 
     fn join(&mut self, req: JoinRequest, reply: oneshot::Sender<Result<Joined, String>>) {
-        if self.links_off[req.access.index()] {
-            let _ = reply.send(Err("this link was switched off by the host".into()));
+        if let Some(why) = req.gate.refusal(Instant::now()) {
+            let _ = reply.send(Err(why.into()));
             return;
         }
         let limits = &self.shared.limits;
@@ -269,6 +280,14 @@ impl Room {
             );
             let _ = reply.send(Err(why));
             return;
+        }
+        // Last, so a one-time link is used up only by a guest that gets in.
+        if let Err(why) = req.gate.pass(Instant::now()) {
+            let _ = reply.send(Err(why.into()));
+            return;
+        }
+        if req.gate.once() {
+            self.report_used(&req.gate);
         }
         let id = self.next_id;
         self.next_id += 1;
@@ -340,6 +359,9 @@ impl Room {
         }
         if let Some(me) = self.me.upgrade() {
             self.shared.registry.remove(&self.tokens, &me);
+            for link in &self.extra {
+                self.shared.registry.remove_link(&link.token, &me);
+            }
         }
     }
 }

@@ -43,7 +43,10 @@ impl Room {
         if reply.send(attached).is_err() {
             self.host = None;
             self.away_since = Some(Instant::now());
+            return;
         }
+        // They follow the welcome: the host learns the extra links this relay still has.
+        self.report_links();
     }
 
     /// The host connection of `epoch` ended: the room waits for it to come back.
@@ -156,9 +159,9 @@ impl Room {
                     }
                 }
             }
-            HostMsg::SetLink { access, enabled } => {
-                self.links_off[access.index()] = !enabled;
-            }
+            HostMsg::SetLink { access, enabled } => self.gates.get(access).set_enabled(enabled),
+            HostMsg::NewLink(req) => self.new_link(req),
+            HostMsg::SetExtraLink { n, enabled } => self.set_extra_link(n, enabled),
             HostMsg::Notice(text) => {
                 self.notice = Some(text);
                 self.dirty = true;

@@ -3,6 +3,7 @@
 
 mod actor;
 mod host;
+mod links;
 mod types;
 
 pub use actor::{RELAY_RESTARTING, Room, RoomSetup};

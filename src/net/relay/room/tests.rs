@@ -5,6 +5,7 @@ use super::*;
 use crate::core::types::{Access, Size, Via};
 use crate::net::proto::{HostMsg, PaneGeometry, RelayMsg};
 use crate::net::relay::limits::Limits;
+use crate::net::relay::links::MainGates;
 use crate::net::relay::registry::Tokens;
 use crate::net::relay::server::Shared;
 use std::sync::Arc;
@@ -25,9 +26,10 @@ fn start(limits: Limits) -> TestRoom {
     let shared = Arc::new(Shared::for_tests(limits));
     let tokens = Tokens::new().expect("random");
     let (tx, rx) = mpsc::channel(64);
+    let gates = MainGates::new(tokio::time::Instant::now(), None);
     shared
         .registry
-        .register(&tokens, tx.clone())
+        .register(&tokens, tx.clone(), &gates)
         .expect("register");
     let room = Room::new(RoomSetup {
         label: "test".into(),
@@ -35,6 +37,8 @@ fn start(limits: Limits) -> TestRoom {
         tokens: tokens.clone(),
         shared: shared.clone(),
         me: tx.downgrade(),
+        gates,
+        web_links: true,
     });
     tokio::spawn(room.run(rx));
     TestRoom { tx, shared, tokens }
@@ -56,6 +60,17 @@ impl TestRoom {
     }
 
     async fn join(&self, access: Access, size: Size) -> Result<Joined, String> {
+        let token = match access {
+            Access::ReadWrite => &self.tokens.rw,
+            Access::ReadOnly => &self.tokens.ro,
+        };
+        self.join_with(token, size).await
+    }
+
+    /// Joins with `token` as a guest's admission would, through its gate.
+    async fn join_with(&self, token: &str, size: Size) -> Result<Joined, String> {
+        let entry = self.shared.registry.lookup(token).expect("a live token");
+        let (access, gate) = (entry.access, entry.gate);
         let req = JoinRequest {
             via: Via::Ssh,
             name: None,
@@ -63,6 +78,7 @@ impl TestRoom {
             addr: None,
             access,
             size,
+            gate,
         };
         let (tx, rx) = oneshot::channel();
         self.tx.send(RoomCmd::Join(req, tx)).await.expect("send");

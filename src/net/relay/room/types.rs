@@ -3,6 +3,7 @@
 use crate::core::term::ScreenState;
 use crate::core::types::{Access, GuestId, GuestInfo, Size, Via};
 use crate::net::proto::{HostMsg, RelayMsg};
+use crate::net::relay::links::Gate;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -53,6 +54,9 @@ pub struct JoinRequest {
     pub access: Access,
     /// Its pane area.
     pub size: Size,
+    /// The gate of the link it came by: checked again, and a one-time link used up, as it
+    /// joins.
+    pub gate: Arc<Gate>,
 }
 
 /// The room's answer to a join.
