@@ -1,13 +1,13 @@
 //! Settings: `cotty.toml` in the config directory, then `COTTY_*` variables, then flags.
 
-use crate::cli::Cli;
+use crate::cli::{Cli, DURATION_FORM, parse_duration};
 use crate::host::SessionNames;
 use anyhow::{Context, Result, anyhow, bail};
 use config::{Config, Environment, FileFormat, Source, Value};
 use std::collections::HashMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Which side of the dashboard the sidebar is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
@@ -94,6 +94,8 @@ pub struct Settings {
     pub forge: forge::ForgeSettings,
     /// The API key and names of a named session; all unset for random links.
     pub named: SessionNames,
+    /// How long after the session starts its links let new guests in; no end when unset.
+    pub link_ttl: Option<Duration>,
     /// The file the settings came from, if it exists (for error messages).
     pub file: Option<PathBuf>,
 }
@@ -117,6 +119,7 @@ impl Default for Settings {
             public_host: None,
             forge: forge::ForgeSettings::default(),
             named: SessionNames::default(),
+            link_ttl: None,
             file: None,
         }
     }
@@ -146,6 +149,7 @@ const KEYS: &[&str] = &[
     "api_key",
     "name",
     "ro_name",
+    "link_ttl",
 ];
 
 /// A commented default config file, as `--print-default-config` prints it.
@@ -268,6 +272,7 @@ pub fn load_from(
     s.public_host = layers.get("public_host", "a host name or address", non_empty)?;
     s.forge = forge::load(&layers, &cli.forge)?;
     s.named = named::resolve(&layers)?;
+    s.link_ttl = layers.get("link_ttl", DURATION_FORM, |t| parse_duration(t).ok())?;
     Ok(s)
 }
 
@@ -351,6 +356,7 @@ fn flags(cli: &Cli) -> Vec<(&'static str, &'static str, Option<String>)> {
         ("api_key", "--api-key", cli.named.api_key.clone()),
         ("name", "--name", cli.named.name.clone()),
         ("ro_name", "--ro-name", cli.named.ro_name.clone()),
+        ("link_ttl", "--link-ttl", cli.links.link_ttl.clone()),
     ]
 }
 
@@ -410,26 +416,6 @@ fn read_file(path: &Path, required: bool) -> Result<Option<Config>> {
         );
     }
     Ok(Some(cfg))
-}
-
-/// Where a setting's value came from, for error messages.
-enum Origin<'a> {
-    /// The config file.
-    File(&'a Path),
-    /// An environment variable, by name.
-    Env(String),
-    /// A flag, such as `--theme`.
-    Flag(&'static str),
-}
-
-impl fmt::Display for Origin<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Origin::File(path) => write!(f, "{}", path.display()),
-            Origin::Env(name) => write!(f, "the environment variable {name}"),
-            Origin::Flag(flag) => write!(f, "the flag {flag}"),
-        }
-    }
 }
 
 /// The layered settings, and what is needed to say where a value came from.
@@ -492,5 +478,7 @@ impl Layers<'_> {
 
 pub mod forge;
 mod named;
+mod origin;
+use origin::Origin;
 #[cfg(test)]
 mod tests;

@@ -146,6 +146,7 @@ async fn run(mut cli: Cli) -> Result<()> {
         respawn: cli.headless,
         forge_keys,
         named: settings.named.clone(),
+        link_ttl: settings.link_ttl,
     };
     if cli.headless {
         return run_headless(opts, cli.socket, shutdown).await;
@@ -199,6 +200,15 @@ fn control_request(cmd: Command) -> (Request, Duration) {
         Command::WaitReady { timeout } | Command::Wait { timeout, .. } => (
             Request::WaitReady,
             Duration::from_secs_f64(timeout.clamp(0.0, 86_400.0)),
+        ),
+        // The host answers once the relay has made the link, within the socket's own timeout.
+        Command::NewLink(a) => (
+            Request::NewLink {
+                read_only: a.ro,
+                once: a.once,
+                ttl_secs: a.ttl_secs(),
+            },
+            short,
         ),
         Command::Relay(_) | Command::NewSession { .. } => (Request::ShowMessages, short),
     }

@@ -145,13 +145,11 @@ impl HostState {
                 }
                 let _ = reply.send(Reply::ok(text));
             }
-        } else if let Some(old) = self.extra.get(link.n) {
-            if old.used != link.used && link.used {
-                self.log(format!(
-                    "link {} let its one guest in; it is used up",
-                    link.n
-                ));
-            }
+        } else if link.used && self.extra.get(link.n).is_some_and(|old| !old.used) {
+            self.log(format!(
+                "link {} let its one guest in; it is used up",
+                link.n
+            ));
         }
         let links = &mut self.extra.links;
         links.retain(|(l, _)| l.n != link.n);

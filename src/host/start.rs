@@ -40,6 +40,8 @@ pub struct HostOptions {
     pub forge_keys: Option<ForgeKeys>,
     /// The API key and names of a named session; unset for random links.
     pub named: SessionNames,
+    /// How long after the start the links let new guests in (`--link-ttl`); no end if unset.
+    pub link_ttl: Option<Duration>,
 }
 
 /// What a host asks a relay with `--api-keys` for: stable names for its links, under the user
@@ -94,6 +96,8 @@ impl Host {
         hello.api_key = opts.named.api_key;
         hello.name = opts.named.name;
         hello.ro_name = opts.named.ro_name;
+        // Counted from now; the uplink sends what is left of it with each hello.
+        hello.link_ttl_secs = opts.link_ttl.map(|d| d.as_secs());
         let (dialer, embedded) = match opts.relay {
             RelayChoice::Remote(target) => (Dialer::Remote(target), None),
             RelayChoice::Embedded(e) => {

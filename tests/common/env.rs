@@ -136,6 +136,7 @@ impl TestEnv {
             respawn: true,
             forge_keys: None,
             named: Default::default(),
+            link_ttl: None,
         };
         let mut host = self.rt.block_on(Host::start(opts)).expect("host starts");
         self.links = self.rt.block_on(host.links(WAIT)).expect("host gets links");
