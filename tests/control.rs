@@ -6,28 +6,10 @@ mod common;
 
 use common::env::{WAIT, port_of, token, wait_prompt};
 use common::guest::{GuestOptions, SshGuest};
-use common::proc::{LOOPBACK_HEADLESS, Proc};
+use common::proc::{LOOPBACK_HEADLESS, Proc, ctl, err, out};
 use common::wait::wait_until;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn ctl(sock: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cotty"))
-        .arg("-S")
-        .arg(sock)
-        .args(args)
-        .output()
-        .expect("cotty runs")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).trim_end().to_string()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
+use std::process::Command;
 
 #[test]
 fn every_control_command_against_a_headless_host() {

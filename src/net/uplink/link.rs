@@ -87,7 +87,7 @@ where
         Ok(Ok(Some(batch))) => batch,
     };
     let mut rest = first.into_iter();
-    let guests = match rest.next() {
+    let (guests, connected) = match rest.next() {
         Some(RelayMsg::Welcome {
             links,
             resume: proof,
@@ -96,8 +96,7 @@ where
         }) => {
             info!("relay accepted the session (resumed: {resumed})");
             *resume = Some(proof);
-            let _ = events.send(UplinkEvent::Connected { links, resumed }).await;
-            guests
+            (guests, UplinkEvent::Connected { links, resumed })
         }
         Some(RelayMsg::Reject { reason, kind }) => return refusal(kind, reason),
         other => {
@@ -113,6 +112,9 @@ where
     if session.send(up).await.is_err() {
         return LinkEnd::SessionOver;
     }
+    // After the session has the uplink: what the front end asks of the relay once it knows
+    // the links (a new link) then finds the way up open.
+    let _ = events.send(connected).await;
     let heard = Heartbeat::new();
     let (pong_tx, mut pong_rx) = mpsc::channel::<u64>(PONG_QUEUE);
     let writing = async move {
