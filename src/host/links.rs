@@ -66,9 +66,10 @@ impl ExtraLinks {
     }
 }
 
-/// A time left in the short form of the sidebar: `45s`, `59m`, `2h05m`, `3d`.
+/// A time left in the short form of the sidebar: `45s`, `59m`, `2h05m`, `3d`; rounded up,
+/// so what shows as left has not run out.
 pub fn fmt_left(d: Duration) -> String {
-    let s = d.as_secs().max(1);
+    let s = (d.as_secs() + u64::from(d.subsec_nanos() > 0)).max(1);
     match s {
         0..60 => format!("{s}s"),
         60..3600 => format!("{}m", s.div_ceil(60)),

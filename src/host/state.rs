@@ -53,12 +53,13 @@ impl LinkKind {
         extra: 0,
     };
 
-    /// How the sidebar and the log name it: `ssh, read-write`, `link 2: web, read-only`.
+    /// How the sidebar names it: `ssh, read-write`; an extra link shorter, `#2 web ro`, so
+    /// that its state and kind fit beside it.
     pub fn label(self) -> String {
-        let label = format!("{}, {}", self.via.label(), self.access.label());
-        match self.extra {
-            0 => label,
-            n => format!("link {n}: {label}"),
+        match (self.extra, self.access) {
+            (0, access) => format!("{}, {}", self.via.label(), access.label()),
+            (n, Access::ReadWrite) => format!("#{n} {} rw", self.via.label()),
+            (n, Access::ReadOnly) => format!("#{n} {} ro", self.via.label()),
         }
     }
 }

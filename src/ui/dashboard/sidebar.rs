@@ -196,12 +196,13 @@ fn draw_link(app: &App, kind: LinkKind, rect: Rect, buf: &mut Buffer) {
         Span::styled(if selected { "▸ " } else { "  " }, base),
         Span::styled(kind.label(), base),
     ];
+    // The state first, so a narrow sidebar cuts the kind rather than the state.
+    if let Some(why) = closed {
+        head.push(Span::styled(format!("  {why}"), t.bar_alert));
+    }
     let traits = app.host.extra.traits(kind.extra, now);
     if !traits.is_empty() {
         head.push(Span::styled(format!(" · {traits}"), base.patch(t.dim)));
-    }
-    if let Some(why) = closed {
-        head.push(Span::styled(format!("  {why}"), t.bar_alert));
     }
     Line::from(head).render(Rect::new(rect.x, rect.y, rect.width, 1), buf);
     let text = app.host.link(kind).unwrap_or("waiting for the relay…");
