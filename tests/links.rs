@@ -6,8 +6,9 @@ mod common;
 use common::env::{TestEnv, WAIT, marker, port_of, token, wait_prompt};
 use common::guest::{GuestOptions, SshGuest};
 use common::proc::{Proc, ctl, err, out};
+use common::web::WsGuest;
 use cotty::core::session::SessionCmd;
-use cotty::core::types::{Access, NewLink};
+use cotty::core::types::{Access, NewLink, Size};
 use cotty::net::uplink::UplinkEvent;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -89,6 +90,9 @@ fn after_the_link_ttl_new_guests_are_refused_and_guests_inside_stay() {
     for l in [&link, &ro, &extra] {
         refused(l, "this link has expired");
     }
+    // A browser is told the same.
+    let mut page = WsGuest::join(port_of(&link), &token(&link), Size::new(80, 24));
+    assert_eq!(page.wait_bye(WAIT).reason, "this link has expired");
     still_in(&early);
 }
 
