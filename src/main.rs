@@ -167,7 +167,9 @@ async fn run(mut cli: Cli) -> Result<()> {
             set_in(&settings, prefix_key)
         )
     })?;
-    let app = App::new(HostState::new(session_name()), &settings, theme, prefix);
+    let mut state = HostState::new(session_name());
+    state.set_link_ttl(settings.link_ttl);
+    let app = App::new(state, &settings, theme, prefix);
     // After the settings, so that a mistake in them is told first; before anything starts.
     if let Err(advice) = dashboard::check_terminal() {
         eprintln!("{advice}");

@@ -92,8 +92,9 @@ pub async fn run_headless(
     let control = open_control(socket.as_deref())?;
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<ControlMsg>(CONTROL_QUEUE);
     let stop = shutdown.child_token();
-    let mut host = Host::start(opts).await?;
     let mut state = HostState::new(session_name());
+    state.set_link_ttl(opts.link_ttl);
+    let mut host = Host::start(opts).await?;
     let mut out = std::io::stdout();
     let mut say = |line: &str| {
         let _ = writeln!(out, "{line}");

@@ -23,6 +23,9 @@ pub struct ExtraLinks {
     pending: Vec<(u64, oneshot::Sender<Reply>)>,
     /// The number of the last request.
     last_req: u64,
+    /// When the session's main links expire (`--link-ttl`), counted from the host's start,
+    /// so a little before the relay, which counts from its registration.
+    main_until: Option<Instant>,
 }
 
 impl ExtraLinks {
@@ -50,8 +53,20 @@ impl ExtraLinks {
         }
     }
 
-    /// What the sidebar says of link `n` besides its state: `once`, `expires in 59m`.
+    /// Whether the session's main links have expired (`--link-ttl`).
+    pub fn main_expired(&self, now: Instant) -> bool {
+        self.main_until.is_some_and(|t| now >= t)
+    }
+
+    /// What the sidebar says of link `n` (0 for a main link) besides its state: `once`,
+    /// `59m left`.
     pub fn traits(&self, n: u32, now: Instant) -> String {
+        if n == 0 {
+            return match self.main_until.filter(|t| *t > now) {
+                Some(t) => format!("{} left", fmt_left(t - now)),
+                None => String::new(),
+            };
+        }
         let Some((link, until)) = self.links.iter().find(|(l, _)| l.n == n) else {
             return String::new();
         };
@@ -95,6 +110,11 @@ pub fn made_line(link: &ExtraLink) -> String {
 }
 
 impl HostState {
+    /// The session's links expire `ttl` from now (`--link-ttl`), as the sidebar shows.
+    pub fn set_link_ttl(&mut self, ttl: Option<Duration>) {
+        self.extra.main_until = ttl.map(|t| Instant::now() + t);
+    }
+
     /// Asks for an extra link: the answer waits for the relay, so `reply` is kept.
     pub fn new_link(
         &mut self,

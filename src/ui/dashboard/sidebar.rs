@@ -188,7 +188,8 @@ fn draw_link(app: &App, kind: LinkKind, rect: Rect, buf: &mut Buffer) {
     let now = Instant::now();
     // Why the link lets no one in: switched off, or an extra link expired or used up.
     let closed = match kind.extra {
-        0 => (!app.host.links_enabled[kind.access.index()]).then_some("off"),
+        0 if !app.host.links_enabled[kind.access.index()] => Some("off"),
+        0 => app.host.extra.main_expired(now).then_some("expired"),
         n => app.host.extra.closed(n, now),
     };
     let enabled = closed.is_none();

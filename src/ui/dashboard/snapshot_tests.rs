@@ -483,10 +483,12 @@ fn extra_links_in_the_sidebar_with_their_kind_and_state() {
     ] {
         app.host.on_uplink(UplinkEvent::ExtraLink(l));
     }
+    app.host.set_link_ttl(Some(Duration::from_secs(7200)));
     app.focus = Focus::Sidebar(Section::Links);
     app.link_selected = LinkKind { extra: 2, ..SSH_RO };
     let term = draw(&mut app, 120, 40);
     let text = format!("{}", term.backend());
+    assert!(text.contains("ssh, read-only · 2h00m left"), "{text}");
     assert!(text.contains("#1 ssh rw  used · once"), "{text}");
     assert!(text.contains("▸ #2 ssh ro · 1h30m left"), "{text}");
     assert!(text.contains("#3 ssh rw  off · once · 10m left"), "{text}");
@@ -497,4 +499,8 @@ fn extra_links_in_the_sidebar_with_their_kind_and_state() {
         app.on_key(d),
         vec![crate::ui::dashboard::app::Action::SetExtraLink(2, false)]
     );
+    // Once the session's links expire, the main ones say so too.
+    app.host.set_link_ttl(Some(Duration::ZERO));
+    let text = format!("{}", draw(&mut app, 120, 40).backend());
+    assert_eq!(text.matches("read-only  expired").count(), 1, "{text}");
 }
