@@ -6,11 +6,15 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub mod forge;
-mod keys;
-pub mod named;
-pub use keys::{HostKeysArgs, RelayKeysArgs};
 pub mod approve;
+pub mod forge;
+mod help;
+mod keys;
+mod links;
+pub mod named;
+use help::EXAMPLES;
+pub use keys::{HostKeysArgs, RelayKeysArgs};
+pub use links::{LinkArgs, NewLinkArgs};
 
 /// Share a terminal over plain ssh.
 ///
@@ -131,6 +135,9 @@ pub struct Cli {
     /// Who may join: `--approve` makes every new guest wait for the host's answer.
     #[command(flatten)]
     pub approve: approve::ApproveArgs,
+    /// Links that expire (--link-ttl).
+    #[command(flatten)]
+    pub links: LinkArgs,
 
     /// What to do; without a command cotty shares your shell.
     #[command(subcommand)]
@@ -168,7 +175,7 @@ pub enum Command {
     },
     /// Show a message built from FORMAT, like tmux: `cotty -S SOCK display -p '#{ssh}'`.
     /// Variables: #{ssh}, #{ssh_ro}, #{web}, #{web_ro}, #{session}, #{guests}, #{locked},
-    /// #{relay_state}
+    /// #{relay_state}, #{link:N} and #{link_web:N} (extra link N, from new-link)
     /// (tmate's #{tmate_ssh}, #{tmate_ssh_ro}, #{tmate_web} and #{tmate_web_ro} work too;
     /// the web ones are an error when the relay serves no web view).
     #[command(name = "display-message", visible_alias = "display")]
@@ -215,6 +222,9 @@ pub enum Command {
     /// Answers to guests that wait (`--approve`): `admit ID [--ro]` and `deny ID`.
     #[command(flatten)]
     Approval(approve::ApprovalCommand),
+    /// Make an extra link and print it (the ssh command, and the web link when the relay
+    /// serves the web view); the sidebar lists it, and `display -p '#{link:N}'` prints it.
+    NewLink(NewLinkArgs),
 }
 
 impl Command {
@@ -377,29 +387,6 @@ pub fn parse_rate(text: &str) -> Result<u32, String> {
         _ => Err("expected a whole number a minute, at least 1".into()),
     }
 }
-
-const EXAMPLES: &str = "\
-Examples:
-  cotty                                     share your shell; links in the sidebar
-  cotty -S /tmp/pair display -p '#{ssh}'    print the link of the cotty on /tmp/pair
-  cotty -F new-session htop                 headless: share htop, print the links
-  cotty --relay relay.example.org:2222      use a shared relay instead of the built-in one
-  cotty relay --public-host relay.example.org
-  ssh -p 2222 TOKEN@relay.example.org       a guest; any OpenSSH client
-  http://relay.example.org:2222/#TOKEN      a guest in a browser (relays with the web view)
-
-Dashboard keys (prefix C-b): C-b s sidebar, C-b S show/hide it, C-b L lock guests,
-C-b ? help, C-b q quit, C-b C-b a literal C-b. In the sidebar: Enter/y copy a link
-(ssh or web), d switch it off, Q QR code (a web link's opens on a phone), m read-only/
-read-write, k kick, Tab next section, Esc back.
-
-Files:
-  config          $XDG_CONFIG_HOME/cotty/cotty.toml  (~/.config/cotty/cotty.toml)
-  user themes     $XDG_CONFIG_HOME/cotty/themes/NAME.toml
-  known relays    $XDG_CONFIG_HOME/cotty/known_relays
-  relay host key  $XDG_DATA_HOME/cotty/relay_host_key  (~/.local/share/cotty/relay_host_key)
-  host identity   $XDG_DATA_HOME/cotty/host_key
-  control socket  $XDG_RUNTIME_DIR/cotty/default, or /tmp/cotty-UID/default";
 
 /// The default path of the relay's host key.
 pub fn default_host_key() -> PathBuf {

@@ -1,12 +1,13 @@
 //! Settings: `cotty.toml` in the config directory, then `COTTY_*` variables, then flags.
 
-use crate::cli::Cli;
+use crate::cli::{Cli, DURATION_FORM, parse_duration};
 use crate::host::SessionNames;
 use anyhow::{Context, Result};
 use config::{Config, Environment};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Which side of the dashboard the sidebar is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
@@ -95,6 +96,8 @@ pub struct Settings {
     pub named: SessionNames,
     /// The guests' keys (`-a`): only guests that prove one may join.
     pub authorized_keys: Option<PathBuf>,
+    /// How long after the session starts its links let new guests in; no end when unset.
+    pub link_ttl: Option<Duration>,
     /// The file the settings came from, if it exists (for error messages).
     pub file: Option<PathBuf>,
     /// Every new guest waits until the host lets it in (`--approve`).
@@ -121,6 +124,7 @@ impl Default for Settings {
             forge: forge::ForgeSettings::default(),
             named: SessionNames::default(),
             authorized_keys: None,
+            link_ttl: None,
             file: None,
             approve: false,
         }
@@ -153,6 +157,7 @@ const KEYS: &[&str] = &[
     "ro_name",
     "authorized_keys",
     "approve",
+    "link_ttl",
 ];
 
 /// A commented default config file, as `--print-default-config` prints it.
@@ -284,6 +289,7 @@ pub fn load_from(
     s.approve = layers
         .get("approve", "true or false", |t| t.parse::<bool>().ok())?
         .unwrap_or(false);
+    s.link_ttl = layers.get("link_ttl", DURATION_FORM, |t| parse_duration(t).ok())?;
     Ok(s)
 }
 
@@ -372,6 +378,7 @@ fn flags(cli: &Cli) -> Vec<(&'static str, &'static str, Option<String>)> {
             "--approve",
             cli.approve.approve.then(|| "true".into()),
         ),
+        ("link_ttl", "--link-ttl", cli.links.link_ttl.clone()),
     ]
 }
 

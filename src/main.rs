@@ -149,6 +149,7 @@ async fn run(mut cli: Cli) -> Result<()> {
         named: settings.named.clone(),
         guest_keys: GuestKeySource::from_settings(&settings),
         approve: settings.approve,
+        link_ttl: settings.link_ttl,
     };
     if cli.headless {
         return run_headless(opts, cli.socket, shutdown).await;
@@ -169,7 +170,9 @@ async fn run(mut cli: Cli) -> Result<()> {
             set_in(&settings, prefix_key)
         )
     })?;
-    let app = App::new(HostState::new(session_name()), &settings, theme, prefix);
+    let mut state = HostState::new(session_name());
+    state.set_link_ttl(settings.link_ttl);
+    let app = App::new(state, &settings, theme, prefix);
     // After the settings, so that a mistake in them is told first; before anything starts.
     if let Err(advice) = dashboard::check_terminal() {
         eprintln!("{advice}");
@@ -204,6 +207,15 @@ fn control_request(cmd: Command) -> (Request, Duration) {
             Duration::from_secs_f64(timeout.clamp(0.0, 86_400.0)),
         ),
         Command::ReloadKeys => (Request::ReloadKeys, short),
+        // The host answers once the relay has made the link, within the socket's own timeout.
+        Command::NewLink(a) => (
+            Request::NewLink {
+                read_only: a.ro,
+                once: a.once,
+                ttl_secs: a.ttl_secs(),
+            },
+            short,
+        ),
         Command::Relay(_) | Command::NewSession { .. } => (Request::ShowMessages, short),
         Command::Approval(cmd) => (cmd.into(), short),
     }

@@ -6,18 +6,10 @@ mod common;
 
 use common::env::{WAIT, port_of, token, wait_prompt};
 use common::guest::{GuestOptions, SshGuest};
-use common::proc::{LOOPBACK_HEADLESS, Proc, ctl};
+use common::proc::{LOOPBACK_HEADLESS, Proc, ctl, err, out};
 use common::wait::wait_until;
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Output};
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).trim_end().to_string()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).to_string()
-}
+use std::process::Command;
 
 #[test]
 fn every_control_command_against_a_headless_host() {

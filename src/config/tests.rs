@@ -93,6 +93,7 @@ fn every_key_is_in_the_default_config() {
         forge: _,
         named: _,
         authorized_keys: _,
+        link_ttl: _,
         file: _,
         approve: _,
     } = Settings::default();
@@ -122,6 +123,7 @@ fn every_key_is_in_the_default_config() {
         "ro_name",
         "authorized_keys",
         "approve",
+        "link_ttl",
     ];
     assert_eq!(KEYS, fields, "`file` is not a key; every other field is");
     for key in KEYS {
@@ -190,8 +192,10 @@ fn every_variable_and_flag_reaches_its_setting() {
         ("COTTY_WINDOW_SIZE", "host"),
         ("COTTY_LISTEN", "127.0.0.1:0"),
         ("COTTY_PUBLIC_HOST", "me.example"),
+        ("COTTY_LINK_TTL", "1h 30m"),
     ]);
     let s = load_from(None, false, &vars, &cli(&[])).expect("loads");
+    assert_eq!(s.link_ttl, Some(std::time::Duration::from_secs(5400)));
     assert_eq!(s.sidebar, SidebarMode::Docked);
     assert_eq!(s.shell.as_deref(), Some("/bin/zsh"));
     assert_eq!(s.relay.as_deref(), Some("r.example:22"));
@@ -352,6 +356,11 @@ fn a_bad_value_from_a_flag_names_the_flag() {
         err,
         "invalid value for window_size in the flag --window-size: expected smallest or host, \
          got \"big\""
+    );
+    let (err, _) = error("link_ttl = \"2h\"", &[], &["--link-ttl", "5"]);
+    assert!(
+        err.contains("link_ttl in the flag --link-ttl") && err.contains("20s, 10m or 2h"),
+        "{err}"
     );
     let (err, _) = error("listen = \"0.0.0.0:1\"", &[], &["--listen", "bad"]);
     assert!(err.contains("--listen") && err.contains("\"bad\""), "{err}");

@@ -54,6 +54,17 @@ pub enum Request {
         /// The waiting guest's id.
         guest: String,
     },
+    /// Make an extra link and answer with it (its ssh command, and its web link on a line
+    /// of its own when the relay serves the web view), once the relay has made it.
+    NewLink {
+        /// The link lets guests watch only.
+        read_only: bool,
+        /// The link lets one guest in, then stops working.
+        once: bool,
+        /// How long the link lets guests in, in seconds; `None` for as long as the
+        /// session's links.
+        ttl_secs: Option<u64>,
+    },
 }
 
 /// The answer to a [`Request`].

@@ -15,7 +15,7 @@ use crate::core::pacer::Pacer;
 use crate::core::pane::Pane;
 use crate::core::pty::{CommandSpec, PtyEvent};
 use crate::core::term::{RowsUpdate, Screen, ScreenState};
-use crate::core::types::{Access, GuestId, GuestInfo, PaneId, Size};
+use crate::core::types::{Access, GuestId, GuestInfo, NewLink, PaneId, Size};
 use anyhow::{Context, Result};
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -96,6 +96,15 @@ pub enum Outbound {
     Deny {
         /// The guest.
         guest: GuestId,
+    },
+    /// Make an extra link.
+    NewLink(NewLink),
+    /// An extra link switched off or on.
+    SetExtraLink {
+        /// The link's number.
+        n: u32,
+        /// Whether it lets new guests in.
+        enabled: bool,
     },
 }
 
@@ -193,6 +202,15 @@ pub enum SessionCmd {
     Deny {
         /// The waiting guest.
         guest: GuestId,
+    },
+    /// Ask the relay for an extra link; the answer comes to the front end as an uplink event.
+    NewLink(NewLink),
+    /// Switch an extra link off or on.
+    SetExtraLink {
+        /// The link's number.
+        n: u32,
+        /// Whether it lets new guests in.
+        enabled: bool,
     },
 }
 

@@ -177,6 +177,21 @@ impl GuestInfo {
     }
 }
 
+/// What an extra link is to be: the same request from the control socket to the session, the
+/// uplink and the relay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewLink {
+    /// The host's number for this request, echoed in the answer.
+    pub req: u64,
+    /// What the link grants.
+    pub access: Access,
+    /// Whether it lets one guest in and then stops working.
+    pub once: bool,
+    /// How long from now it lets guests in, in seconds; `None` for as long as the session's
+    /// own links (`--link-ttl`) or no end.
+    pub ttl_secs: Option<u64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

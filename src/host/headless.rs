@@ -5,6 +5,7 @@ use crate::control::server::{self, ControlMsg, ControlSocket};
 use crate::control::socket;
 use crate::core::session::{Notice, SessionCmd};
 use crate::host::approval::headless_line;
+use crate::host::links::made_line;
 use crate::host::state::{Effect, HostState, notice_line, state_line};
 use crate::host::{Host, HostOptions};
 use crate::net::proto::Links;
@@ -92,6 +93,10 @@ pub async fn apply_effect(host: &Host, effect: Effect) -> bool {
             let _ = host.session.send(SessionCmd::Deny { guest }).await;
             false
         }
+        Effect::NewLink(req) => {
+            let _ = host.session.send(SessionCmd::NewLink(req)).await;
+            false
+        }
     }
 }
 
@@ -104,8 +109,9 @@ pub async fn run_headless(
     let control = open_control(socket.as_deref())?;
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<ControlMsg>(CONTROL_QUEUE);
     let stop = shutdown.child_token();
-    let mut host = Host::start(opts).await?;
     let mut state = HostState::new(session_name());
+    state.set_link_ttl(opts.link_ttl);
+    let mut host = Host::start(opts).await?;
     let mut out = std::io::stdout();
     let mut say = |line: &str| {
         let _ = writeln!(out, "{line}");
@@ -138,6 +144,9 @@ pub async fn run_headless(
                         }
                     }
                     UplinkEvent::Log(line) => say(line),
+                    UplinkEvent::ExtraLink(link) if link.req.is_some() => say(&made_line(link)),
+                    UplinkEvent::ExtraLink(_) => {}
+                    UplinkEvent::LinkRefused { reason, .. } => say(&format!("no new link: {reason}")),
                 }
                 state.on_uplink(ev);
             }

@@ -49,6 +49,8 @@ pub struct HostOptions {
     pub named: SessionNames,
     /// Where the guests' keys come from (`-a`); read at the start and by `reload-keys`.
     pub guest_keys: GuestKeySource,
+    /// How long after the start the links let new guests in (`--link-ttl`); no end if unset.
+    pub link_ttl: Option<Duration>,
 }
 
 /// What a host asks a relay with `--api-keys` for: stable names for its links, under the user
@@ -121,6 +123,8 @@ impl Host {
         hello.name = opts.named.name;
         hello.ro_name = opts.named.ro_name;
         hello.approve = opts.approve;
+        // Counted from now; the uplink sends what is left of it with each hello.
+        hello.link_ttl_secs = opts.link_ttl.map(|d| d.as_secs());
         let (dialer, embedded) = match opts.relay {
             RelayChoice::Remote(target) => (Dialer::Remote(target), None),
             RelayChoice::Embedded(e) => {

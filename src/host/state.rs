@@ -6,8 +6,9 @@
 use crate::control::format::expand;
 use crate::control::{Reply, Request};
 use crate::core::session::{GuestRow, Notice};
-use crate::core::types::{Access, GuestId, GuestInfo, Via};
+use crate::core::types::{Access, GuestId, GuestInfo, NewLink, Via};
 use crate::host::approval::wait_over_line;
+use crate::host::links::ExtraLinks;
 use crate::net::proto::Links;
 use crate::net::uplink::{LinkState, UplinkEvent};
 use std::collections::VecDeque;
@@ -30,6 +31,8 @@ pub const FORMAT_VARIABLES: &[&str] = &[
     "tmate_ssh_ro",
     "tmate_web",
     "tmate_web_ro",
+    "link:N",
+    "link_web:N",
 ];
 
 /// One of the session's links, as the dashboard lists them.
@@ -39,6 +42,8 @@ pub struct LinkKind {
     pub via: Via,
     /// The token it carries; switching a link off acts on the token, so on both kinds.
     pub access: Access,
+    /// 0 for the session's two main links; N for extra link N (`cotty new-link`).
+    pub extra: u32,
 }
 
 impl LinkKind {
@@ -46,11 +51,17 @@ impl LinkKind {
     pub const SSH_RW: LinkKind = LinkKind {
         via: Via::Ssh,
         access: Access::ReadWrite,
+        extra: 0,
     };
 
-    /// How the sidebar and the log name it: `ssh, read-write`.
+    /// How the sidebar names it: `ssh, read-write`; an extra link shorter, `#2 web ro`, so
+    /// that its state and kind fit beside it.
     pub fn label(self) -> String {
-        format!("{}, {}", self.via.label(), self.access.label())
+        match (self.extra, self.access) {
+            (0, access) => format!("{}, {}", self.via.label(), access.label()),
+            (n, Access::ReadWrite) => format!("#{n} {} rw", self.via.label()),
+            (n, Access::ReadOnly) => format!("#{n} {} ro", self.via.label()),
+        }
     }
 }
 
@@ -80,6 +91,8 @@ pub enum Effect {
     Admit(GuestId, Access),
     /// Turn a waiting guest away.
     Deny(GuestId),
+    /// Ask the relay for an extra link; the request waits for its answer.
+    NewLink(NewLink),
 }
 
 /// The host's state as its front ends see it. Owned by the front end's task.
@@ -100,6 +113,8 @@ pub struct HostState {
     pub log: VecDeque<LogLine>,
     /// Guests asking to join (`--approve`), oldest first: the dashboard asks about the first.
     pub asking: Vec<GuestInfo>,
+    /// The extra links the relay reported, and `new-link` requests waiting for it.
+    pub extra: ExtraLinks,
     /// `wait-ready` callers waiting for the links.
     waiting: Vec<oneshot::Sender<Reply>>,
     /// Reads the clock for log lines; fixed in tests so snapshots are stable.
@@ -123,6 +138,7 @@ impl HostState {
             uplink: LinkState::Connecting,
             log: VecDeque::new(),
             asking: Vec::new(),
+            extra: ExtraLinks::default(),
             waiting: Vec::new(),
             clock: local_time,
         }
@@ -168,6 +184,9 @@ impl HostState {
 
     /// The link of `kind`, if the relay has answered and serves that kind.
     pub fn link(&self, kind: LinkKind) -> Option<&str> {
+        if kind.extra > 0 {
+            return self.extra_link(kind);
+        }
         let links = self.links.as_ref()?;
         match (kind.via, kind.access) {
             (Via::Ssh, Access::ReadWrite) => Some(&links.ssh),
@@ -183,12 +202,17 @@ impl HostState {
         let mut kinds = Vec::new();
         for via in [Via::Ssh, Via::Web] {
             for access in [Access::ReadWrite, Access::ReadOnly] {
-                let kind = LinkKind { via, access };
+                let kind = LinkKind {
+                    via,
+                    access,
+                    extra: 0,
+                };
                 if via == Via::Ssh || self.link(kind).is_some() {
                     kinds.push(kind);
                 }
             }
         }
+        kinds.extend(self.extra_kinds());
         kinds
     }
 
@@ -207,6 +231,7 @@ impl HostState {
                 }
                 self.uplink = LinkState::Up;
                 self.links = Some(links);
+                self.forget_extra_links();
                 for w in self.waiting.drain(..) {
                     let _ = w.send(Reply::ok(""));
                 }
@@ -218,6 +243,9 @@ impl HostState {
                         _ => self.log(line),
                     }
                 }
+                if state != LinkState::Up {
+                    self.fail_link_requests();
+                }
                 if let LinkState::Refused(why) = &state {
                     for w in self.waiting.drain(..) {
                         let _ = w.send(Reply::err(format!("the relay refused this host: {why}")));
@@ -226,6 +254,8 @@ impl HostState {
                 self.uplink = state;
             }
             UplinkEvent::Log(line) => self.log(line),
+            UplinkEvent::ExtraLink(link) => self.on_extra_link(link),
+            UplinkEvent::LinkRefused { req, reason } => self.on_link_refused(req, reason),
         }
     }
 
@@ -352,6 +382,11 @@ impl HostState {
                     return None;
                 }
             }
+            Request::NewLink {
+                read_only,
+                once,
+                ttl_secs,
+            } => return self.new_link(read_only, once, ttl_secs, reply),
         };
         let _ = reply.send(answer);
         effect
@@ -377,7 +412,7 @@ impl HostState {
                 "guests" => format!("{} ({rw} rw, {ro} ro)", rw + ro),
                 "locked" => (if self.locked { "1" } else { "0" }).to_string(),
                 "relay_state" => self.uplink.name().to_string(),
-                _ => return None,
+                _ => return self.link_variable(name),
             }))
         })
     }

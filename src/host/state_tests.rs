@@ -31,7 +31,11 @@ fn state(web: bool) -> HostState {
 }
 
 fn kind(via: Via, access: Access) -> LinkKind {
-    LinkKind { via, access }
+    LinkKind {
+        via,
+        access,
+        extra: 0,
+    }
 }
 
 #[test]
@@ -157,4 +161,108 @@ fn a_web_guest_reads_like_an_ssh_guest_in_the_guest_list_and_the_log() {
     let mut s = state(true);
     s.on_notice(&Notice::GuestJoined(web_guest()));
     assert_eq!(s.find_guest("Chrome 131").map(|g| g.info.id), Some(3));
+}
+
+/// Asks `s` for a link as `cotty new-link` does; the request's number, and where the reply
+/// comes.
+fn ask_link(s: &mut HostState, once: bool) -> (Option<u64>, oneshot::Receiver<Reply>) {
+    let (tx, rx) = oneshot::channel();
+    let req = Request::NewLink {
+        read_only: false,
+        once,
+        ttl_secs: Some(60),
+    };
+    let effect = s.answer(req, tx);
+    let req = match effect {
+        Some(crate::host::state::Effect::NewLink(n)) => {
+            assert!(n.once == once && n.ttl_secs == Some(60) && n.access == Access::ReadWrite);
+            Some(n.req)
+        }
+        _ => None,
+    };
+    (req, rx)
+}
+
+fn extra(req: Option<u64>, n: u32) -> crate::net::proto::ExtraLink {
+    crate::net::proto::ExtraLink {
+        req,
+        n,
+        access: Access::ReadWrite,
+        ssh: format!("ssh -p 2222 X{n}@192.0.2.10"),
+        web: Some(format!("http://192.0.2.10:2222/#X{n}")),
+        once: false,
+        expires_in: Some(60),
+        enabled: true,
+        used: false,
+    }
+}
+
+#[test]
+fn new_link_answers_once_the_relay_has_made_it_and_display_knows_it() {
+    let mut s = HostState::new("ana@devbox");
+    // No relay yet: said at once.
+    let (req, mut rx) = ask_link(&mut s, false);
+    assert_eq!(req, None);
+    let reply = rx.try_recv().expect("an answer at once");
+    assert!(
+        !reply.ok && reply.text.contains("not connected"),
+        "{reply:?}"
+    );
+
+    let mut s = state(true);
+    let (req, mut rx) = ask_link(&mut s, true);
+    let req = req.expect("a request for the relay");
+    assert!(rx.try_recv().is_err(), "waits for the relay");
+    s.on_uplink(UplinkEvent::ExtraLink(extra(Some(req), 1)));
+    let reply = rx.try_recv().expect("answered");
+    assert_eq!(
+        reply,
+        Reply::ok("ssh -p 2222 X1@192.0.2.10\nhttp://192.0.2.10:2222/#X1")
+    );
+    assert_eq!(
+        s.expand("#{link:1}"),
+        Ok("ssh -p 2222 X1@192.0.2.10".into())
+    );
+    assert_eq!(
+        s.expand("#{link_web:1}"),
+        Ok("http://192.0.2.10:2222/#X1".into())
+    );
+    assert!(
+        s.expand("#{link:2}")
+            .is_err_and(|e| e.contains("no link 2"))
+    );
+    assert!(s.expand("#{link:x}").is_err_and(|e| e.contains("1, 2, …")));
+    assert!(
+        s.shown_links()
+            .iter()
+            .any(|k| k.extra == 1 && k.via == Via::Web)
+    );
+
+    // Refused by the relay, or cut off by a lost connection: said, not left to time out.
+    let (req, mut rx) = ask_link(&mut s, false);
+    s.on_uplink(UplinkEvent::LinkRefused {
+        req: req.expect("req"),
+        reason: "too many".into(),
+    });
+    assert!(
+        rx.try_recv()
+            .is_ok_and(|r| !r.ok && r.text.contains("too many"))
+    );
+    let (_, mut rx) = ask_link(&mut s, false);
+    s.on_uplink(UplinkEvent::State(
+        crate::net::uplink::LinkState::Connecting,
+    ));
+    assert!(
+        rx.try_recv()
+            .is_ok_and(|r| !r.ok && r.text.contains("lost"))
+    );
+
+    // A new welcome forgets the list; the relay reports again what it still has.
+    s.on_uplink(UplinkEvent::Connected {
+        links: s.links.clone().expect("links"),
+        resumed: true,
+    });
+    assert!(s.expand("#{link:1}").is_err());
+    s.on_uplink(UplinkEvent::ExtraLink(extra(None, 1)));
+    assert!(s.expand("#{link:1}").is_ok());
 }

@@ -5,12 +5,16 @@
 //! later without breaking older peers that ignore them.
 
 use crate::core::term::RowsUpdate;
+pub use crate::core::types::NewLink;
 use crate::core::types::{Access, GuestId, GuestInfo, PaneId, Size};
 use serde::{Deserialize, Serialize};
 
 /// The protocol version this build speaks. A peer with another version is rejected with a
 /// message that says which side to upgrade.
-pub const PROTOCOL_VERSION: u32 = 3;
+/// Version 4 (issue 12): a relay must act on `authorized_keys`, `approve`, `link_ttl_secs`
+/// and the names; an older relay ignored them and would let anyone with the link in, so it
+/// must refuse this host instead.
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The ssh user name a host logs in to the relay with. It cannot be a session token,
 /// since tokens are base62 only.
@@ -44,7 +48,9 @@ pub struct Hello {
     #[serde(default)]
     pub approve: bool,
     /// How long after the session starts its links admit new guests (`--link-ttl`), in
-    /// seconds; `None` for no end.
+    /// seconds; `None` for no end. A host sends what is left of it with every hello, so a
+    /// session registered again on a restarted relay keeps its deadline; a relay that still
+    /// has the room keeps the deadline it set and ignores this.
     #[serde(default)]
     pub link_ttl_secs: Option<u64>,
 }
@@ -191,6 +197,40 @@ pub enum HostMsg {
         /// The waiting guest.
         guest: GuestId,
     },
+    /// Makes an extra link (`cotty -S S new-link`); answered by [`RelayMsg::LinkAdded`] with
+    /// the same `req`, or [`RelayMsg::LinkRefused`].
+    NewLink(NewLink),
+    /// Switches an extra link off (new guests with it are refused) or on again.
+    SetExtraLink {
+        /// The link's number, as [`ExtraLink::n`].
+        n: u32,
+        /// Whether it lets guests in.
+        enabled: bool,
+    },
+}
+
+/// An extra link and its state, as the relay reports it: when made, after each change of
+/// state (switched, used up), and again to a host that reconnects to the relay that has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtraLink {
+    /// The [`NewLink::req`] this answers; `None` when it reports a link made earlier.
+    pub req: Option<u64>,
+    /// Its number in the session, from 1 in the order links were made (`#{link:N}`).
+    pub n: u32,
+    /// What it grants.
+    pub access: Access,
+    /// The ssh command guests join with.
+    pub ssh: String,
+    /// The web link, when the relay serves the web view to this session.
+    pub web: Option<String>,
+    /// Whether it lets one guest in and then stops working.
+    pub once: bool,
+    /// Seconds until it stops letting guests in, as of this message; `None` for no end.
+    pub expires_in: Option<u64>,
+    /// Whether the host left it on.
+    pub enabled: bool,
+    /// Whether a one-time link has let its guest in.
+    pub used: bool,
 }
 
 /// Relay to host.
@@ -259,6 +299,15 @@ pub enum RelayMsg {
         /// The guest that waited.
         guest: GuestId,
         /// Why, for the host's log.
+        reason: String,
+    },
+    /// An extra link: made for a [`HostMsg::NewLink`], or its state now.
+    LinkAdded(ExtraLink),
+    /// A [`HostMsg::NewLink`] could not be done.
+    LinkRefused {
+        /// The request's number.
+        req: u64,
+        /// Why, for a person.
         reason: String,
     },
 }

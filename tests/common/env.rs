@@ -139,6 +139,7 @@ impl TestEnv {
             named: Default::default(),
             guest_keys: Default::default(),
             approve: false,
+            link_ttl: None,
         };
         let mut host = self.rt.block_on(Host::start(opts)).expect("host starts");
         self.links = self.rt.block_on(host.links(WAIT)).expect("host gets links");

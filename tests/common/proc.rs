@@ -3,7 +3,8 @@
 use super::env::WAIT;
 use super::wait::wait_until;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -271,11 +272,21 @@ impl Drop for Proc {
 }
 
 /// Runs `cotty -S SOCK ARGS…`, a control command against a running cotty, to its end.
-pub fn ctl(sock: &std::path::Path, args: &[&str]) -> std::process::Output {
+pub fn ctl(sock: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_cotty"))
         .arg("-S")
         .arg(sock)
         .args(args)
         .output()
         .expect("cotty runs")
+}
+
+/// What a command printed on stdout, without the last newline.
+pub fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim_end().to_string()
+}
+
+/// What a command printed on stderr.
+pub fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
 }

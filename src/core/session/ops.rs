@@ -202,6 +202,12 @@ impl Session {
             SessionCmd::WaitOver(guest, why) => self.wait_over(guest, why),
             SessionCmd::Admit { guest, access } => self.admit(guest, access),
             SessionCmd::Deny { guest } => self.deny(guest),
+            // Extra links live on the relay, which reports them to the front end: the session
+            // only passes the requests up, in order with the rest.
+            SessionCmd::NewLink(req) => self.queue(Outbound::NewLink(req)),
+            SessionCmd::SetExtraLink { n, enabled } => {
+                self.queue(Outbound::SetExtraLink { n, enabled });
+            }
         }
     }
 

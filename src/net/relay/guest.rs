@@ -144,45 +144,53 @@ async fn admit(setup: &GuestSetup, shared: &Shared) -> Result<Entry, String> {
         failure_delay().await;
         return Err(msg);
     }
-    match shared.registry.lookup(&setup.token) {
-        Some(entry) => {
-            // A key-only session admits only a listed key, checked again against the list of
-            // now: a guest that got in by another way, or whose key was removed meanwhile,
-            // is refused here.
-            let keys = entry.keys.borrow().clone();
-            if let Some(keys) = keys {
-                let listed = setup
-                    .key
-                    .as_ref()
-                    .is_some_and(|k| keys.lists_fingerprint(&k.fingerprint));
-                if !listed {
-                    info!(
-                        "{} guest from {} refused: no listed key",
-                        setup.via.label(),
-                        fmt_peer(setup.addr)
-                    );
-                    let offered: Vec<String> = setup.fingerprint.iter().cloned().collect();
-                    return Err(format!("cotty: {}\r\n", guestkeys::refusal(&offered)));
-                }
-            }
-            Ok(entry)
-        }
-        None => {
+    // A link that is off, expired or used up is refused as a wrong one is, with its reason.
+    let entry = match shared.registry.lookup(&setup.token) {
+        Some(entry) => match entry.gate.refusal(Instant::now()) {
+            None => entry,
+            Some(why) => return Err(refuse_link(setup, shared, why).await),
+        },
+        None => return Err(refuse_link(setup, shared, NO_SUCH_SESSION).await),
+    };
+    // A key-only session admits only a listed key, checked again against the list of now: a
+    // guest that got in by another way, or whose key was removed meanwhile, is refused here.
+    let keys = entry.keys.borrow().clone();
+    if let Some(keys) = keys {
+        let listed = setup
+            .key
+            .as_ref()
+            .is_some_and(|k| keys.lists_fingerprint(&k.fingerprint));
+        if !listed {
             info!(
-                "{} guest from {} asked for an unknown session",
+                "{} guest from {} refused: no listed key",
                 setup.via.label(),
                 fmt_peer(setup.addr)
             );
-            let msg = shared.per_ip.count_failed_lookup(setup.addr);
-            failure_delay().await;
-            Err(msg.unwrap_or_else(|| format!("cotty: {NO_SUCH_SESSION}\r\n")))
+            let offered: Vec<String> = setup.fingerprint.iter().cloned().collect();
+            return Err(format!("cotty: {}\r\n", guestkeys::refusal(&offered)));
         }
     }
+    Ok(entry)
+}
+
+/// Logs and counts a refused link against the guest's address, waits the failure delay, and
+/// gives the guest's farewell: `why`, or the per-address limit's message if this tripped it.
+async fn refuse_link(setup: &GuestSetup, shared: &Shared, why: &str) -> String {
+    info!(
+        "{} guest from {} refused: {why}",
+        setup.via.label(),
+        fmt_peer(setup.addr)
+    );
+    let msg = shared.per_ip.count_failed_lookup(setup.addr);
+    failure_delay().await;
+    msg.unwrap_or_else(|| format!("cotty: {why}\r\n"))
 }
 
 /// Runs a guest until it leaves, is kicked, or the session ends.
 pub async fn run<T: Transport>(mut transport: T, setup: GuestSetup, shared: Arc<Shared>) {
-    let Entry { room, access, .. } = match admit(&setup, &shared).await {
+    let Entry {
+        room, access, gate, ..
+    } = match admit(&setup, &shared).await {
         Ok(entry) => entry,
         Err(why) => return transport.finish(Farewell::Refused(why)).await,
     };
@@ -212,6 +220,7 @@ pub async fn run<T: Transport>(mut transport: T, setup: GuestSetup, shared: Arc<
         access,
         size: transport.pane_area(),
         asked: Some(asked_tx),
+        gate: gate.clone(),
     };
     let area = req.size;
     let joined = match room.send(RoomCmd::Join(req, reply_tx)).await {
@@ -220,6 +229,12 @@ pub async fn run<T: Transport>(mut transport: T, setup: GuestSetup, shared: Arc<
     };
     let mut joined = match joined {
         Answer::Joined(j) => j,
+        // The gate closed since the admission (another guest took a one-time link first):
+        // refused as at the admission.
+        Answer::Refused(why) if gate.refusal(Instant::now()) == Some(why.as_str()) => {
+            let why = refuse_link(&setup, &shared, &why).await;
+            return transport.finish(Farewell::Refused(why)).await;
+        }
         Answer::Refused(why) => {
             return transport
                 .finish(Farewell::Refused(format!("cotty: {why}\r\n")))

@@ -5,6 +5,7 @@ use crate::net::codec::{FrameReader, FrameWriter, check_version};
 use crate::net::heartbeat::{Heartbeat, PING_EVERY};
 use crate::net::proto::{Hello, HostMsg, Links, RejectKind, RelayMsg, Resume};
 use crate::net::relay::guestkeys::GuestKeys;
+use crate::net::relay::links::MainGates;
 use crate::net::relay::names::{self, Claim};
 use crate::net::relay::registry::{RegisterError, Tokens, new_token};
 use crate::net::relay::room::{Attached, Room, RoomCmd, RoomSetup};
@@ -388,9 +389,14 @@ fn spawn_room(
         Arc::new(keys)
     });
     let (keys_tx, keys_rx) = watch::channel(keys);
+    // The deadline starts now and stays with the room: a host that comes back to it does not
+    // move it (the hello of a resume is not asked), and one that registers again on a
+    // restarted relay sends only what is left of it.
+    let ttl = hello.link_ttl_secs.map(std::time::Duration::from_secs);
+    let gates = MainGates::new(tokio::time::Instant::now(), ttl);
     shared
         .registry
-        .register_keyed(tokens, room_tx.clone(), keys_rx)?;
+        .register_keyed(tokens, room_tx.clone(), &gates, keys_rx)?;
     let label: String = id.chars().take(6).collect();
     let room = Room::new(RoomSetup {
         title: guest_title(hello.title.as_deref(), &label),
@@ -400,6 +406,7 @@ fn spawn_room(
         me: room_tx.downgrade(),
         keys: keys_tx,
         approve: hello.approve,
+        gates,
     });
     shared.tasks.spawn(room.run(room_rx));
     Ok(room_tx)

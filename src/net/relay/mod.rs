@@ -11,6 +11,7 @@ pub mod guestkeys;
 pub mod hostkeys;
 pub mod hostlink;
 pub mod limits;
+pub mod links;
 pub mod names;
 pub use crate::core::pacer;
 pub mod perip;

@@ -2,12 +2,13 @@
 
 use crate::core::types::Access;
 use crate::net::relay::guestkeys::{self, KeysWatch};
+use crate::net::relay::links::{Gate, MainGates};
 use crate::net::relay::names::Names;
 use crate::net::relay::perip::{IpCounts, IpSlot};
 use crate::net::relay::room::RoomCmd;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::mpsc;
 
 /// Characters of a token: base62, so a token is safe in an ssh user name and a URL.
@@ -50,6 +51,10 @@ pub struct Entry {
     /// The session's guest keys as its room publishes them: read while a guest
     /// authenticates, before it can be sent to the room.
     pub keys: KeysWatch,
+    /// Whether the link lets a new guest in now, and why not ([`crate::net::relay::links`]).
+    pub gate: Arc<Gate>,
+    /// Whether this is one of the session's two main links, not an extra one.
+    pub main: bool,
 }
 
 /// The tokens of a registered session.
@@ -93,22 +98,24 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Registers a room that sets no guest keys under `tokens`, unless one of them is taken
-    /// or malformed.
+    /// Registers a room that sets no guest keys under `tokens`, behind `gates`, unless a
+    /// token is taken or malformed.
     pub fn register(
         &self,
         tokens: &Tokens,
         room: mpsc::Sender<RoomCmd>,
+        gates: &MainGates,
     ) -> Result<(), RegisterError> {
-        self.register_keyed(tokens, room, guestkeys::open_session())
+        self.register_keyed(tokens, room, gates, guestkeys::open_session())
     }
 
-    /// Registers a room under `tokens` with its guest keys, unless a token is taken or
-    /// malformed.
+    /// Registers a room under `tokens` with its gates and guest keys, unless a token is
+    /// taken or malformed.
     pub fn register_keyed(
         &self,
         tokens: &Tokens,
         room: mpsc::Sender<RoomCmd>,
+        gates: &MainGates,
         keys: KeysWatch,
     ) -> Result<(), RegisterError> {
         let ro_ok = tokens
@@ -128,6 +135,8 @@ impl Registry {
                 room: room.clone(),
                 access: Access::ReadWrite,
                 keys: keys.clone(),
+                gate: gates.rw.clone(),
+                main: true,
             },
         );
         map.insert(
@@ -136,9 +145,32 @@ impl Registry {
                 room,
                 access: Access::ReadOnly,
                 keys,
+                gate: gates.ro.clone(),
+                main: true,
             },
         );
         Ok(())
+    }
+
+    /// Registers an extra link's fresh token (from [`new_token`]) for a room.
+    pub fn add_link(&self, token: &str, entry: Entry) -> Result<(), RegisterError> {
+        if !looks_like_token(token) {
+            return Err(RegisterError::Malformed);
+        }
+        let mut map = self.lock();
+        if map.contains_key(token) {
+            return Err(RegisterError::InUse);
+        }
+        map.insert(token.to_string(), entry);
+        Ok(())
+    }
+
+    /// Forgets an extra link's token, if it still belongs to `room`.
+    pub fn remove_link(&self, token: &str, room: &mpsc::Sender<RoomCmd>) {
+        let mut map = self.lock();
+        if map.get(token).is_some_and(|e| e.room.same_channel(room)) {
+            map.remove(token);
+        }
     }
 
     /// Finds the room of a token, or of a name (`USERNAME/NAME`) through its token.
@@ -176,7 +208,10 @@ impl Registry {
 
     /// How many sessions are registered.
     pub fn sessions(&self) -> usize {
-        self.lock().len() / 2
+        self.lock()
+            .values()
+            .filter(|e| e.main && e.access == Access::ReadWrite)
+            .count()
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Entry>> {
@@ -194,6 +229,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    fn gates() -> MainGates {
+        MainGates::new(tokio::time::Instant::now(), None)
+    }
 
     #[test]
     fn tokens_are_long_base62_and_distinct() {
@@ -216,7 +255,7 @@ mod tests {
         let reg = Registry::default();
         let (tx, _rx) = mpsc::channel(1);
         let t = Tokens::new().expect("random");
-        reg.register(&t, tx.clone()).expect("registers");
+        reg.register(&t, tx.clone(), &gates()).expect("registers");
         assert!(t.ro.starts_with(RO_PREFIX));
         assert_ne!(&t.ro[RO_PREFIX.len()..], t.rw);
         assert_eq!(reg.lookup(&t.rw).map(|e| e.access), Some(Access::ReadWrite));
@@ -235,25 +274,34 @@ mod tests {
         let (a, _ra) = mpsc::channel(1);
         let (b, _rb) = mpsc::channel(1);
         let t = Tokens::new().expect("random");
-        reg.register(&t, a.clone()).expect("registers");
-        assert_eq!(reg.register(&t, b.clone()), Err(RegisterError::InUse));
+        reg.register(&t, a.clone(), &gates()).expect("registers");
+        assert_eq!(
+            reg.register(&t, b.clone(), &gates()),
+            Err(RegisterError::InUse)
+        );
         let other = Tokens::new().expect("random");
         let half = Tokens {
             rw: other.rw.clone(),
             ro: t.ro.clone(),
         };
-        assert_eq!(reg.register(&half, b.clone()), Err(RegisterError::InUse));
+        assert_eq!(
+            reg.register(&half, b.clone(), &gates()),
+            Err(RegisterError::InUse)
+        );
         let bad = Tokens {
             rw: "short".into(),
             ro: other.ro.clone(),
         };
-        assert_eq!(reg.register(&bad, b.clone()), Err(RegisterError::Malformed));
+        assert_eq!(
+            reg.register(&bad, b.clone(), &gates()),
+            Err(RegisterError::Malformed)
+        );
         let swapped = Tokens {
             rw: other.ro.clone(),
             ro: other.rw.clone(),
         };
         assert_eq!(
-            reg.register(&swapped, b.clone()),
+            reg.register(&swapped, b.clone(), &gates()),
             Err(RegisterError::Malformed)
         );
         // Another room cannot remove the tokens; the owner can.
@@ -261,6 +309,36 @@ mod tests {
         assert!(reg.lookup(&t.rw).is_some());
         reg.remove(&t, &a);
         assert!(reg.lookup(&t.rw).is_none() && reg.lookup(&t.ro).is_none());
+    }
+
+    #[test]
+    fn extra_links_point_at_their_room_and_do_not_count_as_sessions() {
+        let reg = Registry::default();
+        let (a, _ra) = mpsc::channel(1);
+        let (b, _rb) = mpsc::channel(1);
+        let t = Tokens::new().expect("random");
+        reg.register(&t, a.clone(), &gates()).expect("registers");
+        let extra = new_token().expect("random");
+        let entry = Entry {
+            room: a.clone(),
+            access: Access::ReadOnly,
+            gate: Gate::new(None, true),
+            main: false,
+            keys: guestkeys::open_session(),
+        };
+        reg.add_link(&extra, entry.clone()).expect("adds");
+        assert_eq!(
+            reg.add_link(&extra, entry.clone()),
+            Err(RegisterError::InUse)
+        );
+        assert_eq!(reg.add_link("x", entry), Err(RegisterError::Malformed));
+        let found = reg.lookup(&extra).expect("found");
+        assert!(found.room.same_channel(&a) && found.gate.once() && !found.main);
+        assert_eq!(reg.sessions(), 1);
+        reg.remove_link(&extra, &b);
+        assert!(reg.lookup(&extra).is_some(), "only its room removes it");
+        reg.remove_link(&extra, &a);
+        assert!(reg.lookup(&extra).is_none());
     }
 
     #[test]

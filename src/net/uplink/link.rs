@@ -54,6 +54,8 @@ impl From<Outbound> for HostMsg {
             Outbound::GuestKeys(lines) => HostMsg::GuestKeys { lines },
             Outbound::Admit { guest, access } => HostMsg::Admit { guest, access },
             Outbound::Deny { guest } => HostMsg::Deny { guest },
+            Outbound::NewLink(req) => HostMsg::NewLink(req),
+            Outbound::SetExtraLink { n, enabled } => HostMsg::SetExtraLink { n, enabled },
         }
     }
 }
@@ -88,7 +90,7 @@ where
         Ok(Ok(Some(batch))) => batch,
     };
     let mut rest = first.into_iter();
-    let guests = match rest.next() {
+    let (guests, connected) = match rest.next() {
         Some(RelayMsg::Welcome {
             links,
             resume: proof,
@@ -97,8 +99,7 @@ where
         }) => {
             info!("relay accepted the session (resumed: {resumed})");
             *resume = Some(proof);
-            let _ = events.send(UplinkEvent::Connected { links, resumed }).await;
-            guests
+            (guests, UplinkEvent::Connected { links, resumed })
         }
         Some(RelayMsg::Reject { reason, kind }) => return refusal(kind, reason),
         other => {
@@ -114,6 +115,9 @@ where
     if session.send(up).await.is_err() {
         return LinkEnd::SessionOver;
     }
+    // After the session has the uplink: what the front end asks of the relay once it knows
+    // the links (a new link) then finds the way up open.
+    let _ = events.send(connected).await;
     let heard = Heartbeat::new();
     let (pong_tx, mut pong_rx) = mpsc::channel::<u64>(PONG_QUEUE);
     let writing = async move {
@@ -143,7 +147,7 @@ where
     let heard_ref = &heard;
     let reading = async move {
         for msg in rest {
-            if let Some(end) = forward(session, &pong_tx, msg).await {
+            if let Some(end) = forward(session, events, &pong_tx, msg).await {
                 return end;
             }
         }
@@ -152,7 +156,7 @@ where
                 Ok(Some(batch)) => {
                     heard_ref.stamp();
                     for msg in batch {
-                        if let Some(end) = forward(session, &pong_tx, msg).await {
+                        if let Some(end) = forward(session, events, &pong_tx, msg).await {
                             return end;
                         }
                     }
@@ -194,6 +198,7 @@ fn refusal(kind: RejectKind, reason: String) -> LinkEnd {
 /// Passes a relay message on to the session; returns how the link ends, if it does.
 async fn forward(
     session: &SessionHandle,
+    events: &mpsc::Sender<UplinkEvent>,
     pongs: &mpsc::Sender<u64>,
     msg: RelayMsg,
 ) -> Option<LinkEnd> {
@@ -209,6 +214,15 @@ async fn forward(
             return None;
         }
         RelayMsg::Closing { reason } => return Some(LinkEnd::Lost(reason)),
+        // Extra links are the front end's to show; the session has nothing to do with them.
+        RelayMsg::LinkAdded(link) => {
+            let _ = events.send(UplinkEvent::ExtraLink(link)).await;
+            return None;
+        }
+        RelayMsg::LinkRefused { req, reason } => {
+            let _ = events.send(UplinkEvent::LinkRefused { req, reason }).await;
+            return None;
+        }
         // Refused after the welcome: another host took this session's name.
         RelayMsg::Reject { reason, kind } => return Some(refusal(kind, reason)),
         RelayMsg::Pong(_) | RelayMsg::Welcome { .. } => return None,

@@ -10,7 +10,7 @@ pub mod supervisor;
 pub use ssh::{KeyCheck, SshUplink, connect_ssh};
 pub use supervisor::{Dialer, Uplink};
 
-use crate::net::proto::Links;
+use crate::net::proto::{ExtraLink, Links};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -77,6 +77,15 @@ pub enum UplinkEvent {
     State(LinkState),
     /// A line for the log.
     Log(String),
+    /// An extra link the relay made, or its state now.
+    ExtraLink(ExtraLink),
+    /// The relay could not make an extra link.
+    LinkRefused {
+        /// The host's number for the request.
+        req: u64,
+        /// Why, for a person.
+        reason: String,
+    },
 }
 
 /// An error that no retry can change (a relay key that does not match, a host key the relay

@@ -59,6 +59,7 @@ impl Uplink {
             session,
             events,
             resume: None,
+            started: Instant::now(),
         };
         let task = tokio::spawn(sup.run(stop.clone()));
         Uplink {
@@ -99,6 +100,8 @@ struct Supervisor {
     events: mpsc::Sender<UplinkEvent>,
     /// The proof from the last welcome, to take the session up again with the same links.
     resume: Option<Resume>,
+    /// When the session started: each hello's `link_ttl_secs` is what is left from here.
+    started: Instant,
 }
 
 impl Supervisor {
@@ -170,6 +173,7 @@ impl Supervisor {
     async fn connect_once(&mut self) -> LinkEnd {
         let mut hello = self.hello.clone();
         hello.resume = self.resume.clone();
+        hello.link_ttl_secs = ttl_left(self.hello.link_ttl_secs, self.started.elapsed());
         match &self.dialer {
             Dialer::Local(relay) => {
                 let stream = relay.connect();
@@ -223,6 +227,12 @@ pub fn backoff(attempt: u32, jitter: f64) -> Duration {
         .min(MAX_PAUSE)
 }
 
+/// What is left of a link lifetime of `ttl` seconds after `elapsed`, rounded down so that a
+/// reconnect never moves the deadline later; `None` for no end.
+pub fn ttl_left(ttl: Option<u64>, elapsed: Duration) -> Option<u64> {
+    ttl.map(|t| Duration::from_secs(t).saturating_sub(elapsed).as_secs())
+}
+
 /// A number in [0, 1) from the OS random source; 0.5 if there is none.
 fn jitter() -> f64 {
     let mut b = [0u8; 4];
@@ -245,6 +255,14 @@ mod tests {
         assert_eq!(backoff(4, 0.5), Duration::from_secs(2));
         assert_eq!(backoff(8, 0.5), Duration::from_secs(30));
         assert_eq!(backoff(1000, 0.99), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_reconnect_sends_what_is_left_of_the_link_lifetime() {
+        assert_eq!(ttl_left(None, Duration::from_secs(5)), None);
+        assert_eq!(ttl_left(Some(60), Duration::ZERO), Some(60));
+        assert_eq!(ttl_left(Some(60), Duration::from_millis(1500)), Some(58));
+        assert_eq!(ttl_left(Some(60), Duration::from_secs(600)), Some(0));
     }
 
     #[test]

@@ -103,6 +103,8 @@ pub enum Action {
     Lock(bool),
     /// Switch a link off or on.
     SetLink(Access, bool),
+    /// Switch extra link N off or on.
+    SetExtraLink(u32, bool),
     /// End the session.
     Quit,
     /// Let a waiting guest in with this access.

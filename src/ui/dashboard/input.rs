@@ -129,7 +129,12 @@ impl App {
                 } else if is_char(&key, 'd') {
                     // The relay lets guests in by token, and a web link carries the same
                     // token as the ssh link of its access: both go off together.
-                    let access = self.link_selected.access;
+                    let kind = self.link_selected;
+                    if kind.extra > 0 {
+                        let on = self.host.extra.get(kind.extra).is_some_and(|l| !l.enabled);
+                        return vec![Action::SetExtraLink(kind.extra, on)];
+                    }
+                    let access = kind.access;
                     let on = !self.host.links_enabled[access.index()];
                     return vec![Action::SetLink(access, on)];
                 } else if is_char(&key, 'Q') {
@@ -192,7 +197,10 @@ impl App {
         match self.host.link(kind) {
             Some(link) => vec![Action::Copy {
                 text: link.to_string(),
-                what: format!("the {} {} link", kind.access.label(), kind.via.label()),
+                what: match kind.extra {
+                    0 => format!("the {} {} link", kind.access.label(), kind.via.label()),
+                    n => format!("link {n} ({}, {})", kind.via.label(), kind.access.label()),
+                },
             }],
             None => vec![],
         }

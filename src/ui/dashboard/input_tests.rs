@@ -38,6 +38,7 @@ fn code(code: KeyCode) -> Key {
 const SSH_RO: LinkKind = LinkKind {
     via: Via::Ssh,
     access: Access::ReadOnly,
+    extra: 0,
 };
 
 fn app() -> App {
@@ -132,6 +133,7 @@ fn web_links_follow_the_ssh_links_and_take_the_same_keys() {
     let web = |access| LinkKind {
         via: Via::Web,
         access,
+        extra: 0,
     };
     a.on_key(ctrl('b'));
     a.on_key(ch('s'));

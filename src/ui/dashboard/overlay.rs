@@ -118,10 +118,13 @@ pub fn qr_lines(text: &str) -> Option<Vec<String>> {
 
 fn qr(app: &App, kind: LinkKind, area: Rect, buf: &mut Buffer) {
     let link = app.host.link(kind).unwrap_or("");
-    let title = match kind.via {
+    let mut title = match kind.via {
         Via::Ssh => format!("{} link", kind.access.label()),
         Via::Web => format!("{} web link", kind.access.label()),
     };
+    if kind.extra > 0 {
+        title = format!("link {}: {title}", kind.extra);
+    }
     // A phone's camera opens a web link in its browser, but shows an ssh command as text.
     let closes = if kind.via == Via::Ssh && app.host.shown_links().len() > 2 {
         "any key closes this; for a phone, Q on a web link"

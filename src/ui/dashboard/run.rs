@@ -365,6 +365,15 @@ async fn act(app: &mut App, host: &Host, clipboard: &mut Clipboard, action: Acti
             });
             let _ = send(SessionCmd::SetLink { access, enabled }).await;
         }
+        Action::SetExtraLink(n, enabled) => {
+            app.host.set_extra_enabled(n, enabled);
+            app.host.log(if enabled {
+                format!("link {n} switched on")
+            } else {
+                format!("link {n} switched off: new guests with it are refused")
+            });
+            let _ = send(SessionCmd::SetExtraLink { n, enabled }).await;
+        }
         Action::Quit => return true,
         Action::Admit(guest, access) => {
             let _ = send(SessionCmd::Admit { guest, access }).await;

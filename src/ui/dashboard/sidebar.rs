@@ -185,14 +185,25 @@ fn draw_link(app: &App, kind: LinkKind, rect: Rect, buf: &mut Buffer) {
     let selected = app.link_selected == kind;
     let base = item_style(app, Section::Links, selected);
     buf.set_style(rect, base);
-    let enabled = app.host.links_enabled[kind.access.index()];
-    let label = kind.label();
+    let now = Instant::now();
+    // Why the link lets no one in: switched off, or an extra link expired or used up.
+    let closed = match kind.extra {
+        0 if !app.host.links_enabled[kind.access.index()] => Some("off"),
+        0 => app.host.extra.main_expired(now).then_some("expired"),
+        n => app.host.extra.closed(n, now),
+    };
+    let enabled = closed.is_none();
     let mut head = vec![
         Span::styled(if selected { "▸ " } else { "  " }, base),
-        Span::styled(label, base),
+        Span::styled(kind.label(), base),
     ];
-    if !enabled {
-        head.push(Span::styled("  off", t.bar_alert));
+    // The state first, so a narrow sidebar cuts the kind rather than the state.
+    if let Some(why) = closed {
+        head.push(Span::styled(format!("  {why}"), t.bar_alert));
+    }
+    let traits = app.host.extra.traits(kind.extra, now);
+    if !traits.is_empty() {
+        head.push(Span::styled(format!(" · {traits}"), base.patch(t.dim)));
     }
     Line::from(head).render(Rect::new(rect.x, rect.y, rect.width, 1), buf);
     let text = app.host.link(kind).unwrap_or("waiting for the relay…");

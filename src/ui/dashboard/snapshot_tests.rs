@@ -70,6 +70,7 @@ fn app() -> App {
 const SSH_RO: LinkKind = LinkKind {
     via: Via::Ssh,
     access: Access::ReadOnly,
+    extra: 0,
 };
 
 /// The web links of the relay in `app_with`, on the same port as ssh.
@@ -298,6 +299,7 @@ fn web_links_with_the_read_only_token_switched_off() {
     app.link_selected = LinkKind {
         via: Via::Web,
         access: Access::ReadWrite,
+        extra: 0,
     };
     let term = draw(&mut app, 120, 40);
     let text = format!("{}", term.backend());
@@ -317,6 +319,7 @@ fn qr_code_of_the_read_write_web_link() {
     let web = LinkKind {
         via: Via::Web,
         access: Access::ReadWrite,
+        extra: 0,
     };
     app.focus = Focus::Sidebar(Section::Links);
     app.link_selected = web;
@@ -470,3 +473,4 @@ fn a_guest_asking_to_join() {
     }
     insta::assert_snapshot!(draw(&mut app, 100, 24).backend());
 }
+mod links;

@@ -4,7 +4,9 @@
 use super::*;
 use crate::core::term::Screen;
 use crate::core::types::{Access, GuestInfo, Size, Via};
-use crate::net::proto::{Hello, HostMsg, Links, PaneGeometry, RejectKind, RelayMsg, Resume};
+use crate::net::proto::{
+    ExtraLink, Hello, HostMsg, Links, NewLink, PaneGeometry, RejectKind, RelayMsg, Resume,
+};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use std::pin::Pin;
@@ -99,7 +101,42 @@ fn host_msg() -> impl Strategy<Value = HostMsg> {
         any::<u64>().prop_map(HostMsg::Pong),
         (any::<u32>(), access()).prop_map(|(guest, access)| HostMsg::Admit { guest, access }),
         any::<u32>().prop_map(|guest| HostMsg::Deny { guest }),
+        (
+            any::<u64>(),
+            access(),
+            any::<bool>(),
+            proptest::option::of(any::<u64>())
+        )
+            .prop_map(|(req, access, once, ttl_secs)| HostMsg::NewLink(NewLink {
+                req,
+                access,
+                once,
+                ttl_secs
+            })),
+        (any::<u32>(), any::<bool>()).prop_map(|(n, enabled)| HostMsg::SetExtraLink { n, enabled }),
     ]
+}
+
+fn extra_link() -> impl Strategy<Value = ExtraLink> {
+    let state = (any::<bool>(), any::<bool>(), any::<bool>());
+    (
+        (proptest::option::of(any::<u64>()), any::<u32>(), access()),
+        (text(), proptest::option::of(text())),
+        (state, proptest::option::of(any::<u64>())),
+    )
+        .prop_map(
+            |((req, n, access), (ssh, web), ((once, enabled, used), expires_in))| ExtraLink {
+                req,
+                n,
+                access,
+                ssh,
+                web,
+                once,
+                expires_in,
+                enabled,
+                used,
+            },
+        )
 }
 
 fn guest_info() -> impl Strategy<Value = GuestInfo> {
@@ -162,6 +199,8 @@ fn relay_msg() -> impl Strategy<Value = RelayMsg> {
         any::<u64>().prop_map(RelayMsg::Pong),
         guest_info().prop_map(RelayMsg::GuestWaiting),
         (any::<u32>(), text()).prop_map(|(guest, reason)| RelayMsg::WaitOver { guest, reason }),
+        extra_link().prop_map(RelayMsg::LinkAdded),
+        (any::<u64>(), text()).prop_map(|(req, reason)| RelayMsg::LinkRefused { req, reason }),
     ]
 }
 

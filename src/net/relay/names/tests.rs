@@ -35,7 +35,8 @@ fn claim(key: &str, name: &str) -> Claim {
 fn room(reg: &Registry) -> (Tokens, mpsc::Sender<RoomCmd>, mpsc::Receiver<RoomCmd>) {
     let (tx, rx) = mpsc::channel(4);
     let t = Tokens::new().expect("random");
-    reg.register(&t, tx.clone()).expect("registers");
+    let gates = crate::net::relay::links::MainGates::new(tokio::time::Instant::now(), None);
+    reg.register(&t, tx.clone(), &gates).expect("registers");
     (t, tx, rx)
 }
 

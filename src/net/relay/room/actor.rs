@@ -13,6 +13,7 @@ use crate::core::term::ScreenState;
 use crate::core::types::{Access, GuestId, GuestInfo, PaneId, Size};
 use crate::net::proto::{RejectKind, RelayMsg};
 use crate::net::relay::guestkeys::GuestKeys;
+use crate::net::relay::links::{MainGates, RoomLink};
 use crate::net::relay::registry::Tokens;
 use crate::net::relay::server::Shared;
 use std::collections::{BTreeMap, HashMap};
@@ -52,6 +53,8 @@ pub struct RoomSetup {
     pub keys: watch::Sender<Option<Arc<GuestKeys>>>,
     /// Whether new guests wait for the host's answer (`--approve`).
     pub approve: bool,
+    /// The gates of the two main links, shared with their registry entries.
+    pub gates: MainGates,
 }
 
 /// One attached guest, as the room sees it.
@@ -73,7 +76,7 @@ pub struct Room {
     /// The relay's shared state.
     pub(super) shared: Arc<Shared>,
     /// The room's own queue, to remove only its own registry entries.
-    me: mpsc::WeakSender<RoomCmd>,
+    pub(super) me: mpsc::WeakSender<RoomCmd>,
     /// The focused pane's screen, as the host last sent it.
     pub(super) screen: ScreenState,
     /// The focused pane's id.
@@ -84,8 +87,10 @@ pub struct Room {
     next_id: GuestId,
     /// Whether input is locked.
     pub(super) locked: bool,
-    /// Links the host switched off, by [`Access::index`].
-    pub(super) links_off: [bool; 2],
+    /// The main links' gates: switched off by the host, expired after `--link-ttl`.
+    pub(super) gates: MainGates,
+    /// The extra links the host made, in the order it made them.
+    pub(super) extra: Vec<RoomLink>,
     /// The latest notice.
     pub(super) notice: Option<String>,
     /// The host connection's queue; `None` while the host is away.
@@ -138,7 +143,8 @@ impl Room {
             guests: HashMap::new(),
             next_id: 1,
             locked: false,
-            links_off: [false; 2],
+            gates: setup.gates,
+            extra: Vec::new(),
             notice: None,
             host: None,
             epoch: 0,
@@ -262,8 +268,8 @@ impl Room {
     }
 
     fn join(&mut self, req: JoinRequest, reply: oneshot::Sender<Result<Joined, String>>) {
-        if self.links_off[req.access.index()] {
-            let _ = reply.send(Err("this link was switched off by the host".into()));
+        if let Some(why) = req.gate.refusal(Instant::now()) {
+            let _ = reply.send(Err(why.into()));
             return;
         }
         if let Err(why) = self.has_room(req.access) {
@@ -309,6 +315,15 @@ impl Room {
         req: JoinRequest,
         reply: oneshot::Sender<Result<Joined, String>>,
     ) {
+        // Here, as the guest gets in (after the host's answer, with --approve), so a one-time
+        // link is used up only by a guest that gets in.
+        if let Err(why) = req.gate.pass(Instant::now()) {
+            let _ = reply.send(Err(why.into()));
+            return;
+        }
+        if req.gate.once() {
+            self.report_used(&req.gate);
+        }
         let info = guest_info(id, &req);
         let (ctl_tx, ctl_rx) = mpsc::channel(GUEST_CTL_QUEUE);
         // Publish first, so the newcomer's first frame is the current screen.
@@ -371,6 +386,9 @@ impl Room {
         self.end_waiting(reason);
         if let Some(me) = self.me.upgrade() {
             self.shared.registry.remove(&self.tokens, &me);
+            for link in &self.extra {
+                self.shared.registry.remove_link(&link.token, &me);
+            }
         }
     }
 }

@@ -50,6 +50,8 @@ impl Room {
         // After the welcome, which the connection sends first: a host that comes back is
         // asked again about the guests still waiting.
         self.ask_again();
+        // They follow the welcome: the host learns the extra links this relay still has.
+        self.report_links();
     }
 
     /// The host connection of `epoch` ended: the room waits for it to come back.
@@ -174,9 +176,9 @@ impl Room {
                     }
                 }
             }
-            HostMsg::SetLink { access, enabled } => {
-                self.links_off[access.index()] = !enabled;
-            }
+            HostMsg::SetLink { access, enabled } => self.gates.get(access).set_enabled(enabled),
+            HostMsg::NewLink(req) => self.new_link(req),
+            HostMsg::SetExtraLink { n, enabled } => self.set_extra_link(n, enabled),
             HostMsg::Notice(text) => {
                 self.notice = Some(text);
                 self.dirty = true;

@@ -3,6 +3,7 @@
 
 mod actor;
 mod host;
+mod links;
 mod types;
 mod waiting;
 

@@ -3,6 +3,7 @@
 use crate::core::term::ScreenState;
 use crate::core::types::{Access, GuestId, GuestInfo, Size, Via};
 use crate::net::proto::{HostMsg, RelayMsg};
+use crate::net::relay::links::Gate;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -56,6 +57,9 @@ pub struct JoinRequest {
     /// Told when the guest must wait for the host's answer (`--approve`), so it can say so;
     /// dropped unused when it gets in (or is refused) at once.
     pub asked: Option<oneshot::Sender<()>>,
+    /// The gate of the link it came by: checked again, and a one-time link used up, as it
+    /// joins.
+    pub gate: Arc<Gate>,
 }
 
 /// The room's answer to a join.
