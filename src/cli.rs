@@ -6,15 +6,11 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub mod approve;
-pub mod forge;
-mod help;
-mod keys;
-mod links;
-pub mod named;
-use help::EXAMPLES;
-pub use keys::{HostKeysArgs, RelayKeysArgs};
-pub use links::{LinkArgs, NewLinkArgs};
+pub mod access;
+pub use access::{
+    ApprovalCommand, ApproveArgs, ForgeArgs, HostKeysArgs, LinkArgs, NamedArgs, NewLinkArgs,
+    RelayApproveArgs, RelayKeysArgs,
+};
 
 /// Share a terminal over plain ssh.
 ///
@@ -122,7 +118,7 @@ pub struct Cli {
 
     /// Named sessions: -k, -n, -r.
     #[command(flatten)]
-    pub named: named::NamedArgs,
+    pub named: NamedArgs,
 
     /// Log more to stderr (-v info, -vv debug; the relay logs info by default); RUST_LOG
     /// overrides. The dashboard writes its log to the sidebar instead.
@@ -131,10 +127,10 @@ pub struct Cli {
 
     /// Guests' keys as GitHub, GitLab or Codeberg publish them.
     #[command(flatten)]
-    pub forge: forge::ForgeArgs,
+    pub forge: ForgeArgs,
     /// Who may join: `--approve` makes every new guest wait for the host's answer.
     #[command(flatten)]
-    pub approve: approve::ApproveArgs,
+    pub approve: ApproveArgs,
     /// Links that expire (--link-ttl).
     #[command(flatten)]
     pub links: LinkArgs,
@@ -221,7 +217,7 @@ pub enum Command {
     ReloadKeys,
     /// Answers to guests that wait (`--approve`): `admit ID [--ro]` and `deny ID`.
     #[command(flatten)]
-    Approval(approve::ApprovalCommand),
+    Approval(ApprovalCommand),
     /// Make an extra link and print it (the ssh command, and the web link when the relay
     /// serves the web view); the sidebar lists it, and `display -p '#{link:N}'` prints it.
     NewLink(NewLinkArgs),
@@ -361,7 +357,7 @@ pub struct RelayArgs {
     pub keys: RelayKeysArgs,
     /// How long guests of an `--approve` session wait for the host's answer.
     #[command(flatten)]
-    pub approval: approve::RelayApproveArgs,
+    pub approval: RelayApproveArgs,
 }
 
 /// The form every duration is written in, for messages.
@@ -404,6 +400,31 @@ fn data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
         .join("cotty")
 }
+
+/// What `cotty --help` ends with: examples, the dashboard's keys and the files.
+pub const EXAMPLES: &str = "\
+Examples:
+  cotty                                     share your shell; links in the sidebar
+  cotty -S /tmp/pair display -p '#{ssh}'    print the link of the cotty on /tmp/pair
+  cotty -S /tmp/pair new-link --once --ttl 1h   a link for one guest, for an hour
+  cotty -F new-session htop                 headless: share htop, print the links
+  cotty --relay relay.example.org:2222      use a shared relay instead of the built-in one
+  cotty relay --public-host relay.example.org
+  ssh -p 2222 TOKEN@relay.example.org       a guest; any OpenSSH client
+  http://relay.example.org:2222/#TOKEN      a guest in a browser (relays with the web view)
+
+Dashboard keys (prefix C-b): C-b s sidebar, C-b S show/hide it, C-b L lock guests,
+C-b ? help, C-b q quit, C-b C-b a literal C-b. In the sidebar: Enter/y copy a link
+(ssh or web), d switch it off, Q QR code (a web link's opens on a phone), m read-only/
+read-write, k kick, Tab next section, Esc back.
+
+Files:
+  config          $XDG_CONFIG_HOME/cotty/cotty.toml  (~/.config/cotty/cotty.toml)
+  user themes     $XDG_CONFIG_HOME/cotty/themes/NAME.toml
+  known relays    $XDG_CONFIG_HOME/cotty/known_relays
+  relay host key  $XDG_DATA_HOME/cotty/relay_host_key  (~/.local/share/cotty/relay_host_key)
+  host identity   $XDG_DATA_HOME/cotty/host_key
+  control socket  $XDG_RUNTIME_DIR/cotty/default, or /tmp/cotty-UID/default";
 
 #[cfg(test)]
 mod tests;

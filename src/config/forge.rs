@@ -2,7 +2,7 @@
 //! keys may join, and the `forge_urls` table those keys are fetched from.
 
 use super::Layers;
-use crate::cli::forge::{ForgeArgs, USER_FORM, parse_user};
+use crate::cli::access::{ForgeArgs, USER_FORM, parse_user};
 use anyhow::{Result, anyhow};
 use config::{Value, ValueKind};
 use std::fmt;

@@ -7,6 +7,7 @@ pub mod embedded;
 pub mod forge;
 pub mod guestkeys;
 pub mod headless;
+pub mod lines;
 pub mod links;
 pub mod start;
 pub mod state;
