@@ -250,8 +250,8 @@ fn the_host_starts_with_a_forge_users_keys_and_says_so() {
     p.line("ssh session: ", &[]);
 }
 
-/// PASSES ONLY WITH THE RELAY'S KEY CHECK (issue 12 §1, `-a/--authorized-keys`), which turns
-/// `Hello.authorized_keys` into a gate at ssh login; this branch only fills the list.
+/// The relay's key check turns the forge user's keys into the gate at ssh login; and
+/// `reload-keys`, which reads the `-a` file again, keeps the keys fetched at the start.
 #[test]
 fn a_guest_with_the_forge_users_key_joins_under_their_name_and_others_are_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -267,7 +267,7 @@ fn a_guest_with_the_forge_users_key_joins_under_their_name_and_others_are_refuse
         identity: Some(key),
         ..Default::default()
     };
-    let g = SshGuest::spawn(port, &token(link), alice);
+    let g = SshGuest::spawn(port, &token(link), alice.clone());
     g.wait_for_text("read-write", WAIT).expect("alice joins");
     let mut guests = String::new();
     wait_until("alice in list-guests", WAIT, || {
@@ -300,4 +300,16 @@ fn a_guest_with_the_forge_users_key_joins_under_their_name_and_others_are_refuse
         1,
         "only alice joined: {lines:?}"
     );
+
+    // Without -a there is no file to read again, but the forge's keys stay the session's list.
+    let reload = common::proc::ctl(std::path::Path::new(&socket), &["reload-keys"]);
+    let said = String::from_utf8_lossy(&reload.stdout).into_owned();
+    assert!(
+        reload.status.success() && said.contains("1 guest keys"),
+        "{reload:?}"
+    );
+    let again = SshGuest::spawn(port, &token(link), alice);
+    again
+        .wait_for_text("read-write", WAIT)
+        .expect("alice joins after reload-keys");
 }
