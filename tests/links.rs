@@ -6,6 +6,7 @@ mod common;
 use common::env::{TestEnv, WAIT, marker, port_of, token, wait_prompt};
 use common::guest::{GuestOptions, SshGuest};
 use common::proc::{Proc, ctl, err, out};
+use common::wait::ssh_keygen;
 use common::web::WsGuest;
 use cotty::core::session::SessionCmd;
 use cotty::core::types::{Access, NewLink, Size};
@@ -213,4 +214,33 @@ fn an_extra_link_switched_off_refuses_new_guests_until_it_is_on_again() {
     set(true);
     let late = guest(&ssh);
     wait_prompt(&late);
+}
+
+#[test]
+fn an_extra_link_of_a_key_only_session_admits_only_listed_keys() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alice = ssh_keygen(dir.path(), "alice");
+    let bob = ssh_keygen(dir.path(), "bob");
+    let listed = dir.path().join("guests");
+    let line = std::fs::read_to_string(alice.with_extension("pub")).expect("alice.pub");
+    std::fs::write(&listed, line).expect("write the -a file");
+    let file = listed.display().to_string();
+    let (_relay, _host, _link) = relay_and_host(dir.path(), &[], &["-a", &file]);
+    let extra = new_link(&dir.path().join("ctl.sock"), &["--once"]);
+    let with = |key: &Path| GuestOptions {
+        identity: Some(key.to_path_buf()),
+        ..Default::default()
+    };
+    // Bob holds the new link but not a listed key: refused, and the one-time link not used.
+    let mut b = SshGuest::spawn(port_of(&extra), &token(&extra), with(&bob));
+    let code = b.wait_exit(WAIT);
+    assert!(
+        matches!(code, Some(c) if c != 0),
+        "bob: {code:?} {}",
+        b.text()
+    );
+    assert!(!b.text().contains("read-write"), "{}", b.text());
+    let a = SshGuest::spawn(port_of(&extra), &token(&extra), with(&alice));
+    a.wait_for_text("read-write", WAIT)
+        .expect("alice joins with the extra link");
 }
