@@ -53,6 +53,16 @@ pub fn describe(g: &GuestInfo) -> String {
     s
 }
 
+/// A waiting guest's line in `list-guests`, after the guests inside, in their form.
+pub fn waiting_line(g: &GuestInfo) -> String {
+    format!(
+        "{}: {} is waiting to be let in ({})",
+        g.id,
+        g.name,
+        describe(g)
+    )
+}
+
 /// The line `cotty -F` prints for a waiting guest, with the commands that answer it.
 pub fn headless_line(g: &GuestInfo, socket: &Path) -> String {
     let path = socket.display().to_string();
@@ -116,6 +126,20 @@ mod tests {
         );
         let quoted = headless_line(&waiter(3), Path::new("/tmp/my s"));
         assert!(quoted.contains("cotty -S '/tmp/my s' deny 3"), "{quoted}");
+    }
+
+    #[test]
+    fn list_guests_shows_the_waiting_guests_after_those_inside() {
+        let mut s = HostState::new("me@box");
+        s.asking.push(waiter(3));
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
+        assert!(s.answer(crate::control::Request::ListGuests, tx).is_none());
+        let reply = rx.try_recv().expect("answered at once");
+        assert_eq!(
+            reply.text,
+            "3: alice@laptop is waiting to be let in (key SHA256:abc, from 127.0.0.1:5555 via \
+             ssh, read-write link)"
+        );
     }
 
     #[test]

@@ -345,11 +345,9 @@ impl HostState {
             }
             Request::ListGuests => {
                 let now = Instant::now();
-                let lines: Vec<String> = self
-                    .guests
-                    .iter()
-                    .map(|g| guest_line(g, self.locked, now))
-                    .collect();
+                let inside = self.guests.iter().map(|g| guest_line(g, self.locked, now));
+                let waiting = self.asking.iter().map(crate::host::approval::waiting_line);
+                let lines: Vec<String> = inside.chain(waiting).collect();
                 (Reply::ok(lines.join("\n")), None)
             }
             Request::Kick { guest } => match self.find_guest(&guest) {
