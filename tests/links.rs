@@ -244,3 +244,43 @@ fn an_extra_link_of_a_key_only_session_admits_only_listed_keys() {
     a.wait_for_text("read-write", WAIT)
         .expect("alice joins with the extra link");
 }
+
+#[test]
+fn extra_links_outlive_a_relay_restart_with_their_state() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sock = dir.path().join("ctl.sock");
+    let (mut relay, host, link) = relay_and_host(dir.path(), &[], &[]);
+    let port = port_of(&link);
+    let ro = new_link(&sock, &["--ro"]);
+    let once = new_link(&sock, &["--once"]);
+    let fresh = new_link(&sock, &["--once"]);
+    let first = guest(&once);
+    wait_prompt(&first);
+    host.line("link 2 let its one guest in; it is used up", &[]);
+
+    // The relay dies and comes back on its port with its key file: it knows no session.
+    relay.signal("-KILL");
+    assert!(relay.wait_exit().is_some(), "the relay did not die");
+    let key = dir.path().join("relay_key").display().to_string();
+    let relay2 = Proc::relay_on(&format!("127.0.0.1:{port}"), &key, &[], None);
+    host.line("relay connection back: the links are unchanged", &[]);
+    relay2.wait_log(&["3 extra links made again"]);
+
+    // The same links, with their numbers and state: the read-only one watches, the used
+    // one-time link stays used, the unused one lets its one guest in.
+    let watcher = guest(&ro);
+    watcher
+        .wait_for_text("read-only", WAIT)
+        .expect("the --ro link works after the restart");
+    refused(&once, "this link was for one guest and has been used");
+    let second = guest(&fresh);
+    wait_prompt(&second);
+    still_in(&second);
+    refused(&fresh, "this link was for one guest and has been used");
+    assert_eq!(out(&ctl(&sock, &["display", "-p", "#{link:1}"])), ro);
+    assert_eq!(out(&ctl(&sock, &["display", "-p", "#{link:3}"])), fresh);
+    // A link made after the restart takes the next number.
+    new_link(&sock, &[]);
+    let fourth = out(&ctl(&sock, &["display", "-p", "#{link:4}"]));
+    assert!(fourth.starts_with("ssh -p "), "{fourth}");
+}

@@ -72,7 +72,7 @@ async fn host(
     let mut reader = FrameReader::new(r);
     let mut writer = FrameWriter::new(w);
     writer
-        .send(&HostMsg::Hello(Hello::new("cotty bench")))
+        .send(&HostMsg::Hello(Box::new(Hello::new("cotty bench"))))
         .await?;
     let first = reader
         .next::<RelayMsg>()

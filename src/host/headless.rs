@@ -5,7 +5,6 @@ use crate::control::server::{self, ControlMsg, ControlSocket};
 use crate::control::socket;
 use crate::core::session::{Notice, SessionCmd};
 use crate::host::approval::headless_line;
-use crate::host::links::made_line;
 use crate::host::state::{Effect, HostState, notice_line, state_line};
 use crate::host::{Host, HostOptions};
 use crate::net::proto::Links;
@@ -144,8 +143,11 @@ pub async fn run_headless(
                         }
                     }
                     UplinkEvent::Log(line) => say(line),
-                    UplinkEvent::ExtraLink(link) if link.req.is_some() => say(&made_line(link)),
-                    UplinkEvent::ExtraLink(_) => {}
+                    UplinkEvent::ExtraLink(link) => {
+                        if let Some(line) = state.link_report_line(link) {
+                            say(&line);
+                        }
+                    }
                     UplinkEvent::LinkRefused { reason, .. } => say(&format!("no new link: {reason}")),
                 }
                 state.on_uplink(ev);

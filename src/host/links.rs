@@ -3,8 +3,10 @@
 //!
 //! The relay is the source of truth: it keeps extra links in the session's room and reports
 //! each one when it is made, when its state changes, and again to a host that reconnects. A
-//! welcome clears the list, so after a relay restart (whose new room has none) the host shows
-//! none either. Requests are answered once the relay has; the control socket bounds the wait.
+//! welcome clears the list and the reports after it fill it again. A restarted relay makes the
+//! links again from what the uplink kept ([`crate::net::uplink::kept`]) and reports them the
+//! same way; a link it could not make again is then gone from the list. Requests are answered
+//! once the relay has; the control socket bounds the wait.
 
 use crate::control::Reply;
 use crate::core::types::{Access, NewLink, Via};
@@ -109,7 +111,28 @@ pub fn made_line(link: &ExtraLink) -> String {
     line
 }
 
+/// The line a relay's report of `link` is worth, given the link as known before (`old`):
+/// a link made for a request, or a one-time link that has just let its guest in. Reports
+/// that change nothing worth saying (a reconnect's, a switch's) have none.
+pub fn report_line(old: Option<&ExtraLink>, link: &ExtraLink) -> Option<String> {
+    if link.req.is_some() {
+        Some(made_line(link))
+    } else if link.used && old.is_some_and(|o| !o.used) {
+        Some(format!(
+            "link {} let its one guest in; it is used up",
+            link.n
+        ))
+    } else {
+        None
+    }
+}
+
 impl HostState {
+    /// The line the relay's report of `link` is worth; see [`report_line`].
+    pub fn link_report_line(&self, link: &ExtraLink) -> Option<String> {
+        report_line(self.extra.get(link.n), link)
+    }
+
     /// The session's links expire `ttl` from now (`--link-ttl`), as the sidebar shows.
     pub fn set_link_ttl(&mut self, ttl: Option<Duration>) {
         self.extra.main_until = ttl.map(|t| Instant::now() + t);
@@ -155,22 +178,19 @@ impl HostState {
         let until = link
             .expires_in
             .map(|s| Instant::now() + Duration::from_secs(s));
-        if let Some(req) = link.req {
-            self.log(made_line(&link));
-            if let Some(at) = self.extra.pending.iter().position(|(r, _)| *r == req) {
-                let (_, reply) = self.extra.pending.swap_remove(at);
-                let mut text = link.ssh.clone();
-                if let Some(web) = &link.web {
-                    text.push('\n');
-                    text.push_str(web);
-                }
-                let _ = reply.send(Reply::ok(text));
+        if let Some(line) = self.link_report_line(&link) {
+            self.log(line);
+        }
+        if let Some(req) = link.req
+            && let Some(at) = self.extra.pending.iter().position(|(r, _)| *r == req)
+        {
+            let (_, reply) = self.extra.pending.swap_remove(at);
+            let mut text = link.ssh.clone();
+            if let Some(web) = &link.web {
+                text.push('\n');
+                text.push_str(web);
             }
-        } else if link.used && self.extra.get(link.n).is_some_and(|old| !old.used) {
-            self.log(format!(
-                "link {} let its one guest in; it is used up",
-                link.n
-            ));
+            let _ = reply.send(Reply::ok(text));
         }
         let links = &mut self.extra.links;
         links.retain(|(l, _)| l.n != link.n);

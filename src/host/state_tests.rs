@@ -194,6 +194,8 @@ fn extra(req: Option<u64>, n: u32) -> crate::net::proto::ExtraLink {
         expires_in: Some(60),
         enabled: true,
         used: false,
+        token: format!("X{n}"),
+        proof: String::new(),
     }
 }
 

@@ -53,6 +53,12 @@ pub struct Hello {
     /// has the room keeps the deadline it set and ignores this.
     #[serde(default)]
     pub link_ttl_secs: Option<u64>,
+    /// The extra links of the session being resumed, as the relay last reported them (with
+    /// `expires_in` counted down by the host). A relay that still has the room ignores them;
+    /// a restarted one makes each again whose [`ExtraLink::proof`] checks, so extra links
+    /// outlive a relay restart as the main ones do.
+    #[serde(default)]
+    pub extra_links: Vec<ExtraLink>,
 }
 
 /// What a host presents to take up its session again: on the same relay after a dropped
@@ -95,6 +101,7 @@ impl Hello {
             resume: None,
             approve: false,
             link_ttl_secs: None,
+            extra_links: Vec::new(),
         }
     }
 }
@@ -128,7 +135,7 @@ pub struct Links {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HostMsg {
     /// Opens the conversation; must come first and only once.
-    Hello(Hello),
+    Hello(Box<Hello>),
     /// The panes and their sizes.
     Layout {
         /// Every pane, in display order.
@@ -231,6 +238,13 @@ pub struct ExtraLink {
     pub enabled: bool,
     /// Whether a one-time link has let its guest in.
     pub used: bool,
+    /// Its token, for a host to present again to a restarted relay ([`Hello::extra_links`]).
+    #[serde(default)]
+    pub token: String,
+    /// The relay's proof that the token belongs to this session, in hex: with it a restarted
+    /// relay with the same key file makes the link again for this session and no other.
+    #[serde(default)]
+    pub proof: String,
 }
 
 /// Relay to host.

@@ -81,7 +81,7 @@ where
     };
     let mut first = first.unwrap_or_default().into_iter();
     let hello = match first.next() {
-        Some(HostMsg::Hello(h)) => h,
+        Some(HostMsg::Hello(h)) => *h,
         _ => {
             let reason = "the first message must be Hello; is this a cotty host?";
             let _ = writer.send(&reject(RejectKind::Final, reason)).await;
@@ -398,7 +398,8 @@ fn spawn_room(
         .registry
         .register_keyed(tokens, room_tx.clone(), &gates, keys_rx)?;
     let label: String = id.chars().take(6).collect();
-    let room = Room::new(RoomSetup {
+    let mut room = Room::new(RoomSetup {
+        id: id.to_string(),
         title: guest_title(hello.title.as_deref(), &label),
         label,
         tokens: tokens.clone(),
@@ -408,6 +409,11 @@ fn spawn_room(
         approve: hello.approve,
         gates,
     });
+    // A session taken up again on a restarted relay gets back the extra links it had; a new
+    // session has none to ask for.
+    if hello.resume.is_some() {
+        room.restore_links(hello.extra_links.clone());
+    }
     shared.tasks.spawn(room.run(room_rx));
     Ok(room_tx)
 }

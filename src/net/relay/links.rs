@@ -52,6 +52,17 @@ impl Gate {
         })
     }
 
+    /// A gate made again on a restarted relay with the state its host kept: switched off or
+    /// on, and for a one-time link, whether its guest has come.
+    pub fn restored(expires: Option<Instant>, once: bool, used: bool, enabled: bool) -> Arc<Gate> {
+        Arc::new(Gate {
+            expires,
+            once,
+            off: AtomicBool::new(!enabled),
+            used: AtomicBool::new(once && used),
+        })
+    }
+
     /// A gate whose link expires `ttl` from `now`, or never.
     pub fn with_ttl(now: Instant, ttl: Option<Duration>, once: bool) -> Arc<Gate> {
         Gate::new(ttl.map(|t| now + t), once)

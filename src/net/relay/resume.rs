@@ -14,6 +14,10 @@ use std::path::Path;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// The first and last parts of an extra link's proof: with four parts it is never a
+/// session's secret, which has three.
+const LINK_TAG: &str = "extra link";
+
 /// What the key is derived for, so the same key file never yields the same bytes for two
 /// purposes.
 const PURPOSE: &[u8] = b"cotty relay resume key v1";
@@ -54,7 +58,27 @@ impl ResumeKey {
 
     /// The secret for a session and its tokens, in hex.
     pub fn sign(&self, session: &str, rw: &str, ro: &str) -> String {
-        hex::encode(self.mac(session, rw, ro).finalize().into_bytes())
+        hex::encode(self.mac(&[session, rw, ro]).finalize().into_bytes())
+    }
+
+    /// The proof that extra link `token` belongs to `session`, in hex: a host presents it
+    /// with its resume so a restarted relay makes the link again for that session alone.
+    pub fn sign_link(&self, session: &str, token: &str) -> String {
+        hex::encode(self.link_mac(session, token).finalize().into_bytes())
+    }
+
+    /// Whether `proof` is [`ResumeKey::sign_link`] of `session` and `token`, compared in
+    /// constant time.
+    pub fn verify_link(&self, session: &str, token: &str, proof: &str) -> bool {
+        let Ok(given) = hex::decode(proof) else {
+            return false;
+        };
+        self.link_mac(session, token).verify_slice(&given).is_ok()
+    }
+
+    /// The MAC of an extra link's proof.
+    fn link_mac(&self, session: &str, token: &str) -> HmacSha256 {
+        self.mac(&[LINK_TAG, session, token, LINK_TAG])
     }
 
     /// Whether `r.secret` is the secret of its session and tokens, compared in constant time.
@@ -62,15 +86,16 @@ impl ResumeKey {
         let Ok(given) = hex::decode(&r.secret) else {
             return false;
         };
-        self.mac(&r.session, &r.rw, &r.ro)
+        self.mac(&[&r.session, &r.rw, &r.ro])
             .verify_slice(&given)
             .is_ok()
     }
 
-    /// The MAC over the three fields, each length-prefixed so no two inputs collide.
-    fn mac(&self, session: &str, rw: &str, ro: &str) -> HmacSha256 {
+    /// The MAC over the parts, each length-prefixed so no two lists of parts collide (a
+    /// link's proof has four parts, a session's secret three).
+    fn mac(&self, parts: &[&str]) -> HmacSha256 {
         let mut mac = new_mac(&self.key);
-        for part in [session, rw, ro] {
+        for part in parts {
             mac.update(&(part.len() as u64).to_be_bytes());
             mac.update(part.as_bytes());
         }
@@ -128,5 +153,21 @@ mod tests {
         // Moving a character from one field to the next changes the MAC too.
         let moved = key.sign("s1t", "okenA", "ro-tokenB");
         assert_ne!(moved, good.secret);
+    }
+
+    #[test]
+    fn a_links_proof_checks_for_its_session_and_token_only() {
+        let key = ResumeKey::derive(b"k");
+        let proof = key.sign_link("s1", "tokenC");
+        assert!(key.verify_link("s1", "tokenC", &proof));
+        assert!(ResumeKey::derive(b"k").verify_link("s1", "tokenC", &proof));
+        assert!(!ResumeKey::derive(b"other").verify_link("s1", "tokenC", &proof));
+        assert!(!key.verify_link("s2", "tokenC", &proof));
+        assert!(!key.verify_link("s1", "tokenD", &proof));
+        assert!(!key.verify_link("s1", "tokenC", "zz"));
+        assert!(!key.verify_link("s1", "tokenC", ""));
+        // Neither a session's secret nor a link's proof passes for the other.
+        assert_ne!(proof, key.sign(LINK_TAG, "s1", "tokenC"));
+        assert_ne!(proof, key.sign("s1", "tokenC", LINK_TAG));
     }
 }

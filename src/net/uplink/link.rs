@@ -8,7 +8,8 @@
 use crate::core::session::{Outbound, SessionCmd, SessionHandle};
 use crate::net::codec::{FrameReader, FrameWriter};
 use crate::net::heartbeat::{Heartbeat, PING_EVERY};
-use crate::net::proto::{Hello, HostMsg, PaneGeometry, RejectKind, RelayMsg, Resume};
+use crate::net::proto::{Hello, HostMsg, PaneGeometry, RejectKind, RelayMsg};
+use crate::net::uplink::kept::Kept;
 use crate::net::uplink::{UPLINK_QUEUE, UplinkEvent};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -62,15 +63,16 @@ impl From<Outbound> for HostMsg {
 
 /// Speaks the protocol over `stream` until either side ends it or the link goes silent.
 ///
-/// Sends the hello (with `resume`, if this host had a session), waits for the welcome
-/// (reported as [`UplinkEvent::Connected`]), stores the new resume proof in `resume`, hands
-/// the session a queue for its output and forwards guests' events to it.
+/// Sends the hello (with the resume and extra links in `kept`, if this host had a session),
+/// waits for the welcome (reported as [`UplinkEvent::Connected`]), stores the new resume proof
+/// and each extra link the relay reports in `kept`, hands the session a queue for its output
+/// and forwards guests' events to it.
 pub async fn run<S>(
     stream: S,
     hello: Hello,
     session: &SessionHandle,
     events: &mpsc::Sender<UplinkEvent>,
-    resume: &mut Option<Resume>,
+    kept: &mut Kept,
 ) -> LinkEnd
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
@@ -78,7 +80,7 @@ where
     let (r, w) = tokio::io::split(stream);
     let mut reader = FrameReader::new(r);
     let mut writer = FrameWriter::new(w);
-    if let Err(e) = writer.send(&HostMsg::Hello(hello)).await {
+    if let Err(e) = writer.send(&HostMsg::Hello(Box::new(hello))).await {
         return LinkEnd::Failed(format!("failed to greet the relay: {e}"));
     }
     let first = match tokio::time::timeout(WELCOME_TIMEOUT, reader.next::<RelayMsg>()).await {
@@ -98,7 +100,7 @@ where
             guests,
         }) => {
             info!("relay accepted the session (resumed: {resumed})");
-            *resume = Some(proof);
+            kept.welcome(proof, resumed);
             (guests, UplinkEvent::Connected { links, resumed })
         }
         Some(RelayMsg::Reject { reason, kind }) => return refusal(kind, reason),
@@ -147,7 +149,7 @@ where
     let heard_ref = &heard;
     let reading = async move {
         for msg in rest {
-            if let Some(end) = forward(session, events, &pong_tx, msg).await {
+            if let Some(end) = forward(session, events, &pong_tx, kept, msg).await {
                 return end;
             }
         }
@@ -156,7 +158,7 @@ where
                 Ok(Some(batch)) => {
                     heard_ref.stamp();
                     for msg in batch {
-                        if let Some(end) = forward(session, events, &pong_tx, msg).await {
+                        if let Some(end) = forward(session, events, &pong_tx, kept, msg).await {
                             return end;
                         }
                     }
@@ -200,6 +202,7 @@ async fn forward(
     session: &SessionHandle,
     events: &mpsc::Sender<UplinkEvent>,
     pongs: &mpsc::Sender<u64>,
+    kept: &mut Kept,
     msg: RelayMsg,
 ) -> Option<LinkEnd> {
     let cmd = match msg {
@@ -214,8 +217,10 @@ async fn forward(
             return None;
         }
         RelayMsg::Closing { reason } => return Some(LinkEnd::Lost(reason)),
-        // Extra links are the front end's to show; the session has nothing to do with them.
+        // Extra links are the front end's to show, and kept for a restarted relay; the
+        // session has nothing to do with them.
         RelayMsg::LinkAdded(link) => {
+            kept.note(&link, std::time::Instant::now());
             let _ = events.send(UplinkEvent::ExtraLink(link)).await;
             return None;
         }

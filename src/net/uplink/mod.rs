@@ -1,8 +1,10 @@
 //! The host's end of the relay connection.
 //!
 //! `supervisor` owns connecting, reconnecting and backoff, and reports the state as typed
-//! events; `ssh` dials a remote relay; `link` speaks the protocol over one connection.
+//! events; `ssh` dials a remote relay; `link` speaks the protocol over one connection;
+//! `kept` is what the host keeps between connections to resume its session.
 
+pub mod kept;
 pub mod link;
 pub mod ssh;
 pub mod supervisor;

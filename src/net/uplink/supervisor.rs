@@ -7,8 +7,9 @@
 //! running either way. It never panics on anything that comes from the network.
 
 use crate::core::session::SessionHandle;
-use crate::net::proto::{Hello, Resume};
+use crate::net::proto::Hello;
 use crate::net::relay::server::LocalRelay;
+use crate::net::uplink::kept::Kept;
 use crate::net::uplink::link::{self, LinkEnd};
 use crate::net::uplink::ssh::{SshUplink, connect_ssh};
 use crate::net::uplink::{Fatal, LinkState, RelayTarget, UplinkEvent};
@@ -58,7 +59,7 @@ impl Uplink {
             hello,
             session,
             events,
-            resume: None,
+            kept: Kept::default(),
             started: Instant::now(),
         };
         let task = tokio::spawn(sup.run(stop.clone()));
@@ -98,8 +99,9 @@ struct Supervisor {
     session: SessionHandle,
     /// Where the state goes.
     events: mpsc::Sender<UplinkEvent>,
-    /// The proof from the last welcome, to take the session up again with the same links.
-    resume: Option<Resume>,
+    /// The proof from the last welcome and the extra links, to take the session up again
+    /// with the same links.
+    kept: Kept,
     /// When the session started: each hello's `link_ttl_secs` is what is left from here.
     started: Instant,
 }
@@ -136,7 +138,7 @@ impl Supervisor {
                          with new links"
                     ))
                     .await;
-                    self.resume = None;
+                    self.kept.forget();
                     attempt += 1;
                     why
                 }
@@ -172,12 +174,13 @@ impl Supervisor {
     /// Makes one connection and runs it until it ends.
     async fn connect_once(&mut self) -> LinkEnd {
         let mut hello = self.hello.clone();
-        hello.resume = self.resume.clone();
+        hello.resume = self.kept.resume.clone();
+        hello.extra_links = self.kept.hello_links(Instant::now());
         hello.link_ttl_secs = ttl_left(self.hello.link_ttl_secs, self.started.elapsed());
         match &self.dialer {
             Dialer::Local(relay) => {
                 let stream = relay.connect();
-                link::run(stream, hello, &self.session, &self.events, &mut self.resume).await
+                link::run(stream, hello, &self.session, &self.events, &mut self.kept).await
             }
             Dialer::Remote(target) => {
                 let connected =
@@ -194,7 +197,7 @@ impl Supervisor {
                     Ok(Err(e)) => LinkEnd::Failed(format!("{e:#}")),
                     Ok(Ok(SshUplink { handle, stream })) => {
                         let end =
-                            link::run(stream, hello, &self.session, &self.events, &mut self.resume)
+                            link::run(stream, hello, &self.session, &self.events, &mut self.kept)
                                 .await;
                         // The ssh connection lives as long as the link.
                         drop(handle);

@@ -40,9 +40,14 @@ fn hello() -> impl Strategy<Value = Hello> {
         proptest::option::of(text()),
         proptest::option::of(vec(text(), 0..3)),
         proptest::option::of(resume()),
+        (
+            any::<bool>(),
+            proptest::option::of(any::<u64>()),
+            vec(extra_link(), 0..3),
+        ),
     )
         .prop_map(
-            |(version, client, name, title, ro_name, api_key, authorized_keys, resume)| Hello {
+            |(
                 version,
                 client,
                 name,
@@ -51,8 +56,19 @@ fn hello() -> impl Strategy<Value = Hello> {
                 api_key,
                 authorized_keys,
                 resume,
-                approve: false,
-                link_ttl_secs: None,
+                (approve, link_ttl_secs, extra_links),
+            )| Hello {
+                version,
+                client,
+                name,
+                title,
+                ro_name,
+                api_key,
+                authorized_keys,
+                resume,
+                approve,
+                link_ttl_secs,
+                extra_links,
             },
         )
 }
@@ -81,7 +97,7 @@ fn host_msg() -> impl Strategy<Value = HostMsg> {
             .collect()
     });
     prop_oneof![
-        hello().prop_map(HostMsg::Hello),
+        hello().prop_map(|h| HostMsg::Hello(Box::new(h))),
         (pane, any::<u32>()).prop_map(|(panes, focus)| HostMsg::Layout { panes, focus }),
         (any::<u32>(), 1..40u16, 1..12u16, bytes()).prop_map(|(pane, c, r, bytes)| {
             // Any bytes a program may write, drawn by the real emulator.
@@ -123,9 +139,15 @@ fn extra_link() -> impl Strategy<Value = ExtraLink> {
         (proptest::option::of(any::<u64>()), any::<u32>(), access()),
         (text(), proptest::option::of(text())),
         (state, proptest::option::of(any::<u64>())),
+        (text(), text()),
     )
         .prop_map(
-            |((req, n, access), (ssh, web), ((once, enabled, used), expires_in))| ExtraLink {
+            |(
+                (req, n, access),
+                (ssh, web),
+                ((once, enabled, used), expires_in),
+                (token, proof),
+            )| ExtraLink {
                 req,
                 n,
                 access,
@@ -135,6 +157,8 @@ fn extra_link() -> impl Strategy<Value = ExtraLink> {
                 expires_in,
                 enabled,
                 used,
+                token,
+                proof,
             },
         )
 }

@@ -10,7 +10,7 @@ fn all_host_msgs() -> Vec<HostMsg> {
     hello.name = Some("pair".into());
     hello.authorized_keys = Some(vec!["ssh-ed25519 AAAA x".into()]);
     vec![
-        HostMsg::Hello(hello),
+        HostMsg::Hello(Box::new(hello)),
         HostMsg::Layout {
             panes: vec![PaneGeometry {
                 id: 1,

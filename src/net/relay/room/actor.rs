@@ -38,6 +38,8 @@ pub const RELAY_RESTARTING: &str = "the relay is restarting; reconnect with the 
 
 /// How a room is set up.
 pub struct RoomSetup {
+    /// The session's id, which proofs of its extra links name.
+    pub id: String,
     /// The session's short id, for the relay's log.
     pub label: String,
     /// What guests' status lines call the session ([`crate::net::proto::guest_title`]).
@@ -67,6 +69,8 @@ pub(super) struct Guest {
 
 /// The room's state, owned by its task.
 pub struct Room {
+    /// The session's id, which proofs of its extra links name.
+    pub(super) id: String,
     /// The session's short id, for the relay's log.
     pub(super) label: String,
     /// What guests' status lines call the session.
@@ -133,6 +137,7 @@ impl Room {
         };
         let now = Instant::now();
         Room {
+            id: setup.id,
             label: setup.label,
             title: setup.title,
             tokens: setup.tokens,

@@ -2,8 +2,9 @@
 //! their state (made, used up, switched) and again after it reconnects.
 //!
 //! Extra links live in the room, so they survive the host's uplink dropping and coming back
-//! to the same relay. A relay that restarts has lost them: its new room reports none, and
-//! the host forgets its list (see [`crate::host::links`]).
+//! to the same relay. A relay that restarts has lost them; the host presents them again with
+//! its resume, each with the proof this relay gave it, and the new room makes again those
+//! whose proof checks ([`Room::restore_links`]).
 
 use super::actor::Room;
 use crate::core::types::Access;
@@ -28,7 +29,6 @@ impl Room {
                 reason,
             });
         }
-        let Some(me) = self.me.upgrade() else { return };
         let now = Instant::now();
         // Without its own --ttl an extra link ends with the session's links (--link-ttl).
         let expires = match req.ttl_secs {
@@ -41,19 +41,8 @@ impl Room {
                 Access::ReadWrite => t,
                 Access::ReadOnly => format!("{RO_PREFIX}{t}"),
             };
-            let entry = Entry {
-                room: me,
-                access: req.access,
-                gate: gate.clone(),
-                main: false,
-                // The session's guest keys guard its extra links as its main ones.
-                keys: self.keys.subscribe(),
-            };
-            self.shared
-                .registry
-                .add_link(&token, entry)
+            self.register_link(&token, req.access, &gate)
                 .map(|()| token)
-                .map_err(|e| format!("{e:?}"))
         });
         let token = match made {
             Ok(token) => token,
@@ -82,6 +71,79 @@ impl Room {
         let msg = self.link_msg(&link, Some(req.req), now);
         self.extra.push(link);
         self.send_host(RelayMsg::LinkAdded(msg));
+    }
+
+    /// Makes again the extra links a host kept from before this relay restarted
+    /// ([`crate::net::proto::Hello::extra_links`]), with their numbers and state: each whose
+    /// proof checks for this session, whose token fits its access and is free. The others are
+    /// left out and logged; the host learns which came back from the reports that follow its
+    /// welcome.
+    pub fn restore_links(&mut self, kept: Vec<ExtraLink>) {
+        let now = Instant::now();
+        for link in kept.into_iter().take(MAX_EXTRA_LINKS) {
+            let ro = link.token.starts_with(RO_PREFIX);
+            let why = if !self
+                .shared
+                .resume_key
+                .verify_link(&self.id, &link.token, &link.proof)
+            {
+                Some("its proof does not check".to_string())
+            } else if ro != (link.access == Access::ReadOnly) {
+                Some("its token does not fit its access".to_string())
+            } else if link.n == 0 || self.extra.iter().any(|l| l.n == link.n) {
+                Some("its number is taken".to_string())
+            } else {
+                let expires = link.expires_in.map(|s| now + Duration::from_secs(s));
+                let gate = Gate::restored(expires, link.once, link.used, link.enabled);
+                match self.register_link(&link.token, link.access, &gate) {
+                    Ok(()) => {
+                        self.extra.push(RoomLink {
+                            n: link.n,
+                            token: link.token,
+                            access: link.access,
+                            gate,
+                        });
+                        None
+                    }
+                    Err(e) => Some(e),
+                }
+            };
+            if let Some(why) = why {
+                warn!(
+                    "session {}: extra link {} not made again: {why}",
+                    self.label, link.n
+                );
+            }
+        }
+        self.extra.sort_by_key(|l| l.n);
+        if !self.extra.is_empty() {
+            info!(
+                "session {}: {} extra links made again",
+                self.label,
+                self.extra.len()
+            );
+        }
+    }
+
+    /// Puts an extra link's token in the registry, guarded like the main links: by its gate
+    /// and by the session's guest keys.
+    fn register_link(&self, token: &str, access: Access, gate: &Arc<Gate>) -> Result<(), String> {
+        let me = self
+            .me
+            .upgrade()
+            .ok_or_else(|| "the session is ending".to_string())?;
+        let entry = Entry {
+            room: me,
+            access,
+            gate: gate.clone(),
+            main: false,
+            // The session's guest keys guard its extra links as its main ones.
+            keys: self.keys.subscribe(),
+        };
+        self.shared
+            .registry
+            .add_link(token, entry)
+            .map_err(|e| format!("{e:?}"))
     }
 
     /// Switches extra link `n` on or off, and tells the host its state.
@@ -136,6 +198,8 @@ impl Room {
                 .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0)),
             enabled: link.gate.enabled(),
             used: link.gate.used(),
+            token: link.token.clone(),
+            proof: self.shared.resume_key.sign_link(&self.id, &link.token),
         }
     }
 }

@@ -34,6 +34,17 @@ fn start_asking(limits: Limits, approve: bool) -> TestRoom {
 /// A room whose links expire after `ttl`, and whose guests wait for the host's answer when
 /// `approve`.
 fn start_with(limits: Limits, ttl: Option<Duration>, approve: bool) -> TestRoom {
+    start_again(limits, ttl, approve, Vec::new())
+}
+
+/// Like [`start_with`], for a session taken up again on a restarted relay (a new [`Shared`])
+/// whose host presents the extra links it `kept`.
+fn start_again(
+    limits: Limits,
+    ttl: Option<Duration>,
+    approve: bool,
+    kept: Vec<crate::net::proto::ExtraLink>,
+) -> TestRoom {
     let shared = Arc::new(Shared::for_tests(limits));
     let tokens = Tokens::new().expect("random");
     let (tx, rx) = mpsc::channel(64);
@@ -42,7 +53,8 @@ fn start_with(limits: Limits, ttl: Option<Duration>, approve: bool) -> TestRoom 
         .registry
         .register(&tokens, tx.clone(), &gates)
         .expect("register");
-    let room = Room::new(RoomSetup {
+    let mut room = Room::new(RoomSetup {
+        id: "test-session".into(),
         label: "test".into(),
         title: "alice@box".into(),
         tokens: tokens.clone(),
@@ -52,6 +64,7 @@ fn start_with(limits: Limits, ttl: Option<Duration>, approve: bool) -> TestRoom 
         approve,
         gates,
     });
+    room.restore_links(kept);
     tokio::spawn(room.run(rx));
     TestRoom { tx, shared, tokens }
 }

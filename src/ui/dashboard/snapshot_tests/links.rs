@@ -16,6 +16,8 @@ fn extra_links_in_the_sidebar_with_their_kind_and_state() {
         expires_in,
         enabled,
         used,
+        token: format!("extra{n}"),
+        proof: String::new(),
     };
     for l in [
         link(1, Access::ReadWrite, true, None, true, true),

@@ -1,5 +1,5 @@
 //! Extra links and expiring links in the room: one-time use, switching off, a host that
-//! reconnects, and the session's deadline.
+//! reconnects, a relay that restarts, and the session's deadline.
 
 use super::*;
 
@@ -128,4 +128,81 @@ async fn the_main_links_expire_and_extra_links_end_with_them_unless_given_their_
         late.err().as_deref(),
         Some(crate::net::relay::links::EXPIRED)
     );
+}
+
+#[tokio::test]
+async fn a_restarted_relay_makes_again_the_extra_links_whose_proof_checks() {
+    let room = start(Limits::default());
+    let (epoch, mut host) = room.attach().await;
+    let new = |req, access, once| {
+        HostMsg::NewLink(crate::net::proto::NewLink {
+            req,
+            access,
+            once,
+            ttl_secs: Some(600),
+        })
+    };
+    room.host(epoch, new(1, Access::ReadOnly, true)).await;
+    let mut once = next_link(&mut host).await;
+    room.host(epoch, new(2, Access::ReadWrite, false)).await;
+    let mut off = next_link(&mut host).await;
+    assert!(!once.token.is_empty() && once.proof.len() == 64, "{once:?}");
+    assert_eq!(token_of(&once.ssh), once.token);
+    // What the host kept: link 1 used, link 2 switched off, with time counted down.
+    once.used = true;
+    off.enabled = false;
+    off.expires_in = Some(300);
+    let mut forged = off.clone();
+    forged.n = 3;
+    forged.token = "ForgedToken0123456789abcdefXYZ".into();
+    let mut wrong_access = once.clone();
+    wrong_access.n = 4;
+    wrong_access.access = Access::ReadWrite;
+    let mut same_n = off.clone();
+    same_n.token = "AnotherToken0123456789abcdefXY".into();
+    let kept = vec![
+        off.clone(),
+        once.clone(),
+        forged.clone(),
+        wrong_access,
+        same_n,
+    ];
+
+    let again = start_again(Limits::default(), None, false, kept);
+    let (_, mut host2) = again.attach().await;
+    let one = next_link(&mut host2).await;
+    let two = next_link(&mut host2).await;
+    assert!(
+        next_to_host(&mut host2).await.is_none(),
+        "only two come back"
+    );
+    assert_eq!((one.n, one.token.as_str()), (1, once.token.as_str()));
+    assert!(
+        one.once && one.used && one.enabled && one.req.is_none(),
+        "{one:?}"
+    );
+    assert_eq!((two.n, two.token.as_str()), (2, off.token.as_str()));
+    assert!(!two.enabled && two.expires_in == Some(300), "{two:?}");
+    assert_eq!(
+        two.proof, off.proof,
+        "the same relay key gives the same proof"
+    );
+    let joined = again.join_with(&once.token, Size::new(80, 24)).await;
+    assert_eq!(
+        joined.err().as_deref(),
+        Some(crate::net::relay::links::USED_UP)
+    );
+    let joined = again.join_with(&off.token, Size::new(80, 24)).await;
+    assert_eq!(
+        joined.err().as_deref(),
+        Some(crate::net::relay::links::SWITCHED_OFF)
+    );
+    assert!(again.shared.registry.lookup(&forged.token).is_none());
+    // A link made after them takes the next number.
+    room.host(epoch, new(3, Access::ReadWrite, false)).await;
+    let (epoch2, mut host3) = again.attach().await;
+    next_link(&mut host3).await;
+    next_link(&mut host3).await;
+    again.host(epoch2, new(9, Access::ReadWrite, false)).await;
+    assert_eq!(next_link(&mut host3).await.n, 3);
 }
