@@ -228,7 +228,8 @@ async fn run_relay(args: RelayArgs, shutdown: CancellationToken) -> Result<()> {
     }
     let settings = relay_config::load(&args)?;
     let limits = settings.config.limits;
-    let relay = Relay::bind(settings.config).await?;
+    let mut relay = Relay::bind(settings.config).await?;
+    relay.catch_hangup()?;
     let mut out = std::io::stdout();
     writeln!(out, "cotty relay listening on {}", relay.local_addr()?)?;
     writeln!(out, "host key fingerprint: {}", relay.fingerprint())?;

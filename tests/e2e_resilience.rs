@@ -173,3 +173,28 @@ fn relay_sigterm_tells_guests_to_reconnect_and_exits_within_two_seconds() {
     assert!(g.wait_exit(WAIT).is_some(), "the guest's ssh still runs");
     assert_eq!(env.shell_pid(), pid, "the shell was started again");
 }
+
+#[test]
+fn a_sighup_to_a_relay_without_api_keys_is_logged_and_ends_nothing() {
+    let mut env = TestEnv::bare();
+    let key = env.path("relay_key");
+    let (relay, port, fp) = Proc::relay_listening("127.0.0.1:0", &key);
+    env.port = port;
+    env.fingerprint = fp;
+    env.start_host(port, BASH);
+    let g = env.guest(&env.rw(), GuestOptions::default());
+    wait_prompt(&g);
+    // Operators send SIGHUP to reload; without --api-keys there is nothing to reload, and the
+    // default action (the process ends) would take every session with it.
+    relay.signal("-HUP");
+    relay.wait_log(&["SIGHUP: no --api-keys file to read again"]);
+    let m = marker("hup");
+    g.type_str(&format!("echo {m}\r"));
+    g.wait_for_text(&m, WAIT)
+        .expect("the guest is still connected");
+    let again = env.guest(&env.ro(), GuestOptions::default());
+    again
+        .wait_for_text("read-only", WAIT)
+        .expect("the relay still lets guests in");
+    assert_eq!(env.reconnects().0, 0, "the host lost its relay");
+}

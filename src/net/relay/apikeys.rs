@@ -83,28 +83,6 @@ impl ApiKeys {
         Ok(n)
     }
 
-    /// Reloads the file on every SIGHUP until `shutdown`. `hangup` is registered by the
-    /// caller before the relay says it listens, so an early SIGHUP cannot kill the process.
-    pub async fn reload_on_hangup(
-        self: Arc<Self>,
-        mut hangup: Signal,
-        shutdown: CancellationToken,
-    ) {
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                got = hangup.recv() => if got.is_none() { return },
-            }
-            match self.reload() {
-                Ok(n) => info!(
-                    "SIGHUP: read {n} API keys from the --api-keys file {}",
-                    self.path.display()
-                ),
-                Err(e) => warn!("SIGHUP: {e:#}; the API keys read before stay in use"),
-            }
-        }
-    }
-
     fn lock(&self) -> MutexGuard<'_, Arc<HashMap<String, String>>> {
         // Every change is one assignment of a whole table, so a poisoned lock is still whole.
         self.table.lock().unwrap_or_else(|p| p.into_inner())
@@ -156,6 +134,33 @@ pub fn parse(path: &Path, text: &str) -> Parsed {
         out.warnings.push(format!("{at} skipped: {why}"));
     }
     out
+}
+
+/// Reloads `keys` on every SIGHUP until `shutdown`; without `--api-keys` there is nothing to
+/// read again, and the signal is only logged. `hangup` is registered by the caller before the
+/// relay says it listens ([`super::server::Relay::catch_hangup`]), so no SIGHUP kills it.
+pub async fn reload_on_hangup(
+    keys: Option<Arc<ApiKeys>>,
+    mut hangup: Signal,
+    shutdown: CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            got = hangup.recv() => if got.is_none() { return },
+        }
+        let Some(keys) = &keys else {
+            info!("SIGHUP: no --api-keys file to read again; the relay goes on as it was");
+            continue;
+        };
+        match keys.reload() {
+            Ok(n) => info!(
+                "SIGHUP: read {n} API keys from the --api-keys file {}",
+                keys.path.display()
+            ),
+            Err(e) => warn!("SIGHUP: {e:#}; the API keys read before stay in use"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! connections through the same door: one `--max-connections`, one count per address.
 
 use crate::net::keyfile;
-use crate::net::relay::apikeys::ApiKeys;
+use crate::net::relay::apikeys::{ApiKeys, reload_on_hangup};
 use crate::net::relay::approvals::Approvals;
 use crate::net::relay::conn::{self, Door, Holds, Servers};
 use crate::net::relay::hostkeys::HostKeys;
@@ -172,8 +172,8 @@ pub struct Relay {
     shared: Arc<Shared>,
     /// The host key's fingerprint.
     fingerprint: String,
-    /// SIGHUP, caught from the start when `--api-keys` is given, so that a reload signal
-    /// never kills the relay; [`Relay::run`] reloads the keys on it.
+    /// SIGHUP, caught by `cotty relay` from the start ([`Relay::catch_hangup`]) so that a
+    /// reload signal never kills it; [`Relay::run`] reloads `--api-keys` on it, if given.
     hangup: Option<tokio::signal::unix::Signal>,
 }
 
@@ -200,13 +200,6 @@ impl Relay {
         let tls = cfg.web.tls.as_ref().map(TlsFiles::acceptor).transpose()?;
         let web_listener = cfg.web.listen.map(bind_web).transpose()?;
         let api_keys = cfg.api_keys.as_deref().map(ApiKeys::load).transpose()?;
-        let hangup = match api_keys {
-            Some(_) => Some(
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-                    .context("failed to listen for SIGHUP, which reloads --api-keys")?,
-            ),
-            None => None,
-        };
         let fingerprint = key.public_key().fingerprint(HashAlg::Sha256).to_string();
         let local = listener
             .local_addr()
@@ -251,7 +244,7 @@ impl Relay {
             servers,
             shared,
             fingerprint,
-            hangup,
+            hangup: None,
         })
     }
 
@@ -283,15 +276,24 @@ impl Relay {
         }
     }
 
+    /// Catches SIGHUP from now on, as `cotty relay` does before it says it listens: the
+    /// signal then reloads `--api-keys` (or is logged, without them) and never ends the
+    /// relay. A relay inside a host does not, so a host whose terminal hangs up still ends.
+    pub fn catch_hangup(&mut self) -> Result<()> {
+        let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .context("failed to listen for SIGHUP, which reloads --api-keys")?;
+        self.hangup = Some(hangup);
+        Ok(())
+    }
+
     /// Accepts connections until `shutdown` is cancelled, then closes them all.
     ///
     /// A connection over `--max-connections` or a per-address limit is closed at once, with
     /// a line in the log: before the ssh banner there is no way to tell the client why.
     pub async fn run(mut self, shutdown: CancellationToken) -> Result<()> {
-        if let (Some(keys), Some(hangup)) = (&self.shared.api_keys, self.hangup.take()) {
-            let reload = keys
-                .clone()
-                .reload_on_hangup(hangup, self.shared.shutdown.clone());
+        if let Some(hangup) = self.hangup.take() {
+            let keys = self.shared.api_keys.clone();
+            let reload = reload_on_hangup(keys, hangup, self.shared.shutdown.clone());
             self.shared.tasks.spawn(reload);
         }
         let max = self.shared.limits.connections;
