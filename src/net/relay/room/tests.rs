@@ -410,6 +410,34 @@ async fn an_unanswered_guest_is_let_go_and_one_that_leaves_withdraws_its_prompt(
     );
 }
 #[tokio::test]
+async fn no_more_guests_wait_than_the_session_may_hold() {
+    let limits = Limits {
+        guests_per_session: 2,
+        ..Limits::default()
+    };
+    let room = start_asking(limits, true);
+    let (_epoch, mut host) = room.attach().await;
+    let _first = room.ask(Access::ReadOnly).await;
+    asked_about(&mut host).await;
+    let second = room.ask(Access::ReadOnly).await;
+    asked_about(&mut host).await;
+    let third = room.ask(Access::ReadOnly).await;
+    let why = third.await.expect("answer").expect_err("refused");
+    assert!(
+        why.contains("2 guests are waiting for the host already"),
+        "{why}"
+    );
+    assert_eq!(next_to_host(&mut host).await, None, "the host is not asked");
+    // One that gives up makes room for the next.
+    drop(second);
+    let _fourth = room.ask(Access::ReadOnly).await;
+    assert!(matches!(
+        next_to_host(&mut host).await,
+        Some(RelayMsg::WaitOver { .. })
+    ));
+    asked_about(&mut host).await;
+}
+#[tokio::test]
 async fn a_host_that_comes_back_is_asked_again() {
     let room = start_asking(Limits::default(), true);
     let (epoch, mut host) = room.attach().await;

@@ -43,6 +43,20 @@ impl Room {
         mut req: JoinRequest,
         reply: oneshot::Sender<Result<Joined, String>>,
     ) {
+        // As many may wait as the session may hold (--max-guests): past that, a flood of
+        // links would only bury the host's prompt. Those that left no longer count.
+        self.check_waiting(Instant::now());
+        let cap = self.shared.limits.guests_per_session;
+        if self.waiting.len() >= cap {
+            info!(
+                "session {}: guest {id} refused, {cap} guests wait for the host already",
+                self.label
+            );
+            let _ = reply.send(Err(format!(
+                "{cap} guests are waiting for the host already; try again later"
+            )));
+            return;
+        }
         if let Some(asked) = req.asked.take() {
             let _ = asked.send(());
         }
