@@ -9,7 +9,7 @@ use std::time::Duration;
 pub mod access;
 pub use access::{
     ApprovalCommand, ApproveArgs, ForgeArgs, HostKeysArgs, LinkArgs, NamedArgs, NewLinkArgs,
-    RelayApproveArgs, RelayKeysArgs,
+    RelayApproveArgs, RelayKeysArgs, SwitchCommand,
 };
 
 /// Share a terminal over plain ssh.
@@ -221,6 +221,9 @@ pub enum Command {
     /// Make an extra link and print it (the ssh command, and the web link when the relay
     /// serves the web view); the sidebar lists it, and `display -p '#{link:N}'` prints it.
     NewLink(NewLinkArgs),
+    /// Switch a link off and on again from a script: `link-off LINK` and `link-on LINK`.
+    #[command(flatten)]
+    Switch(SwitchCommand),
 }
 
 impl Command {
@@ -407,6 +410,8 @@ Examples:
   cotty                                     share your shell; links in the sidebar
   cotty -S /tmp/pair display -p '#{ssh}'    print the link of the cotty on /tmp/pair
   cotty -S /tmp/pair new-link --once --ttl 1h   a link for one guest, for an hour
+  cotty -S /tmp/pair link-off rw            refuse new guests on the read-write link
+  cotty -S /tmp/pair link-on 2              let guests in with extra link 2 again
   cotty -F new-session htop                 headless: share htop, print the links
   cotty --relay relay.example.org:2222      use a shared relay instead of the built-in one
   cotty relay --public-host relay.example.org

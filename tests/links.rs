@@ -9,7 +9,7 @@ use common::proc::{Proc, ctl, err, out};
 use common::wait::ssh_keygen;
 use common::web::WsGuest;
 use cotty::core::session::SessionCmd;
-use cotty::core::types::{Access, NewLink, Size};
+use cotty::core::types::{Access, LinkRef, NewLink, Size};
 use cotty::net::uplink::UplinkEvent;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -197,7 +197,10 @@ fn an_extra_link_switched_off_refuses_new_guests_until_it_is_on_again() {
     let early = guest(&ssh);
     wait_prompt(&early);
     let set = |enabled: bool| {
-        env.host_cmd(SessionCmd::SetExtraLink { n: 1, enabled });
+        env.host_cmd(SessionCmd::SwitchLink {
+            link: LinkRef::Extra(1),
+            enabled,
+        });
         // The state report comes back on the same ordered uplink once the relay has it.
         common::wait::wait_until("the link's new state", WAIT, || {
             let events = env.events.lock().expect("events");
