@@ -421,7 +421,8 @@ Examples:
 Dashboard keys (prefix C-b): C-b s sidebar, C-b S show/hide it, C-b L lock guests,
 C-b ? help, C-b q quit, C-b C-b a literal C-b. In the sidebar: Enter/y copy a link
 (ssh or web), d switch it off, Q QR code (a web link's opens on a phone), m read-only/
-read-write, k kick, Tab next section, Esc back.
+read-write, k kick, Tab next section, Esc back. A guest asking to join (--approve):
+a admit read-write, r admit read-only, d deny.
 
 Files:
   config          $XDG_CONFIG_HOME/cotty/cotty.toml  (~/.config/cotty/cotty.toml)
