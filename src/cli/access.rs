@@ -202,9 +202,11 @@ impl NewLinkArgs {
 /// The control commands that switch a link off and on again, as `d` does in the sidebar.
 #[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
 pub enum SwitchCommand {
-    /// Switch LINK off: new guests with it are refused ("this link was switched off by the
-    /// host"); guests inside stay. LINK is rw, ro (a main link, its ssh and web link
-    /// together) or N (extra link N, as new-link prints it). Answers once the relay has it.
+    /// Switch LINK off, as `d` in the sidebar does: new guests with it are refused ("this
+    /// link was switched off by the host"); guests inside stay. LINK is rw, ro (a main link,
+    /// its ssh and web link together) or N (extra link N, as new-link prints it). For an
+    /// extra link it answers once the relay has switched it, and fails while the relay is
+    /// not connected; a main link's switch also holds across reconnects.
     LinkOff {
         /// rw, ro, or the number N of an extra link.
         #[arg(value_name = "LINK", value_parser = parse_link)]
