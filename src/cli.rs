@@ -9,7 +9,7 @@ use std::time::Duration;
 pub mod access;
 pub use access::{
     ApprovalCommand, ApproveArgs, ForgeArgs, HostKeysArgs, LinkArgs, NamedArgs, NewLinkArgs,
-    RelayApproveArgs, RelayKeysArgs,
+    RelayApproveArgs, RelayKeysArgs, SwitchCommand,
 };
 
 /// Share a terminal over plain ssh.
@@ -221,6 +221,9 @@ pub enum Command {
     /// Make an extra link and print it (the ssh command, and the web link when the relay
     /// serves the web view); the sidebar lists it, and `display -p '#{link:N}'` prints it.
     NewLink(NewLinkArgs),
+    /// Switch a link off and on again from a script: `link-off LINK` and `link-on LINK`.
+    #[command(flatten)]
+    Switch(SwitchCommand),
 }
 
 impl Command {
@@ -407,6 +410,8 @@ Examples:
   cotty                                     share your shell; links in the sidebar
   cotty -S /tmp/pair display -p '#{ssh}'    print the link of the cotty on /tmp/pair
   cotty -S /tmp/pair new-link --once --ttl 1h   a link for one guest, for an hour
+  cotty -S /tmp/pair link-off rw            refuse new guests on the read-write link
+  cotty -S /tmp/pair link-on 2              let guests in with extra link 2 again
   cotty -F new-session htop                 headless: share htop, print the links
   cotty --relay relay.example.org:2222      use a shared relay instead of the built-in one
   cotty relay --public-host relay.example.org
@@ -416,7 +421,8 @@ Examples:
 Dashboard keys (prefix C-b): C-b s sidebar, C-b S show/hide it, C-b L lock guests,
 C-b ? help, C-b q quit, C-b C-b a literal C-b. In the sidebar: Enter/y copy a link
 (ssh or web), d switch it off, Q QR code (a web link's opens on a phone), m read-only/
-read-write, k kick, Tab next section, Esc back.
+read-write, k kick, Tab next section, Esc back. A guest asking to join (--approve):
+a admit read-write, r admit read-only, d deny.
 
 Files:
   config          $XDG_CONFIG_HOME/cotty/cotty.toml  (~/.config/cotty/cotty.toml)

@@ -218,6 +218,8 @@ fn control_request(cmd: Command) -> (Request, Duration) {
         ),
         Command::Relay(_) | Command::NewSession { .. } => (Request::ShowMessages, short),
         Command::Approval(cmd) => (cmd.into(), short),
+        // An extra link's answer waits for the relay, within the socket's own timeout.
+        Command::Switch(cmd) => (cmd.into(), short),
     }
 }
 

@@ -199,7 +199,7 @@ fn a_wrong_token_and_exec_are_refused() {
 #[test]
 fn a_link_switched_off_refuses_new_guests_until_it_is_on_again() {
     use cotty::core::session::SessionCmd;
-    use cotty::core::types::Access;
+    use cotty::core::types::{Access, LinkRef};
     let env = TestEnv::bash();
     let host = env.host.as_ref().expect("host");
     let send = |cmd: SessionCmd| {
@@ -211,8 +211,8 @@ fn a_link_switched_off_refuses_new_guests_until_it_is_on_again() {
     let early = env.guest(&env.ro(), GuestOptions::default());
     early.wait_for_text("read-only", WAIT).expect("joined");
     let set = |enabled: bool| {
-        send(SessionCmd::SetLink {
-            access: Access::ReadOnly,
+        send(SessionCmd::SwitchLink {
+            link: LinkRef::Main(Access::ReadOnly),
             enabled,
         });
         // The lock travels the same ordered uplink: once the early guest sees it, the relay

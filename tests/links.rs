@@ -9,7 +9,7 @@ use common::proc::{Proc, ctl, err, out};
 use common::wait::ssh_keygen;
 use common::web::WsGuest;
 use cotty::core::session::SessionCmd;
-use cotty::core::types::{Access, NewLink, Size};
+use cotty::core::types::{Access, LinkRef, NewLink, Size};
 use cotty::net::uplink::UplinkEvent;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -197,7 +197,10 @@ fn an_extra_link_switched_off_refuses_new_guests_until_it_is_on_again() {
     let early = guest(&ssh);
     wait_prompt(&early);
     let set = |enabled: bool| {
-        env.host_cmd(SessionCmd::SetExtraLink { n: 1, enabled });
+        env.host_cmd(SessionCmd::SwitchLink {
+            link: LinkRef::Extra(1),
+            enabled,
+        });
         // The state report comes back on the same ordered uplink once the relay has it.
         common::wait::wait_until("the link's new state", WAIT, || {
             let events = env.events.lock().expect("events");
@@ -283,4 +286,78 @@ fn extra_links_outlive_a_relay_restart_with_their_state() {
     new_link(&sock, &[]);
     let fourth = out(&ctl(&sock, &["display", "-p", "#{link:4}"]));
     assert!(fourth.starts_with("ssh -p "), "{fourth}");
+}
+
+/// `cotty -S SOCK link-off|link-on LINK`, which must work: what it printed.
+fn switch(sock: &Path, way: &str, link: &str) -> String {
+    let o = ctl(sock, &[way, link]);
+    assert!(o.status.success(), "{way} {link}: {}", err(&o));
+    out(&o)
+}
+
+/// `cotty -S SOCK link-off|link-on LINK`, which must fail: what it said on stderr.
+fn switch_fails(sock: &Path, way: &str, link: &str) -> String {
+    let o = ctl(sock, &[way, link]);
+    assert!(!o.status.success(), "{way} {link} should fail: {}", out(&o));
+    err(&o)
+}
+
+#[test]
+fn link_off_and_link_on_switch_main_and_extra_links_from_a_script() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sock = dir.path().join("ctl.sock");
+    let (relay, _host, link) = relay_and_host(dir.path(), &[], &[]);
+    let extra = new_link(&sock, &[]);
+    // A main link's answer does not wait for the relay; an extra link's does, and the relay
+    // handles the uplink's messages in order, so switching extra link 1 (on already) after a
+    // main link returns once the relay has both.
+    let barrier = || switch(&sock, "link-on", "1");
+
+    let said = switch(&sock, "link-off", "rw");
+    assert!(said.contains("read-write link switched off"), "{said}");
+    barrier();
+    refused(&link, "this link was switched off by the host");
+    let said = switch(&sock, "link-on", "rw");
+    assert!(said.contains("read-write link switched on"), "{said}");
+    barrier();
+    let rw_guest = guest(&link);
+    wait_prompt(&rw_guest);
+
+    // An extra link: the answer comes once the relay reports the switch.
+    let said = switch(&sock, "link-off", "1");
+    assert!(said.contains("link 1 switched off"), "{said}");
+    refused(&extra, "this link was switched off by the host");
+    still_in(&rw_guest);
+    let said = switch(&sock, "link-on", "1");
+    assert!(said.contains("link 1 switched on"), "{said}");
+    wait_prompt(&guest(&extra));
+
+    // A bad LINK is refused by the command line, naming the argument and what it takes; a
+    // link the session does not have, by the host.
+    let said = switch_fails(&sock, "link-off", "web");
+    assert!(
+        said.contains("<LINK>") && said.contains("rw (the read-write link), ro"),
+        "{said}"
+    );
+    let said = switch_fails(&sock, "link-on", "7");
+    assert!(said.contains("there is no link 7"), "{said}");
+
+    // With the relay gone, an extra link cannot be switched (the relay keeps its state), and
+    // a main link's switch waits in the session for the relay to come back.
+    drop(relay);
+    common::wait::wait_until("the host to see the relay gone", WAIT, || {
+        let o = ctl(&sock, &["display", "-p", "#{relay_state}"]);
+        o.status.success() && out(&o) != "up"
+    })
+    .expect("the host notices the relay is gone");
+    let said = switch_fails(&sock, "link-off", "1");
+    assert!(
+        said.contains("the relay is not connected; try again when it is"),
+        "{said}"
+    );
+    let said = switch(&sock, "link-off", "ro");
+    assert!(
+        said.contains("read-only link switched off") && said.contains("once the connection"),
+        "{said}"
+    );
 }

@@ -3,6 +3,7 @@
 //! [`super::Command`] and [`super::RelayArgs`].
 
 use super::parse_duration;
+use crate::core::types::LinkRef;
 use crate::net::relay::names::{NAME_RULE, valid_name};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -198,6 +199,42 @@ impl NewLinkArgs {
     }
 }
 
+/// The control commands that switch a link off and on again, as `d` does in the sidebar.
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
+pub enum SwitchCommand {
+    /// Switch LINK off, as `d` in the sidebar does: new guests with it are refused ("this
+    /// link was switched off by the host"); guests inside stay. LINK is rw, ro (a main link,
+    /// its ssh and web link together) or N (extra link N, as new-link prints it). For an
+    /// extra link it answers once the relay has switched it, and fails while the relay is
+    /// not connected; a main link's switch also holds across reconnects.
+    LinkOff {
+        /// rw, ro, or the number N of an extra link.
+        #[arg(value_name = "LINK", value_parser = parse_link)]
+        link: LinkRef,
+    },
+    /// Switch LINK on again: it lets new guests in (unless it expired or was used up).
+    LinkOn {
+        /// rw, ro, or the number N of an extra link.
+        #[arg(value_name = "LINK", value_parser = parse_link)]
+        link: LinkRef,
+    },
+}
+
+/// Parses `LINK` for clap, which names the argument in front of the message.
+fn parse_link(text: &str) -> Result<LinkRef, String> {
+    text.parse()
+}
+
+impl From<SwitchCommand> for crate::control::Request {
+    fn from(cmd: SwitchCommand) -> Self {
+        let (link, enabled) = match cmd {
+            SwitchCommand::LinkOff { link } => (link, false),
+            SwitchCommand::LinkOn { link } => (link, true),
+        };
+        crate::control::Request::SwitchLink { link, enabled }
+    }
+}
+
 #[cfg(test)]
 mod keys_tests {
     use crate::cli::{Cli, Command};
@@ -362,6 +399,38 @@ mod links_tests {
         );
         let err = Cli::try_parse_from(["cotty", "new-link", "--ttl", "5"]).expect_err("no unit");
         assert!(err.to_string().contains("--ttl"), "{err}");
+    }
+
+    #[test]
+    fn link_off_and_on_take_rw_ro_or_n_and_a_bad_link_names_link() {
+        use crate::cli::access::SwitchCommand;
+        use crate::control::Request;
+        use crate::core::types::{Access, LinkRef};
+        let cli = Cli::try_parse_from(["cotty", "-S", "s", "link-off", "rw"]).expect("parses");
+        let Some(Command::Switch(cmd)) = cli.command else {
+            panic!("not link-off");
+        };
+        assert_eq!(
+            Request::from(cmd),
+            Request::SwitchLink {
+                link: LinkRef::Main(Access::ReadWrite),
+                enabled: false
+            }
+        );
+        let cli = Cli::try_parse_from(["cotty", "link-on", "3"]).expect("parses");
+        assert!(matches!(
+            cli.command,
+            Some(Command::Switch(SwitchCommand::LinkOn {
+                link: LinkRef::Extra(3)
+            }))
+        ));
+        let err = Cli::try_parse_from(["cotty", "link-off", "web"]).expect_err("not a link");
+        let err = err.to_string();
+        assert!(
+            err.contains("<LINK>") && err.contains("rw (the read-write link)"),
+            "{err}"
+        );
+        Cli::try_parse_from(["cotty", "link-on"]).expect_err("LINK is required");
     }
 
     #[test]

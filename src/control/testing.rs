@@ -105,6 +105,7 @@ pub fn canned(request: &Request) -> Reply {
             Reply::err(format!("no guest {guest} is waiting"))
         }
         Request::NewLink { .. } => Reply::ok("ssh -p 2222 new@relay"),
+        Request::SwitchLink { link, enabled } => Reply::ok(format!("{link} on: {enabled}")),
     }
 }
 

@@ -5,6 +5,7 @@
 //! [`Reply`] and closes. The envelope carries [`PROTOCOL_VERSION`] so that a cotty of another
 //! version answers with a clear error instead of misreading the request.
 
+use crate::core::types::LinkRef;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -64,6 +65,14 @@ pub enum Request {
         /// How long the link lets guests in, in seconds; `None` for as long as the
         /// session's links.
         ttl_secs: Option<u64>,
+    },
+    /// Switch a link off or on (`link-off LINK`, `link-on LINK`). For an extra link the answer
+    /// waits for the relay's report that the switch took effect.
+    SwitchLink {
+        /// Which link: a main one (its ssh and web link share the token) or extra link N.
+        link: LinkRef,
+        /// Whether it lets new guests in from now on.
+        enabled: bool,
     },
 }
 

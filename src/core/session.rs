@@ -15,7 +15,7 @@ use crate::core::pacer::Pacer;
 use crate::core::pane::Pane;
 use crate::core::pty::{CommandSpec, PtyEvent};
 use crate::core::term::{RowsUpdate, Screen, ScreenState};
-use crate::core::types::{Access, GuestId, GuestInfo, NewLink, PaneId, Size};
+use crate::core::types::{Access, GuestId, GuestInfo, LinkRef, NewLink, PaneId, Size};
 use anyhow::{Context, Result};
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -159,10 +159,12 @@ pub enum SessionCmd {
     },
     /// Lock or unlock every guest's input.
     Lock(bool),
-    /// Switch a link off (new guests with it are refused) or on.
-    SetLink {
-        /// Which link: read-write or read-only.
-        access: Access,
+    /// Switch a link off (new guests with it are refused) or on: a main link, whose state the
+    /// session keeps and sends again on every new uplink, or an extra link, which lives on the
+    /// relay and is only passed up.
+    SwitchLink {
+        /// Which link.
+        link: LinkRef,
         /// Whether it lets new guests in.
         enabled: bool,
     },
@@ -205,13 +207,6 @@ pub enum SessionCmd {
     },
     /// Ask the relay for an extra link; the answer comes to the front end as an uplink event.
     NewLink(NewLink),
-    /// Switch an extra link off or on.
-    SetExtraLink {
-        /// The link's number.
-        n: u32,
-        /// Whether it lets new guests in.
-        enabled: bool,
-    },
 }
 
 /// A function run on the session's screen; see [`SessionCmd::Visit`].

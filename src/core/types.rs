@@ -192,6 +192,48 @@ pub struct NewLink {
     pub ttl_secs: Option<u64>,
 }
 
+/// One of the session's links, as a person or a script names it: `rw`, `ro`, or the number of
+/// an extra link (`cotty -S S link-off LINK`). The sidebar, the control socket and the
+/// session switch links by this one type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LinkRef {
+    /// One of the session's two main links: its token serves the ssh and the web link.
+    Main(Access),
+    /// Extra link N (from 1), as `new-link`, the sidebar and `#{link:N}` number them.
+    Extra(u32),
+}
+
+impl LinkRef {
+    /// What `LINK` accepts, for error messages and help.
+    pub const FORMS: &'static str = "rw (the read-write link), ro (the read-only link), or the number N of an extra link \
+         (1, 2, … as `cotty new-link` and the sidebar number them)";
+}
+
+impl fmt::Display for LinkRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LinkRef::Main(access) => write!(f, "{} link", access.label()),
+            LinkRef::Extra(n) => write!(f, "link {n}"),
+        }
+    }
+}
+
+impl std::str::FromStr for LinkRef {
+    type Err = String;
+
+    /// Parses `rw`, `ro` or `N`; the error names the accepted forms.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "rw" => Ok(LinkRef::Main(Access::ReadWrite)),
+            "ro" => Ok(LinkRef::Main(Access::ReadOnly)),
+            n => match n.trim_start_matches('#').parse::<u32>() {
+                Ok(n) if n >= 1 => Ok(LinkRef::Extra(n)),
+                _ => Err(format!("{s:?} is not a link; LINK is {}", LinkRef::FORMS)),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +280,23 @@ mod tests {
         assert!(Access::ReadWrite.may_type(false) && Access::ReadWrite.may_resize(false));
         assert!(!Access::ReadWrite.may_type(true) && !Access::ReadWrite.may_resize(true));
         assert!(!Access::ReadOnly.may_type(false) && !Access::ReadOnly.may_resize(false));
+    }
+
+    #[test]
+    fn a_link_is_rw_ro_or_a_number() {
+        assert_eq!("rw".parse(), Ok(LinkRef::Main(Access::ReadWrite)));
+        assert_eq!("ro".parse(), Ok(LinkRef::Main(Access::ReadOnly)));
+        assert_eq!("2".parse(), Ok(LinkRef::Extra(2)));
+        assert_eq!("#3".parse(), Ok(LinkRef::Extra(3)));
+        for bad in ["0", "-1", "web", "", "1.5", "RW x"] {
+            let err = bad.parse::<LinkRef>().expect_err(bad);
+            assert!(err.contains("LINK is rw"), "{bad}: {err}");
+            assert!(err.contains("number N of an extra link"), "{bad}: {err}");
+        }
+        assert_eq!(LinkRef::Extra(2).to_string(), "link 2");
+        assert_eq!(
+            LinkRef::Main(Access::ReadOnly).to_string(),
+            "read-only link"
+        );
     }
 }

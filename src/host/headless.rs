@@ -96,6 +96,13 @@ pub async fn apply_effect(host: &Host, effect: Effect) -> bool {
             let _ = host.session.send(SessionCmd::NewLink(req)).await;
             false
         }
+        Effect::SwitchLink { link, enabled } => {
+            let _ = host
+                .session
+                .send(SessionCmd::SwitchLink { link, enabled })
+                .await;
+            false
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 use crate::control::Reply;
 use crate::core::types::{Access, NewLink, Via};
 use crate::host::state::{Effect, HostState, LinkKind};
+use crate::host::switch::PendingSwitch;
 use crate::net::proto::ExtraLink;
 use crate::net::uplink::LinkState;
 use std::time::{Duration, Instant};
@@ -25,6 +26,9 @@ pub struct ExtraLinks {
     pending: Vec<(u64, oneshot::Sender<Reply>)>,
     /// The number of the last request.
     last_req: u64,
+    /// `link-off` / `link-on` requests waiting for the relay's report (see
+    /// [`crate::host::switch`]).
+    pub(crate) switching: Vec<PendingSwitch>,
     /// When the session's main links expire (`--link-ttl`), counted from the host's start,
     /// so a little before the relay, which counts from its registration.
     main_until: Option<Instant>,
@@ -194,8 +198,13 @@ impl HostState {
         }
         let links = &mut self.extra.links;
         links.retain(|(l, _)| l.n != link.n);
+        // A report that answers no request may be a switch taking effect.
+        let switched = link.req.is_none().then_some((link.n, link.enabled));
         links.push((link, until));
         links.sort_by_key(|(l, _)| l.n);
+        if let Some((n, enabled)) = switched {
+            self.answer_switches(n, enabled);
+        }
     }
 
     /// The relay could not make a link.
@@ -214,6 +223,7 @@ impl HostState {
 
     /// The relay connection is gone: requests waiting for it fail.
     pub(crate) fn fail_link_requests(&mut self) {
+        self.fail_switches();
         for (_, reply) in self.extra.pending.drain(..) {
             let _ = reply.send(Reply::err(
                 "the relay connection was lost before it answered; the link may not exist, \
@@ -223,7 +233,7 @@ impl HostState {
     }
 
     /// Switches extra link `n` on or off as the host sees it, until the relay confirms.
-    pub fn set_extra_enabled(&mut self, n: u32, enabled: bool) {
+    pub(crate) fn set_extra_enabled(&mut self, n: u32, enabled: bool) {
         if let Some((l, _)) = self.extra.links.iter_mut().find(|(l, _)| l.n == n) {
             l.enabled = enabled;
         }

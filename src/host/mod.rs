@@ -11,6 +11,7 @@ pub mod lines;
 pub mod links;
 pub mod start;
 pub mod state;
+pub mod switch;
 pub mod tmux;
 
 pub use headless::run_headless;

@@ -6,7 +6,7 @@
 use crate::control::format::expand;
 use crate::control::{Reply, Request};
 use crate::core::session::{GuestRow, Notice};
-use crate::core::types::{Access, GuestId, GuestInfo, NewLink, Via};
+use crate::core::types::{Access, GuestId, GuestInfo, LinkRef, NewLink, Via};
 pub use crate::host::lines::{fmt_idle, guest_line, idle, notice_line, reconnect_text, state_line};
 use crate::host::links::ExtraLinks;
 use crate::net::proto::Links;
@@ -93,6 +93,13 @@ pub enum Effect {
     Deny(GuestId),
     /// Ask the relay for an extra link; the request waits for its answer.
     NewLink(NewLink),
+    /// Switch a link off or on (the host's state already shows it).
+    SwitchLink {
+        /// Which link.
+        link: LinkRef,
+        /// Whether it lets new guests in.
+        enabled: bool,
+    },
 }
 
 /// The host's state as its front ends see it. Owned by the front end's task.
@@ -385,6 +392,9 @@ impl HostState {
                 once,
                 ttl_secs,
             } => return self.new_link(read_only, once, ttl_secs, reply),
+            Request::SwitchLink { link, enabled } => {
+                return self.switch_link(link, enabled, Some(reply));
+            }
         };
         let _ = reply.send(answer);
         effect

@@ -99,14 +99,18 @@ mod tests {
         }
     }
 
-    /// The next message for the relay other than the screen's.
+    /// The next message for the relay other than the screen's and the links' switches, which
+    /// a new uplink gets first.
     async fn next_control(rx: &mut mpsc::Receiver<Outbound>) -> Outbound {
         loop {
             let msg = tokio::time::timeout(Duration::from_secs(5), rx.recv())
                 .await
                 .expect("a message within 5 s")
                 .expect("queue open");
-            if !matches!(msg, Outbound::Rows(_) | Outbound::Layout { .. }) {
+            if !matches!(
+                msg,
+                Outbound::Rows(_) | Outbound::Layout { .. } | Outbound::SetLink { .. }
+            ) {
                 return msg;
             }
         }

@@ -4,7 +4,7 @@ use super::{GuestRow, Notice, Outbound, Session, SessionCmd};
 use crate::core::keys::{InputModes, encode_key, encode_mouse, encode_paste};
 use crate::core::pacer;
 use crate::core::pty::PtyEvent;
-use crate::core::types::{Access, Size};
+use crate::core::types::{Access, LinkRef, Size};
 use crate::core::types::{GuestId, GuestInfo};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -162,10 +162,19 @@ impl Session {
                     self.apply_size();
                 }
             }
-            SessionCmd::SetLink { access, enabled } => {
+            SessionCmd::SwitchLink {
+                link: LinkRef::Main(access),
+                enabled,
+            } => {
                 self.links_off[access.index()] = !enabled;
                 self.queue(Outbound::SetLink { access, enabled });
             }
+            // Extra links live on the relay, which reports them to the front end: the session
+            // only passes the switch up, in order with the rest.
+            SessionCmd::SwitchLink {
+                link: LinkRef::Extra(n),
+                enabled,
+            } => self.queue(Outbound::SetExtraLink { n, enabled }),
             SessionCmd::SetGuestKeys(lines) => {
                 self.guest_keys = Some(lines.clone());
                 self.queue(Outbound::GuestKeys(lines));
@@ -205,9 +214,6 @@ impl Session {
             // Extra links live on the relay, which reports them to the front end: the session
             // only passes the requests up, in order with the rest.
             SessionCmd::NewLink(req) => self.queue(Outbound::NewLink(req)),
-            SessionCmd::SetExtraLink { n, enabled } => {
-                self.queue(Outbound::SetExtraLink { n, enabled });
-            }
         }
     }
 
@@ -260,13 +266,13 @@ impl Session {
         if let Some(lines) = &self.guest_keys {
             self.pending.push_back(Outbound::GuestKeys(lines.clone()));
         }
+        // Both switches go up, on or off: a room that kept the host's place (a resume) still
+        // has the old state, and a link switched on while the relay was away must come on.
         for access in [Access::ReadWrite, Access::ReadOnly] {
-            if self.links_off[access.index()] {
-                self.pending.push_back(Outbound::SetLink {
-                    access,
-                    enabled: false,
-                });
-            }
+            self.pending.push_back(Outbound::SetLink {
+                access,
+                enabled: !self.links_off[access.index()],
+            });
         }
         // The layout and every row go up after the control messages: the relay's copy starts
         // from the current screen.

@@ -3,7 +3,7 @@
 use crate::config::{Settings, Side, SidebarMode};
 use crate::core::keys::{InputModes, Key, MouseEvent};
 use crate::core::term::CursorShape;
-use crate::core::types::{Access, GuestId};
+use crate::core::types::{Access, GuestId, LinkRef};
 use crate::host::state::{HostState, LinkKind};
 use crate::ui::theme::Theme;
 use ratatui::buffer::Buffer;
@@ -101,10 +101,8 @@ pub enum Action {
     Kick(GuestId),
     /// Lock or unlock every guest's input.
     Lock(bool),
-    /// Switch a link off or on.
-    SetLink(Access, bool),
-    /// Switch extra link N off or on.
-    SetExtraLink(u32, bool),
+    /// Switch a link off or on, as `cotty link-off` / `link-on` do.
+    SwitchLink(LinkRef, bool),
     /// End the session.
     Quit,
     /// Let a waiting guest in with this access.

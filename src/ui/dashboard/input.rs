@@ -1,7 +1,7 @@
 //! Input to actions: the prefix, the sidebar's keys, overlays, the mouse and pastes.
 
 use crate::core::keys::{Key, KeyCode, MouseKind};
-use crate::core::types::Access;
+use crate::core::types::{Access, LinkRef};
 use crate::host::state::LinkKind;
 use crate::ui::dashboard::app::{Action, App, Focus, Overlay, Section};
 use crate::ui::dashboard::{sidebar, view};
@@ -129,14 +129,8 @@ impl App {
                 } else if is_char(&key, 'd') {
                     // The relay lets guests in by token, and a web link carries the same
                     // token as the ssh link of its access: both go off together.
-                    let kind = self.link_selected;
-                    if kind.extra > 0 {
-                        let on = self.host.extra.get(kind.extra).is_some_and(|l| !l.enabled);
-                        return vec![Action::SetExtraLink(kind.extra, on)];
-                    }
-                    let access = kind.access;
-                    let on = !self.host.links_enabled[access.index()];
-                    return vec![Action::SetLink(access, on)];
+                    let link = LinkRef::from(self.link_selected);
+                    return vec![Action::SwitchLink(link, !self.host.link_enabled(link))];
                 } else if is_char(&key, 'Q') {
                     self.overlay = Some(Overlay::Qr(self.link_selected));
                 }

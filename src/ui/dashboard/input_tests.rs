@@ -4,7 +4,7 @@
 use crate::config::Settings;
 use crate::core::keys::{Key, KeyCode, Mods};
 use crate::core::session::Notice;
-use crate::core::types::{Access, GuestInfo, Size, Via};
+use crate::core::types::{Access, GuestInfo, LinkRef, Size, Via};
 use crate::host::state::{HostState, LinkKind};
 use crate::net::proto::Links;
 use crate::net::uplink::UplinkEvent;
@@ -102,7 +102,7 @@ fn prefix_s_focuses_the_read_write_link_and_esc_returns() {
     assert!(matches!(&a.on_key(ch('y'))[..], [Action::Copy { text, .. }] if text == "ssh ro-x@h"));
     assert_eq!(
         a.on_key(ch('d')),
-        vec![Action::SetLink(Access::ReadOnly, false)]
+        vec![Action::SwitchLink(LinkRef::Main(Access::ReadOnly), false)]
     );
     a.on_key(ch('Q'));
     assert_eq!(a.overlay, Some(Overlay::Qr(SSH_RO)));
@@ -163,7 +163,7 @@ fn web_links_follow_the_ssh_links_and_take_the_same_keys() {
     // The web link carries the read-only token: `d` switches that token off, ssh and web.
     assert_eq!(
         a.on_key(ch('d')),
-        vec![Action::SetLink(Access::ReadOnly, false)]
+        vec![Action::SwitchLink(LinkRef::Main(Access::ReadOnly), false)]
     );
     a.on_key(ch('Q'));
     assert_eq!(a.overlay, Some(Overlay::Qr(web(Access::ReadOnly))));

@@ -11,29 +11,54 @@ use ratatui::style::{Color, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wrap};
 
-/// The key list of the help overlay: (keys, what they do). `P` stands for the prefix.
+/// The key list of the help overlay: (keys, what they do). `P` stands for the prefix. Every
+/// key the dashboard takes is here, one line each or a few that belong together, so that the
+/// list fits an 80x24 terminal (20 lines and the closing one, in a box of 78 columns).
 pub const HELP: &[(&str, &str)] = &[
     ("P s", "open the sidebar, keys on the read-write link"),
     ("P S", "hide or show the docked sidebar"),
-    ("P [", "copy mode: ↑↓ PgUp PgDn, / search, Enter copies"),
+    ("P [", "copy mode (its keys are below)"),
     ("P L", "lock: every guest read-only; again to undo"),
     ("P ?", "this help"),
     ("P q", "end the session (asks first)"),
     ("P P", "send the prefix key itself to the shell"),
-    ("", ""),
-    ("Tab / S-Tab", "sidebar: next / previous section"),
-    ("↑ ↓  k j", "sidebar: move within a section"),
-    ("Esc", "sidebar: close it, keys back to the shell"),
+    (
+        "Tab / S-Tab",
+        "sidebar: next / previous section; Esc: keys to the shell",
+    ),
+    (
+        "↑ ↓  k j",
+        "sidebar: move; in the log, ↑ ↓ PgUp PgDn scroll it",
+    ),
     ("Enter / y", "links: copy the selected link, ssh or web"),
-    ("d", "links: switch the selected link off or on;"),
-    ("", "ssh and web of the same access go together"),
-    ("Q", "links: show the selected link as a QR code;"),
-    ("", "a phone opens a web link's code in its browser"),
+    ("d", "links: switch it off or on (ssh and web go together)"),
+    (
+        "Q",
+        "links: QR code; a phone opens a web link's in its browser",
+    ),
     ("m", "guests: toggle read-write / read-only"),
     ("k", "guests: kick (asks first)"),
-    ("", ""),
-    ("mouse", "click a link to copy it, a guest to select it;"),
-    ("", "wheel: sidebar log, or the pane's scrollback"),
+    (
+        "↑ ↓ PgUp PgDn",
+        "copy mode: move; k j too, g G: top / bottom",
+    ),
+    (
+        "Space Enter",
+        "copy mode: mark a start / copy the lines (y too)",
+    ),
+    (
+        "/ n  q Esc",
+        "copy mode: search up / next match; q or Esc leaves",
+    ),
+    (
+        "a / r / d",
+        "a guest asks to join: admit read-write / read-only / deny",
+    ),
+    ("y / n Esc", "a question (kick, quit): yes / no"),
+    (
+        "mouse",
+        "click: copy a link, select a guest; wheel: log or scrollback",
+    ),
 ];
 
 /// Draws the open overlay, if any, centred in `area`.
@@ -83,7 +108,7 @@ fn boxed<'a>(app: &App, title: &'a str) -> Block<'a> {
 
 fn help(app: &App, area: Rect, buf: &mut Buffer) {
     let p = &app.prefix_label;
-    let lines: Vec<Line> = HELP
+    let mut lines: Vec<Line> = HELP
         .iter()
         .map(|(keys, what)| {
             let keys: Vec<&str> = keys
@@ -94,10 +119,21 @@ fn help(app: &App, area: Rect, buf: &mut Buffer) {
             Line::from(format!(" {keys:<13} {what}"))
         })
         .collect();
+    let w = lines.iter().map(Line::width).max().unwrap_or(0) as u16 + 3;
+    // A terminal too short for every line shows those that fit and says what is missing,
+    // rather than losing the bottom of the box.
+    let room = usize::from(area.height.saturating_sub(3));
+    if lines.len() > room {
+        let cut = lines.len() - room.saturating_sub(1);
+        lines.truncate(room.saturating_sub(1));
+        lines.push(Line::styled(
+            format!(" … {cut} more lines: a taller terminal shows them"),
+            app.theme.dim,
+        ));
+    }
     let h = lines.len() as u16 + 3;
-    let rect = centred(area, 66, h);
+    let rect = centred(area, w, h);
     Clear.render(rect, buf);
-    let mut lines = lines;
     lines.push(Line::styled(" any key closes this", app.theme.dim));
     Paragraph::new(lines)
         .block(boxed(app, "cotty keys"))

@@ -355,24 +355,11 @@ async fn act(app: &mut App, host: &Host, clipboard: &mut Clipboard, action: Acti
         Action::Lock(on) => {
             let _ = send(SessionCmd::Lock(on)).await;
         }
-        Action::SetLink(access, enabled) => {
-            app.host.links_enabled[access.index()] = enabled;
-            let which = access.label();
-            app.host.log(if enabled {
-                format!("{which} link switched on")
-            } else {
-                format!("{which} link switched off: new guests with it are refused")
-            });
-            let _ = send(SessionCmd::SetLink { access, enabled }).await;
-        }
-        Action::SetExtraLink(n, enabled) => {
-            app.host.set_extra_enabled(n, enabled);
-            app.host.log(if enabled {
-                format!("link {n} switched on")
-            } else {
-                format!("link {n} switched off: new guests with it are refused")
-            });
-            let _ = send(SessionCmd::SetExtraLink { n, enabled }).await;
+        // The same path as `cotty link-off` / `link-on`: a refusal goes to the log.
+        Action::SwitchLink(link, enabled) => {
+            if let Some(effect) = app.host.switch_link(link, enabled, None) {
+                apply_effect(host, effect).await;
+            }
         }
         Action::Quit => return true,
         Action::Admit(guest, access) => {

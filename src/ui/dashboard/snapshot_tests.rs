@@ -238,41 +238,10 @@ fn the_relay_away_shows_reconnecting_and_waiting_guests() {
 }
 
 #[test]
-fn help_overlay() {
-    let mut app = app();
-    app.overlay = Some(Overlay::Help);
-    insta::assert_snapshot!(draw(&mut app, 120, 40).backend());
-}
-
-#[test]
-fn qr_code_of_the_read_only_link() {
-    let mut app = app();
-    app.focus = Focus::Sidebar(Section::Links);
-    app.link_selected = SSH_RO;
-    app.overlay = Some(Overlay::Qr(SSH_RO));
-    insta::assert_snapshot!(draw(&mut app, 120, 40).backend());
-}
-
-#[test]
 fn a_60x20_terminal() {
     let mut app = app();
     two_guests(&mut app);
     insta::assert_snapshot!(draw(&mut app, 60, 20).backend());
-}
-
-#[test]
-fn the_qr_code_in_a_60x20_terminal_says_what_it_needs_in_an_information_box() {
-    let mut app = app();
-    app.focus = Focus::Sidebar(Section::Links);
-    app.overlay = Some(Overlay::Qr(LinkKind::SSH_RW));
-    let term = draw(&mut app, 60, 20);
-    let text = format!("{}", term.backend());
-    assert!(text.contains("The terminal must be at least"), "{text}");
-    assert!(
-        text.contains("any key closes this") && !text.contains("y: yes"),
-        "{text}"
-    );
-    insta::assert_snapshot!(term.backend());
 }
 
 #[test]
@@ -310,27 +279,6 @@ fn web_links_with_the_read_only_token_switched_off() {
     );
     // The read-only token is off, and the two links that carry it both say so.
     assert_eq!(text.matches("read-only  off").count(), 2, "{text}");
-    insta::assert_snapshot!(term.backend());
-}
-
-#[test]
-fn qr_code_of_the_read_write_web_link() {
-    let mut app = app_with_web_links();
-    let web = LinkKind {
-        via: Via::Web,
-        access: Access::ReadWrite,
-        extra: 0,
-    };
-    app.focus = Focus::Sidebar(Section::Links);
-    app.link_selected = web;
-    app.overlay = Some(Overlay::Qr(web));
-    let term = draw(&mut app, 120, 40);
-    let text = format!("{}", term.backend());
-    assert!(text.contains("read-write web link"), "{text}");
-    assert!(
-        text.contains(WEB_RW),
-        "the whole link under the code: {text}"
-    );
     insta::assert_snapshot!(term.backend());
 }
 
@@ -474,3 +422,4 @@ fn a_guest_asking_to_join() {
     insta::assert_snapshot!(draw(&mut app, 100, 24).backend());
 }
 mod links;
+mod overlays;

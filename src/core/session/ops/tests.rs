@@ -4,7 +4,7 @@ use crate::core::layout::SizePolicy;
 use crate::core::pty::CommandSpec;
 use crate::core::session::{Outbound, SessionCmd, SessionConfig, SessionHandle, spawn};
 use crate::core::term::ScreenState;
-use crate::core::types::{Access, GuestInfo, Size, Via};
+use crate::core::types::{Access, GuestInfo, LinkRef, Size, Via};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -65,7 +65,8 @@ async fn a_slow_uplink_gets_the_screen_as_it_is_not_a_backlog() {
             .expect("the relay's copy converges within 5 s")
             .expect("queue open");
         match msg {
-            Outbound::Layout { .. } => {}
+            // A new uplink gets the layout and both links' switches before the rows.
+            Outbound::Layout { .. } | Outbound::SetLink { enabled: true, .. } => {}
             Outbound::Rows(update) => {
                 updates += 1;
                 copy.apply(update).expect("the host's rows apply");
@@ -231,8 +232,22 @@ async fn a_new_uplink_gets_the_whole_state_and_the_relays_guest_list() {
             .await
             .expect("join");
     }
+    // The read-write link goes off while the relay is there…
+    h.send(SessionCmd::SwitchLink {
+        link: LinkRef::Main(Access::ReadWrite),
+        enabled: false,
+    })
+    .await
+    .expect("link");
     // Changes made while the relay is away (its queue is gone).
     drop(rx);
+    // …and on again while it is away: the resumed room still has it off.
+    h.send(SessionCmd::SwitchLink {
+        link: LinkRef::Main(Access::ReadWrite),
+        enabled: true,
+    })
+    .await
+    .expect("link");
     h.send(SessionCmd::SetAccess {
         guest: 1,
         access: Access::ReadOnly,
@@ -240,8 +255,8 @@ async fn a_new_uplink_gets_the_whole_state_and_the_relays_guest_list() {
     .await
     .expect("access");
     h.send(SessionCmd::Lock(true)).await.expect("lock");
-    h.send(SessionCmd::SetLink {
-        access: Access::ReadOnly,
+    h.send(SessionCmd::SwitchLink {
+        link: LinkRef::Main(Access::ReadOnly),
         enabled: false,
     })
     .await
@@ -271,6 +286,10 @@ async fn a_new_uplink_gets_the_whole_state_and_the_relays_guest_list() {
     assert!(got.contains(&Outbound::SetLink {
         access: Access::ReadOnly,
         enabled: false
+    }));
+    assert!(got.contains(&Outbound::SetLink {
+        access: Access::ReadWrite,
+        enabled: true
     }));
     // Every row goes up last, after the control messages.
     assert!(

@@ -40,7 +40,10 @@ fn extra_links_in_the_sidebar_with_their_kind_and_state() {
     let d = parse_key_spec("d").expect("key");
     assert_eq!(
         app.on_key(d),
-        vec![crate::ui::dashboard::app::Action::SetExtraLink(2, false)]
+        vec![crate::ui::dashboard::app::Action::SwitchLink(
+            crate::core::types::LinkRef::Extra(2),
+            false
+        )]
     );
     // Once the session's links expire, the main ones say so too.
     app.host.set_link_ttl(Some(Duration::ZERO));
