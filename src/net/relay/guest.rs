@@ -405,30 +405,4 @@ pub fn short_fingerprint(fp: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_kick_is_said_once() {
-        assert_eq!(
-            kicked_farewell(KICKED),
-            "cotty: you were disconnected by the host"
-        );
-        assert_eq!(
-            kicked_farewell(""),
-            "cotty: you were disconnected by the host"
-        );
-        assert_eq!(
-            kicked_farewell("time for lunch"),
-            "cotty: you were disconnected by the host: time for lunch"
-        );
-    }
-
-    #[test]
-    fn short_fingerprints_keep_the_prefix() {
-        assert_eq!(
-            short_fingerprint("SHA256:abcdefghijklmnopqrstuvwxyz"),
-            "SHA256:abcdefghijkl"
-        );
-    }
-}
+mod tests;
