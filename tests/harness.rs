@@ -60,6 +60,7 @@ fn ssh_with_identity_and_remote_command_reaches_the_connect_step() {
         rows: 30,
         identity: Some(key),
         extra_args: vec!["echo".into(), "hello".into()],
+        bind: None,
     };
     let mut guest = SshGuest::spawn(port, "nobody", opts);
 

@@ -1,5 +1,6 @@
 //! The terminal session: PTY, terminal model (`term`), pane, size policy and the host session actor.
 
+pub mod addrmatch;
 pub mod authkeys;
 pub mod keys;
 pub mod layout;

@@ -28,16 +28,20 @@ pub struct GuestOptions {
     pub identity: Option<PathBuf>,
     /// Arguments appended after `USER@127.0.0.1`, such as a remote command.
     pub extra_args: Vec<String>,
+    /// The local address `ssh` connects from (`-b`), such as `127.0.0.2`; `None` lets the
+    /// system choose (127.0.0.1 on loopback).
+    pub bind: Option<String>,
 }
 
 impl Default for GuestOptions {
-    /// An 80x25 terminal, no key and no extra arguments.
+    /// An 80x25 terminal, no key, no extra arguments, and the system's source address.
     fn default() -> Self {
         GuestOptions {
             cols: 80,
             rows: 25,
             identity: None,
             extra_args: Vec::new(),
+            bind: None,
         }
     }
 }
@@ -70,6 +74,9 @@ pub fn ssh_args(port: u16, user: &str, opts: &GuestOptions) -> Vec<String> {
         ]),
         None => args.extend(["-o".to_string(), "PubkeyAuthentication=no".to_string()]),
     }
+    if let Some(addr) = &opts.bind {
+        args.extend(["-b".to_string(), addr.clone()]);
+    }
     args.push(format!("{user}@127.0.0.1"));
     args.extend(opts.extra_args.iter().cloned());
     args
@@ -100,7 +107,8 @@ impl SshGuest {
     /// -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null -o LogLevel=ERROR
     /// -o ConnectTimeout=10 -o ServerAliveInterval=0 -o BatchMode=no
     /// -o KbdInteractiveAuthentication=yes -o PasswordAuthentication=no
-    /// [-i IDENTITY -o IdentitiesOnly=yes | -o PubkeyAuthentication=no] USER@127.0.0.1 [EXTRA...]`
+    /// [-i IDENTITY -o IdentitiesOnly=yes | -o PubkeyAuthentication=no] [-b BIND]
+    /// USER@127.0.0.1 [EXTRA...]`
     /// in a PTY of the given size with `TERM=xterm-256color`.
     ///
     /// `-F /dev/null` and the known-hosts options keep the user's and the system's ssh

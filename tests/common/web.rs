@@ -39,6 +39,9 @@ struct Incoming {
     /// A wait: what the page shows while the host is asked.
     #[serde(default)]
     text: String,
+    /// An approve: the `ssh … approve-web CODE` command that lets the page in.
+    #[serde(default)]
+    command: String,
     /// A bye: whether to come back.
     #[serde(default)]
     retry: bool,
@@ -78,6 +81,8 @@ pub struct WsGuest {
     pub bye: Option<Bye>,
     /// What the relay said while the guest waits for the host (`--approve`), if it did.
     pub waiting: Option<String>,
+    /// The `approve-web` command a key-only session shows the page, once it came.
+    pub approve: Option<String>,
     /// The socket has ended.
     pub closed: bool,
     /// Frames received so far.
@@ -112,6 +117,7 @@ impl WsGuest {
             status: Status::default(),
             bye: None,
             waiting: None,
+            approve: None,
             closed: false,
             frames: 0,
             received: 0,
@@ -189,6 +195,7 @@ impl WsGuest {
                 })
             }
             "wait" => self.waiting = Some(m.text),
+            "approve" => self.approve = Some(m.command),
             other => panic!("unknown message type {other}"),
         }
         Some(at)

@@ -133,6 +133,7 @@ mod tests {
             name: "alice".into(),
             fingerprint: "SHA256:x".into(),
             read_only: false,
+            proved_from: None,
         }
     }
 

@@ -13,7 +13,7 @@ use crate::core::term::ScreenState;
 use crate::core::types::{Access, Size, Via};
 use crate::net::proto::KICKED;
 use crate::net::relay::guest_wait::{self, Answer, STOPPED_WAITING};
-use crate::net::relay::guestkeys::{self, KeyIdentity};
+use crate::net::relay::guestkeys::{self, KeyIdentity, KeyRefused};
 use crate::net::relay::registry::Entry;
 use crate::net::relay::room::{GuestCtl, JoinRequest, RELAY_RESTARTING, RoomCmd, RoomView};
 use crate::net::relay::server::Shared;
@@ -153,21 +153,27 @@ async fn admit(setup: &GuestSetup, shared: &Shared) -> Result<Entry, String> {
         None => return Err(refuse_link(setup, shared, NO_SUCH_SESSION).await),
     };
     // A key-only session admits only a listed key, checked again against the list of now: a
-    // guest that got in by another way, or whose key was removed meanwhile, is refused here.
+    // guest that got in by another way, or whose key was removed meanwhile (`reload-keys`),
+    // is refused here. A key's `from=` holds the address of the ssh client that proved it.
     let keys = entry.keys.borrow().clone();
     if let Some(keys) = keys {
-        let listed = setup
-            .key
-            .as_ref()
-            .is_some_and(|k| keys.lists_fingerprint(&k.fingerprint));
-        if !listed {
+        let verdict = match &setup.key {
+            Some(k) => keys.admits_fingerprint(&k.fingerprint, k.proved_from),
+            None => Err(KeyRefused::Unlisted),
+        };
+        if let Err(why) = verdict {
+            let offered: Vec<String> = setup.fingerprint.iter().cloned().collect();
+            let proved_from = setup.key.as_ref().and_then(|k| k.proved_from);
+            let text = match why {
+                KeyRefused::Unlisted => guestkeys::refusal(&offered, &[], proved_from),
+                KeyRefused::NotFromHere => guestkeys::refusal(&[], &offered, proved_from),
+            };
             info!(
-                "{} guest from {} refused: no listed key",
+                "{} guest from {} refused: {text}",
                 setup.via.label(),
                 fmt_peer(setup.addr)
             );
-            let offered: Vec<String> = setup.fingerprint.iter().cloned().collect();
-            return Err(format!("cotty: {}\r\n", guestkeys::refusal(&offered)));
+            return Err(format!("cotty: {text}\r\n"));
         }
     }
     Ok(entry)
@@ -399,30 +405,4 @@ pub fn short_fingerprint(fp: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_kick_is_said_once() {
-        assert_eq!(
-            kicked_farewell(KICKED),
-            "cotty: you were disconnected by the host"
-        );
-        assert_eq!(
-            kicked_farewell(""),
-            "cotty: you were disconnected by the host"
-        );
-        assert_eq!(
-            kicked_farewell("time for lunch"),
-            "cotty: you were disconnected by the host: time for lunch"
-        );
-    }
-
-    #[test]
-    fn short_fingerprints_keep_the_prefix() {
-        assert_eq!(
-            short_fingerprint("SHA256:abcdefghijklmnopqrstuvwxyz"),
-            "SHA256:abcdefghijkl"
-        );
-    }
-}
+mod tests;

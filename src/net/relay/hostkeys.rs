@@ -2,8 +2,8 @@
 //! authorized_keys format.
 //!
 //! The lines are read by [`crate::core::authkeys`]. A bad line or an option the relay cannot
-//! honour (`from="…"`, `command=`) refuses the whole file rather than half-obeying it: an
-//! operator who wrote `from=` expects it to hold.
+//! honour (`command=`, and `from="…"`, which it checks for guests' keys only) refuses the
+//! whole file rather than half-obeying it: an operator who wrote `from=` expects it to hold.
 
 use crate::core::authkeys;
 pub use crate::core::authkeys::fingerprint;
@@ -44,6 +44,15 @@ impl HostKeys {
                 p.line,
                 path.display(),
                 p.text
+            );
+        }
+        if let Some(k) = parsed.keys.iter().find(|k| k.from.is_some()) {
+            bail!(
+                "line {} of the --host-keys file {}: option from= is not supported for hosts \
+                 (the relay checks it on guests' keys only) and would not hold; list the key \
+                 without it",
+                k.line,
+                path.display()
             );
         }
         Ok(HostKeys {

@@ -15,7 +15,7 @@ use crate::core::types::{Size, Via};
 use crate::net::proto::{HOST_USER, UPLINK_SUBSYSTEM};
 use crate::net::relay::approvals;
 use crate::net::relay::guest::{self, GuestSetup};
-use crate::net::relay::guestkeys::{self, GuestKeys, KeyIdentity};
+use crate::net::relay::guestkeys::{self, GuestKeys, KeyIdentity, KeyRefused};
 use crate::net::relay::hostkeys::fingerprint;
 use crate::net::relay::hostlink;
 use crate::net::relay::server::Shared;
@@ -25,7 +25,7 @@ use russh::keys::PublicKey;
 use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session};
 use russh::{Channel, ChannelId, MethodKind, MethodSet};
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -43,8 +43,10 @@ pub struct SshHandler {
     fingerprint: Option<String>,
     /// The listed key the guest proved it holds, in a session that lists its guests' keys.
     key: Option<KeyIdentity>,
-    /// Fingerprints of the keys a key-only session refused, for the refusal.
+    /// Fingerprints of the unlisted keys a key-only session refused, for the refusal.
     refused: Vec<String>,
+    /// Fingerprints of the keys refused because their `from=` does not match the peer.
+    elsewhere: Vec<String>,
     /// Session channels opened but not yet given to a task.
     channels: HashMap<ChannelId, Channel<Msg>>,
     /// Terminal sizes from PTY requests, by channel.
@@ -63,6 +65,7 @@ impl SshHandler {
             fingerprint: None,
             key: None,
             refused: Vec::new(),
+            elsewhere: Vec::new(),
             channels: HashMap::new(),
             sizes: HashMap::new(),
             login,
@@ -123,6 +126,11 @@ impl SshHandler {
         }
     }
 
+    /// The peer's address, which a key's `from=` is checked against.
+    fn peer_ip(&self) -> Option<IpAddr> {
+        self.peer.map(|p| p.ip())
+    }
+
     fn is_host(&self) -> bool {
         self.user == HOST_USER
     }
@@ -162,11 +170,15 @@ impl russh::server::Handler for SshHandler {
             return Ok(Auth::reject());
         }
         if let Some(keys) = self.session_keys(user)
-            && keys.find(offer.public_key).is_none()
+            && let Err(why) = keys.find(offer.public_key, self.peer_ip())
         {
             let fp = fingerprint(offer.public_key);
-            if !self.refused.contains(&fp) && self.refused.len() < 8 {
-                self.refused.push(fp);
+            let list = match why {
+                KeyRefused::Unlisted => &mut self.refused,
+                KeyRefused::NotFromHere => &mut self.elsewhere,
+            };
+            if !list.contains(&fp) && list.len() < 8 {
+                list.push(fp);
             }
             return Ok(Auth::Reject {
                 proceed_with_methods: Some(guest_methods()),
@@ -185,7 +197,7 @@ impl russh::server::Handler for SshHandler {
             return Ok(Auth::reject());
         }
         if let Some(keys) = self.session_keys(user) {
-            let Some(id) = keys.identify(key.public_key) else {
+            let Ok(id) = keys.identify(key.public_key, self.peer_ip()) else {
                 return Ok(Auth::reject());
             };
             self.key = Some(id);
@@ -216,7 +228,11 @@ impl russh::server::Handler for SshHandler {
             }
             return Ok(Auth::Partial {
                 name: "".into(),
-                instructions: format!("cotty: {}", guestkeys::refusal(&self.refused)).into(),
+                instructions: format!(
+                    "cotty: {}",
+                    guestkeys::refusal(&self.refused, &self.elsewhere, self.peer_ip())
+                )
+                .into(),
                 prompts: Vec::new().into(),
             });
         }
