@@ -260,9 +260,9 @@ impl Session {
                 }
             }
         }
-        if self.locked {
-            self.pending.push_back(Outbound::Lock(true));
-        }
+        // The lock goes up either way: a resumed room keeps the old one, and input unlocked
+        // while the relay was away must be unlocked there too.
+        self.pending.push_back(Outbound::Lock(self.locked));
         if let Some(lines) = &self.guest_keys {
             self.pending.push_back(Outbound::GuestKeys(lines.clone()));
         }

@@ -239,6 +239,7 @@ async fn a_new_uplink_gets_the_whole_state_and_the_relays_guest_list() {
     })
     .await
     .expect("link");
+    h.send(SessionCmd::Lock(true)).await.expect("lock");
     // Changes made while the relay is away (its queue is gone).
     drop(rx);
     // …and on again while it is away: the resumed room still has it off.
@@ -254,7 +255,8 @@ async fn a_new_uplink_gets_the_whole_state_and_the_relays_guest_list() {
     })
     .await
     .expect("access");
-    h.send(SessionCmd::Lock(true)).await.expect("lock");
+    // Unlocked while away: the resumed room still has its input locked.
+    h.send(SessionCmd::Lock(false)).await.expect("unlock");
     h.send(SessionCmd::SwitchLink {
         link: LinkRef::Main(Access::ReadOnly),
         enabled: false,
@@ -282,7 +284,7 @@ async fn a_new_uplink_gets_the_whole_state_and_the_relays_guest_list() {
         guest: 1,
         access: Access::ReadOnly
     }));
-    assert!(got.contains(&Outbound::Lock(true)));
+    assert!(got.contains(&Outbound::Lock(false)), "{got:?}");
     assert!(got.contains(&Outbound::SetLink {
         access: Access::ReadOnly,
         enabled: false
