@@ -293,7 +293,8 @@ pub struct RelayArgs {
     pub host_key: Option<PathBuf>,
 
     /// Only hosts that log in with a public key listed in FILE (authorized_keys format, one
-    /// `TYPE KEY [COMMENT]` a line) may share sessions [default: anyone may host].
+    /// `[from="ADDRS"] TYPE KEY [COMMENT]` a line; from= limits where a key may host from)
+    /// may share sessions [default: anyone may host].
     #[arg(long, value_name = "FILE")]
     pub host_keys: Option<PathBuf>,
 

@@ -234,7 +234,10 @@ fn only_hosts_with_a_listed_key_may_host() {
     let a = ssh_keygen(dir.path(), "host_a");
     let b = ssh_keygen(dir.path(), "host_b");
     let a_pub = std::fs::read_to_string(a.with_extension("pub")).expect("a.pub");
-    std::fs::write(dir.path().join("hosts"), format!("# ours\n{a_pub}")).expect("write");
+    let b_pub = std::fs::read_to_string(b.with_extension("pub")).expect("b.pub");
+    // a may host from loopback; b only from an address the test never dials from.
+    let hosts = format!("# ours\nfrom=\"127.0.0.0/8\" {a_pub}from=\"192.0.2.7\" {b_pub}");
+    std::fs::write(dir.path().join("hosts"), hosts).expect("write");
     // Relative to the config file's folder.
     let (r, port, fp) = relay(dir.path(), "host_keys = \"hosts\"\n", &[]);
     let host = |identity: Option<&Path>| {
@@ -257,7 +260,6 @@ fn only_hosts_with_a_listed_key_may_host() {
     let mut other = host(Some(&b));
     assert_eq!(other.wait_exit(), Some(1), "a refused host exits");
     let err = other.err.lock().expect("err").clone();
-    let b_pub = std::fs::read_to_string(b.with_extension("pub")).expect("b.pub");
     let b_base64 = b_pub.split_whitespace().nth(1).expect("base64");
     assert!(
         err.contains("the relay refused this host key")
@@ -268,7 +270,7 @@ fn only_hosts_with_a_listed_key_may_host() {
     );
     r.wait_log(&[
         "host login from 127.0.0.1",
-        "is not in the --host-keys file",
+        "is listed, but not for this address, in the --host-keys file",
     ]);
 
     // Without --identity, a host makes its own key and is told to list it.
@@ -288,4 +290,5 @@ fn only_hosts_with_a_listed_key_may_host() {
         err.contains("the relay refused this host key") && err.contains(made_base64),
         "{err}"
     );
+    r.wait_log(&["is not in the --host-keys file"]);
 }

@@ -1,23 +1,38 @@
 //! `--host-keys`: the public keys allowed to host sessions on the relay, in OpenSSH's
 //! authorized_keys format.
 //!
-//! The lines are read by [`crate::core::authkeys`]. A bad line or an option the relay cannot
-//! honour (`command=`, and `from="…"`, which it checks for guests' keys only) refuses the
-//! whole file rather than half-obeying it: an operator who wrote `from=` expects it to hold.
+//! The lines are read by [`crate::core::authkeys`]. A bad line, an unsupported option, or a
+//! `from="…"` entry that cannot hold (malformed, or a host name, which the relay does not
+//! look up) refuses the whole file rather than half-obeying it. `from=` holds as for guests' keys: a
+//! host may use the key only from an address the list admits ([`crate::core::addrmatch`]).
 
+use crate::core::addrmatch::AddrPatterns;
 use crate::core::authkeys;
 pub use crate::core::authkeys::fingerprint;
 use anyhow::{Context, Result, bail};
 use russh::keys::PublicKey;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+
+/// Whether a key may host from an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostCheck {
+    /// Listed, and from an address its `from=` admits (or it has none).
+    Allowed,
+    /// Listed only with `from=` lists that do not admit the address.
+    NotFromHere,
+    /// Not listed at all.
+    NotListed,
+}
 
 /// The keys that may host, and the file they came from for messages.
 #[derive(Debug, Clone)]
 pub struct HostKeys {
     /// The file, named when a key is refused so the operator knows where to add it.
     path: PathBuf,
-    /// The listed keys; comments are ignored when comparing.
-    keys: Vec<PublicKey>,
+    /// The listed keys, each with the addresses it may be used from (`None`: anywhere);
+    /// comments are ignored when comparing.
+    keys: Vec<(PublicKey, Option<AddrPatterns>)>,
 }
 
 impl HostKeys {
@@ -46,24 +61,34 @@ impl HostKeys {
                 p.text
             );
         }
-        if let Some(k) = parsed.keys.iter().find(|k| k.from.is_some()) {
-            bail!(
-                "line {} of the --host-keys file {}: option from= is not supported for hosts \
-                 (the relay checks it on guests' keys only) and would not hold; list the key \
-                 without it",
-                k.line,
-                path.display()
-            );
-        }
         Ok(HostKeys {
             path: path.to_path_buf(),
-            keys: parsed.keys.into_iter().map(|k| k.key).collect(),
+            keys: parsed.keys.into_iter().map(|k| (k.key, k.from)).collect(),
         })
     }
 
-    /// Whether `key` is listed.
-    pub fn allows(&self, key: &PublicKey) -> bool {
-        self.keys.iter().any(|k| k.key_data() == key.key_data())
+    /// Whether `key` may host from `peer` (`None` when the address is unknown, which no
+    /// `from=` list admits).
+    pub fn check(&self, key: &PublicKey, peer: Option<IpAddr>) -> HostCheck {
+        let mut listed = false;
+        for (k, from) in &self.keys {
+            if k.key_data() != key.key_data() {
+                continue;
+            }
+            listed = true;
+            let here = match from {
+                None => true,
+                Some(f) => peer.is_some_and(|ip| f.admits(ip)),
+            };
+            if here {
+                return HostCheck::Allowed;
+            }
+        }
+        if listed {
+            HostCheck::NotFromHere
+        } else {
+            HostCheck::NotListed
+        }
     }
 
     /// The file the keys came from.
@@ -97,8 +122,12 @@ mod tests {
         );
         let keys = HostKeys::parse(Path::new("hosts"), &text).expect("parses");
         assert_eq!(keys.len(), 2);
-        assert!(keys.allows(&a), "comments do not matter");
-        assert!(!keys.allows(&b));
+        assert_eq!(
+            keys.check(&a, None),
+            HostCheck::Allowed,
+            "comments do not matter"
+        );
+        assert_eq!(keys.check(&b, None), HostCheck::NotListed);
     }
 
     #[test]
@@ -113,14 +142,33 @@ mod tests {
     }
 
     #[test]
-    fn options_are_refused_rather_than_ignored() {
-        let text = format!("from=\"10.0.0.1\" {}\n", line(&key(1), "a"));
-        let err = HostKeys::parse(Path::new("hosts"), &text).expect_err("options");
-        let text = err.to_string();
-        assert!(
-            text.contains("line 1") && text.contains("from=") && text.contains("not supported"),
-            "{text}"
+    fn a_key_with_from_hosts_only_from_the_addresses_it_names() {
+        let (a, b) = (key(1), key(2));
+        let text = format!(
+            "from=\"10.0.0.0/8,!10.0.0.1\" {}\nfrom=\"192.0.2.7\" {}\n{}\n",
+            line(&a, "a"),
+            line(&b, "b at work"),
+            line(&b, "b anywhere")
         );
+        let keys = HostKeys::parse(Path::new("hosts"), &text).expect("parses");
+        let ip = |s: &str| s.parse::<IpAddr>().ok();
+        assert_eq!(keys.check(&a, ip("10.1.2.3")), HostCheck::Allowed);
+        assert_eq!(keys.check(&a, ip("::ffff:10.1.2.3")), HostCheck::Allowed);
+        assert_eq!(keys.check(&a, ip("10.0.0.1")), HostCheck::NotFromHere);
+        assert_eq!(keys.check(&a, ip("192.0.2.7")), HostCheck::NotFromHere);
+        assert_eq!(keys.check(&a, None), HostCheck::NotFromHere);
+        // A key listed twice gets in through either line.
+        assert_eq!(keys.check(&b, ip("203.0.113.9")), HostCheck::Allowed);
+    }
+
+    #[test]
+    fn a_from_that_cannot_hold_refuses_the_file() {
+        for from in ["10.0.0.0/33", "10.0.0.1,build.example.org"] {
+            let text = format!("from=\"{from}\" {}\n", line(&key(1), "a"));
+            let err = HostKeys::parse(Path::new("hosts"), &text).expect_err(from);
+            let text = err.to_string();
+            assert!(text.contains("line 1") && text.contains("hosts"), "{text}");
+        }
     }
 
     #[test]

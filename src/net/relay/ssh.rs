@@ -16,7 +16,7 @@ use crate::net::proto::{HOST_USER, UPLINK_SUBSYSTEM};
 use crate::net::relay::approvals;
 use crate::net::relay::guest::{self, GuestSetup};
 use crate::net::relay::guestkeys::{self, GuestKeys, KeyIdentity, KeyRefused};
-use crate::net::relay::hostkeys::fingerprint;
+use crate::net::relay::hostkeys::{HostCheck, fingerprint};
 use crate::net::relay::hostlink;
 use crate::net::relay::server::Shared;
 use crate::net::relay::ssh_guest::SshTransport;
@@ -78,12 +78,14 @@ impl SshHandler {
         let Some(keys) = &self.shared.host_keys else {
             return true;
         };
-        if keys.allows(key) {
-            return true;
-        }
+        let why = match keys.check(key, self.peer_ip()) {
+            HostCheck::Allowed => return true,
+            HostCheck::NotListed => "is not in",
+            HostCheck::NotFromHere => "is listed, but not for this address, in",
+        };
         self.shared.door_log.warn(|| {
             format!(
-                "host login from {} refused: key {} is not in the --host-keys file {}",
+                "host login from {} refused: key {} {why} the --host-keys file {}",
                 fmt_peer(self.peer),
                 fingerprint(key),
                 keys.path().display()
