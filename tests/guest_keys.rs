@@ -10,58 +10,11 @@ use common::env::{WAIT, token};
 use common::guest::{GuestOptions, SshGuest};
 use common::page_mirror::{finish, wait_page_prompt};
 use common::proc::{LOOPBACK_HEADLESS, Proc, ctl};
+use common::sshcmd::{pub_line, ssh_from, ssh_once, ssh_run};
 use common::wait::{key_fingerprint, ssh_keygen};
 use common::web::WsGuest;
 use cotty::core::types::Size;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-/// The public key line of the key pair at `key`, with `comment` in place of its own.
-fn pub_line(key: &Path, comment: &str) -> String {
-    let text = std::fs::read_to_string(key.with_extension("pub")).expect("reads the .pub file");
-    let mut words = text.split_whitespace();
-    let (kind, body) = (words.next().expect("type"), words.next().expect("key"));
-    format!("{kind} {body} {comment}")
-}
-
-/// Runs a stock `ssh` to `user` as a person would, at its default log level and without a
-/// terminal, offering `key` (or no key at all), and returns how it ended.
-fn ssh_once(port: u16, user: &str, key: Option<&Path>) -> Output {
-    ssh_run(port, user, key, &[])
-}
-
-/// Like [`ssh_once`], running the remote command `cmd`.
-fn ssh_run(port: u16, user: &str, key: Option<&Path>, cmd: &[&str]) -> Output {
-    ssh_from(None, port, user, key, cmd)
-}
-
-/// Like [`ssh_run`], connecting from the local address `bind` (`ssh -b`) when given.
-fn ssh_from(bind: Option<&str>, port: u16, user: &str, key: Option<&Path>, cmd: &[&str]) -> Output {
-    let remote = cmd;
-    let mut cmd = Command::new("ssh");
-    cmd.args(["-p", &port.to_string(), "-F", "/dev/null"]);
-    if let Some(addr) = bind {
-        cmd.args(["-b", addr]);
-    }
-    for opt in [
-        "StrictHostKeyChecking=no",
-        "UserKnownHostsFile=/dev/null",
-        "ConnectTimeout=10",
-        "PasswordAuthentication=no",
-    ] {
-        cmd.args(["-o", opt]);
-    }
-    match key {
-        Some(k) => cmd.arg("-i").arg(k).args(["-o", "IdentitiesOnly=yes"]),
-        None => cmd.args(["-o", "PubkeyAuthentication=no"]),
-    };
-    cmd.arg(format!("{user}@127.0.0.1"))
-        .args(remote)
-        .env_remove("SSH_AUTH_SOCK")
-        .stdin(Stdio::null())
-        .output()
-        .expect("ssh runs")
-}
 
 /// A stock ssh guest in a terminal, logging in with `key`.
 fn keyed_guest(port: u16, token: &str, key: &Path) -> SshGuest {

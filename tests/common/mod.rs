@@ -12,6 +12,7 @@ pub mod mirror;
 pub mod page_mirror;
 pub mod proc;
 pub mod proxy;
+pub mod sshcmd;
 pub mod term;
 pub mod tmux;
 pub mod tmux_guest;

@@ -42,6 +42,9 @@ struct Incoming {
     /// An approve: the `ssh … approve-web CODE` command that lets the page in.
     #[serde(default)]
     command: String,
+    /// A ticket: what brings a key-only session's page back without approve-web.
+    #[serde(default)]
+    ticket: String,
     /// A bye: whether to come back.
     #[serde(default)]
     retry: bool,
@@ -83,6 +86,8 @@ pub struct WsGuest {
     pub waiting: Option<String>,
     /// The `approve-web` command a key-only session shows the page, once it came.
     pub approve: Option<String>,
+    /// The ticket back in that a key-only session gave the page, once it came.
+    pub ticket: Option<String>,
     /// The socket has ended.
     pub closed: bool,
     /// Frames received so far.
@@ -94,6 +99,12 @@ pub struct WsGuest {
 impl WsGuest {
     /// Opens `ws://127.0.0.1:PORT/ws` and joins `token` with a terminal area of `size`.
     pub fn join(port: u16, token: &str, size: Size) -> WsGuest {
+        WsGuest::join_with(port, token, size, None)
+    }
+
+    /// Like [`WsGuest::join`], showing `ticket` with the join as a page that was let in
+    /// before does.
+    pub fn join_with(port: u16, token: &str, size: Size, ticket: Option<&str>) -> WsGuest {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -102,9 +113,12 @@ impl WsGuest {
             let (mut ws, _) = connect_async(format!("ws://127.0.0.1:{port}/ws"))
                 .await
                 .expect("a websocket to the relay");
-            let join = serde_json::json!({
+            let mut join = serde_json::json!({
                 "type": "join", "token": token, "cols": size.cols, "rows": size.rows
             });
+            if let Some(t) = ticket {
+                join["ticket"] = serde_json::Value::from(t);
+            }
             ws.send(Message::text(join.to_string()))
                 .await
                 .expect("join");
@@ -118,6 +132,7 @@ impl WsGuest {
             bye: None,
             waiting: None,
             approve: None,
+            ticket: None,
             closed: false,
             frames: 0,
             received: 0,
@@ -196,6 +211,7 @@ impl WsGuest {
             }
             "wait" => self.waiting = Some(m.text),
             "approve" => self.approve = Some(m.command),
+            "ticket" => self.ticket = Some(m.ticket),
             other => panic!("unknown message type {other}"),
         }
         Some(at)

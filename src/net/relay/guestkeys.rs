@@ -148,6 +148,23 @@ impl GuestKeys {
         })
     }
 
+    /// Who the key with fingerprint `fp`, proved from `peer`, is now, if it is still listed
+    /// for that address: a web page coming back with its ticket gets the current name and
+    /// access, not those of when it was let in.
+    pub fn identify_fingerprint(
+        &self,
+        fp: &str,
+        peer: Option<IpAddr>,
+    ) -> Result<KeyIdentity, KeyRefused> {
+        self.check(|k| fingerprint(&k.key) == fp, peer)
+            .map(|k| KeyIdentity {
+                name: k.name.clone(),
+                fingerprint: fp.to_string(),
+                read_only: k.read_only,
+                proved_from: peer,
+            })
+    }
+
     /// Whether the key with this fingerprint is (still) listed for a client at `peer`.
     pub fn admits_fingerprint(&self, fp: &str, peer: Option<IpAddr>) -> Result<(), KeyRefused> {
         self.check(|k| fingerprint(&k.key) == fp, peer).map(|_| ())

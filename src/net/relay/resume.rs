@@ -64,21 +64,28 @@ impl ResumeKey {
     /// The proof that extra link `token` belongs to `session`, in hex: a host presents it
     /// with its resume so a restarted relay makes the link again for that session alone.
     pub fn sign_link(&self, session: &str, token: &str) -> String {
-        hex::encode(self.link_mac(session, token).finalize().into_bytes())
+        self.sign_parts(&[LINK_TAG, session, token, LINK_TAG])
     }
 
     /// Whether `proof` is [`ResumeKey::sign_link`] of `session` and `token`, compared in
     /// constant time.
     pub fn verify_link(&self, session: &str, token: &str, proof: &str) -> bool {
+        self.verify_parts(&[LINK_TAG, session, token, LINK_TAG], proof)
+    }
+
+    /// The MAC of `parts`, in hex, for other proofs this relay hands out and checks again
+    /// after a restart. Each kind of proof starts and ends with a tag of its own and has its
+    /// own number of parts, so none passes for another.
+    pub fn sign_parts(&self, parts: &[&str]) -> String {
+        hex::encode(self.mac(parts).finalize().into_bytes())
+    }
+
+    /// Whether `proof` is [`ResumeKey::sign_parts`] of `parts`, compared in constant time.
+    pub fn verify_parts(&self, parts: &[&str], proof: &str) -> bool {
         let Ok(given) = hex::decode(proof) else {
             return false;
         };
-        self.link_mac(session, token).verify_slice(&given).is_ok()
-    }
-
-    /// The MAC of an extra link's proof.
-    fn link_mac(&self, session: &str, token: &str) -> HmacSha256 {
-        self.mac(&[LINK_TAG, session, token, LINK_TAG])
+        self.mac(parts).verify_slice(&given).is_ok()
     }
 
     /// Whether `r.secret` is the secret of its session and tokens, compared in constant time.

@@ -16,6 +16,7 @@ use crate::net::relay::registry::Registry;
 use crate::net::relay::resume::ResumeKey;
 use crate::net::relay::web::http;
 use crate::net::relay::web::origin::{PublicUrl, base_url};
+use crate::net::relay::web::ticket::Revoked;
 use crate::net::relay::web::tls::TlsFiles;
 use crate::ui::theme::Theme;
 use anyhow::{Context, Result};
@@ -113,6 +114,8 @@ pub struct Shared {
     pub require_authorized_keys: bool,
     /// Web pages of key-only sessions waiting for `approve-web CODE`.
     pub approvals: Approvals,
+    /// Tickets of web pages the host kicked ([`crate::net::relay::web::ticket`]).
+    pub revoked_tickets: Revoked,
 }
 
 impl Shared {
@@ -137,6 +140,7 @@ impl Shared {
             api_keys: None,
             require_authorized_keys: false,
             approvals: Approvals::default(),
+            revoked_tickets: Revoked::default(),
         }
     }
 
@@ -232,6 +236,7 @@ impl Relay {
             api_keys: api_keys.map(Arc::new),
             require_authorized_keys: cfg.require_authorized_keys,
             approvals: Approvals::default(),
+            revoked_tickets: Revoked::default(),
         };
         let shared = Arc::new(shared);
         let servers = Servers {

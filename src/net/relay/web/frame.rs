@@ -38,6 +38,12 @@ pub enum ServerMsg<'a> {
         /// The whole command line, `ssh -p PORT TOKEN@HOST approve-web CODE`.
         command: &'a str,
     },
+    /// The page of a key-only session is in: with this ticket it comes back without
+    /// another `approve-web` if its socket drops ([`super::ticket`]).
+    Ticket {
+        /// The ticket, which the page sends with its next join.
+        ticket: &'a str,
+    },
     /// The guest waits for the host to let it in (`--approve`): the page says so in its bar
     /// until the first frame.
     Wait {

@@ -27,6 +27,9 @@ pub enum ClientMsg {
         cols: u16,
         /// Rows the page can show (the status line is not counted).
         rows: u16,
+        /// The ticket a key-only session gave this page before, if any.
+        #[serde(default)]
+        ticket: Option<String>,
     },
     /// A key went down.
     Key(KeyMsg),

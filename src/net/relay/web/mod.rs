@@ -7,4 +7,5 @@ pub mod http;
 pub mod input;
 pub mod origin;
 pub mod socket;
+pub mod ticket;
 pub mod tls;

@@ -16,12 +16,14 @@ use crate::net::relay::room::RoomView;
 use crate::net::relay::server::Shared;
 use crate::net::relay::web::frame::{ServerMsg, StatusMsg, WebFramer, encode};
 use crate::net::relay::web::input::ClientMsg;
+use crate::net::relay::web::ticket;
 use crate::ui::guest_view::GuestStatus;
 use axum::extract::ws::{Message, WebSocket};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::time::{Instant, sleep_until, timeout};
+use tracing::info;
 
 /// How long a page may be silent before it is pinged.
 const PING_AFTER: Duration = Duration::from_secs(30);
@@ -42,7 +44,7 @@ pub struct WebClient {
 /// Serves one page's websocket until the guest leaves.
 pub async fn serve(mut socket: WebSocket, client: WebClient, shared: Arc<Shared>) {
     let grace = shared.limits.login_grace;
-    let (token, size) = match timeout(grace, first_join(&mut socket)).await {
+    let (token, size, ticket) = match timeout(grace, first_join(&mut socket)).await {
         Ok(Some(join)) => join,
         Ok(None) | Err(_) => {
             let reason = "the page must say which session it wants first; reload it";
@@ -51,8 +53,9 @@ pub async fn serve(mut socket: WebSocket, client: WebClient, shared: Arc<Shared>
         }
     };
     // A key-only session lets the page in once a guest with a listed key vouches for it.
-    let key = match approval(&mut socket, &token, &shared).await {
-        Ok(key) => key,
+    let (key, ticket) = match approval(&mut socket, &token, ticket.as_deref(), &shared).await {
+        Ok(Some((key, ticket))) => (Some(key), Some(ticket)),
+        Ok(None) => (None, None),
         Err(reason) => {
             if !reason.is_empty() {
                 let _ = timeout(GOODBYE, say_bye(&mut socket, &reason, false)).await;
@@ -68,27 +71,66 @@ pub async fn serve(mut socket: WebSocket, client: WebClient, shared: Arc<Shared>
         addr: Some(client.addr),
         via: Via::Web,
     };
-    let transport = WebTransport::new(socket, size, shared.limits);
+    let mut transport = WebTransport::new(socket, size, shared.limits);
+    transport.ticket = ticket.map(|t| (shared.clone(), t));
     guest::run(transport, setup, shared).await;
 }
 
-/// For a session that admits only listed keys: shows the page its `approve-web` command and
-/// waits for a guest to run it. `Ok(None)` for any other token (an open session, or one
-/// that does not exist, which the guest actor refuses after its delay as always); `Err`
-/// with what to tell the page when the code ran out or too many pages wait. A page that
-/// goes meanwhile ends here too, with nothing to say.
+/// For a session that admits only listed keys: lets in a page that shows a good `ticket`
+/// for a key still listed, else shows the page its `approve-web` command and waits for a
+/// guest to run it; either way the page gets a fresh ticket. `Ok(None)` for any other token
+/// (an open session, or one that does not exist, which the guest actor refuses after its
+/// delay as always); `Err` with what to tell the page when the code ran out or too many
+/// pages wait. A page that goes meanwhile ends here too, with nothing to say.
 async fn approval(
     socket: &mut WebSocket,
     token: &str,
+    ticket: Option<&str>,
     shared: &Shared,
-) -> Result<Option<KeyIdentity>, String> {
-    let keyed = shared
+) -> Result<Option<(KeyIdentity, String)>, String> {
+    let Some(keys) = shared
         .registry
         .lookup(token)
-        .is_some_and(|e| e.keys.borrow().is_some());
-    if !keyed {
+        .and_then(|e| e.keys.borrow().clone())
+    else {
         return Ok(None);
+    };
+    let now = SystemTime::now();
+    let back = ticket
+        .filter(|t| !shared.revoked_tickets.is_revoked(t))
+        .and_then(|t| ticket::check(&shared.resume_key, token, t, now))
+        .and_then(|t| {
+            keys.identify_fingerprint(&t.fingerprint, t.proved_from)
+                .ok()
+        });
+    let id = match back {
+        Some(id) => {
+            info!("a web page came back with its ticket as {}", id.name);
+            id
+        }
+        None => approve_web(socket, token, shared).await?,
+    };
+    let ticket = ticket::issue(
+        &shared.resume_key,
+        token,
+        &id.fingerprint,
+        id.proved_from,
+        now,
+    );
+    let msg = encode(&ServerMsg::Ticket { ticket: &ticket });
+    if socket.send(Message::Binary(msg.into())).await.is_err() {
+        return Err(String::new());
     }
+    Ok(Some((id, ticket)))
+}
+
+/// Shows the page its `approve-web` command and waits for a guest with a listed key to run
+/// it, until the code runs out.
+async fn approve_web(
+    socket: &mut WebSocket,
+    token: &str,
+    shared: &Shared,
+) -> Result<KeyIdentity, String> {
     let Some((code, mut approved)) = shared.approvals.open(token) else {
         return Err("too many pages are waiting for approval on this relay; try again soon".into());
     };
@@ -101,7 +143,7 @@ async fn approval(
     // Bounded by the deadline: the page may send its size meanwhile, and pings.
     loop {
         tokio::select! {
-            id = &mut approved => return id.map(Some).map_err(|_| String::new()),
+            id = &mut approved => return id.map_err(|_| String::new()),
             msg = socket.recv() => match msg {
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return Err(String::new()),
                 Some(Ok(_)) => {}
@@ -113,15 +155,20 @@ async fn approval(
     }
 }
 
-/// Reads messages until the page's join: its token and terminal area. `None` when the page
-/// sends something else first, or goes.
-async fn first_join(socket: &mut WebSocket) -> Option<(String, Size)> {
+/// Reads messages until the page's join: its token, terminal area and ticket. `None` when
+/// the page sends something else first, or goes.
+async fn first_join(socket: &mut WebSocket) -> Option<(String, Size, Option<String>)> {
     // Control frames (pings) may come first; a few, no more.
     for _ in 0..8 {
         match socket.recv().await? {
             Ok(Message::Text(text)) => {
                 return match ClientMsg::parse(text.as_str())? {
-                    ClientMsg::Join { token, cols, rows } => Some((token, Size::new(cols, rows))),
+                    ClientMsg::Join {
+                        token,
+                        cols,
+                        rows,
+                        ticket,
+                    } => Some((token, Size::new(cols, rows), ticket)),
                     _ => None,
                 };
             }
@@ -176,6 +223,9 @@ pub struct WebTransport {
     ping_at: Instant,
     /// Pings sent since the page was last heard.
     unanswered: u8,
+    /// The ticket a key-only session's page was given, revoked if the host sends the page
+    /// away for good.
+    ticket: Option<(Arc<Shared>, String)>,
 }
 
 impl WebTransport {
@@ -188,6 +238,7 @@ impl WebTransport {
             limits,
             ping_at: Instant::now() + PING_AFTER,
             unanswered: 0,
+            ticket: None,
         }
     }
 }
@@ -265,6 +316,12 @@ impl Transport for WebTransport {
             Farewell::Ended { text, retry } => (text.as_str(), *retry),
             Farewell::Detached => ("", false),
         };
+        // Kicked, or the session is over: the ticket must not bring the page back.
+        if let (Farewell::Ended { retry: false, .. }, Some((shared, ticket))) =
+            (&farewell, &self.ticket)
+        {
+            shared.revoked_tickets.revoke(ticket, SystemTime::now());
+        }
         // The words were written for a terminal: no prefix or line end on a page.
         let reason = reason.trim();
         let reason = reason.strip_prefix("cotty: ").unwrap_or(reason);

@@ -244,6 +244,9 @@
     stopped: false, // a bye with retry:false: no more reconnecting
     bar: "",
   };
+  // A key-only session's ticket back in after approve-web: kept in memory only, shown with
+  // the next join so a dropped socket or a restarted relay does not ask for approve-web again.
+  let ticket = null;
   let lines = []; // ROW per y
   let rowEls = []; // div.row per y
   let pal = null; // current palette
@@ -442,8 +445,13 @@
     }
     if (!msg || typeof msg !== "object") return;
     if (msg.type === "frame") onFrame(msg);
-    else if (msg.type === "approve") {
-      // A session that admits only listed keys: a guest with one lets this page in.
+    else if (msg.type === "ticket") {
+      ticket = String(msg.ticket || "") || null;
+      state.approve = null;
+    } else if (msg.type === "approve") {
+      // A session that admits only listed keys: a guest with one lets this page in. A ticket
+      // shown with the join did not do (run out, or its key is no longer listed).
+      ticket = null;
       const command = String(msg.command || "");
       state.approve = command;
       showBar(
@@ -521,7 +529,9 @@
       socketWaited = false;
       const size = fit();
       sentSize = size.cols + "x" + size.rows;
-      sock.send(JSON.stringify({ type: "join", token, cols: size.cols, rows: size.rows }));
+      const join = { type: "join", token, cols: size.cols, rows: size.rows };
+      if (ticket) join.ticket = ticket;
+      sock.send(JSON.stringify(join));
       if (!byeReason) showBar("");
       lastFocus = null;
     };

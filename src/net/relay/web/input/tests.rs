@@ -134,7 +134,11 @@ fn messages_that_are_not_ours_are_refused() {
         Some(ClientMsg::Join {
             token: "abc".into(),
             cols: 90,
-            rows: 30
+            rows: 30,
+            ticket: None,
         })
     );
+    let back =
+        ClientMsg::parse(r#"{"type":"join","token":"abc","cols":90,"rows":30,"ticket":"t"}"#);
+    assert!(matches!(back, Some(ClientMsg::Join { ticket: Some(t), .. }) if t == "t"));
 }
