@@ -109,7 +109,10 @@ mod tests {
                 .expect("queue open");
             if !matches!(
                 msg,
-                Outbound::Rows(_) | Outbound::Layout { .. } | Outbound::SetLink { .. }
+                Outbound::Rows(_)
+                    | Outbound::Layout { .. }
+                    | Outbound::SetLink { .. }
+                    | Outbound::Lock(false)
             ) {
                 return msg;
             }

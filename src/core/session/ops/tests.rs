@@ -65,8 +65,10 @@ async fn a_slow_uplink_gets_the_screen_as_it_is_not_a_backlog() {
             .expect("the relay's copy converges within 5 s")
             .expect("queue open");
         match msg {
-            // A new uplink gets the layout and both links' switches before the rows.
-            Outbound::Layout { .. } | Outbound::SetLink { enabled: true, .. } => {}
+            // A new uplink gets the layout, the lock and both links' switches before the rows.
+            Outbound::Layout { .. }
+            | Outbound::Lock(false)
+            | Outbound::SetLink { enabled: true, .. } => {}
             Outbound::Rows(update) => {
                 updates += 1;
                 copy.apply(update).expect("the host's rows apply");
