@@ -168,6 +168,8 @@ fn a_ticket_brings_a_page_back_by_hand_until_the_host_kicks_it() {
     let mut twin = WsGuest::join_with(port, &rw, size, Some(&ticket));
     read_until(&mut twin, "frame", |g| g.frames > 0);
     assert!(twin.approve.is_none(), "{:?}", twin.approve);
+    // It keeps that ticket, end and all: one ticket per approval, for a kick to revoke.
+    assert_eq!(twin.ticket.as_deref(), Some(ticket.as_str()));
     // A changed ticket is no ticket.
     let forged = format!("9{ticket}");
     let mut other = WsGuest::join_with(port, &rw, size, Some(&forged));

@@ -78,7 +78,7 @@ pub async fn serve(mut socket: WebSocket, client: WebClient, shared: Arc<Shared>
 
 /// For a session that admits only listed keys: lets in a page that shows a good `ticket`
 /// for a key still listed, else shows the page its `approve-web` command and waits for a
-/// guest to run it; either way the page gets a fresh ticket. `Ok(None)` for any other token
+/// guest to run it; either way the page is sent its ticket. `Ok(None)` for any other token
 /// (an open session, or one that does not exist, which the guest actor refuses after its
 /// delay as always); `Err` with what to tell the page when the code ran out or too many
 /// pages wait. A page that goes meanwhile ends here too, with nothing to say.
@@ -103,20 +103,25 @@ async fn approval(
             keys.identify_fingerprint(&t.fingerprint, t.proved_from)
                 .ok()
         });
-    let id = match back {
-        Some(id) => {
+    // A page that came back keeps the ticket it showed, with its end: one ticket per
+    // approval, so revoking it on a kick leaves no older one that still works.
+    let (id, ticket) = match (back, ticket) {
+        (Some(id), Some(shown)) => {
             info!("a web page came back with its ticket as {}", id.name);
-            id
+            (id, shown.to_string())
         }
-        None => approve_web(socket, token, shared).await?,
+        _ => {
+            let id = approve_web(socket, token, shared).await?;
+            let fresh = ticket::issue(
+                &shared.resume_key,
+                token,
+                &id.fingerprint,
+                id.proved_from,
+                SystemTime::now(),
+            );
+            (id, fresh)
+        }
     };
-    let ticket = ticket::issue(
-        &shared.resume_key,
-        token,
-        &id.fingerprint,
-        id.proved_from,
-        now,
-    );
     let msg = encode(&ServerMsg::Ticket { ticket: &ticket });
     if socket.send(Message::Binary(msg.into())).await.is_err() {
         return Err(String::new());
