@@ -15,9 +15,10 @@ use std::time::Duration;
 #[derive(Debug, Args, Default, Clone)]
 pub struct HostKeysArgs {
     /// Only guests that prove one of the keys in FILE may join (OpenSSH authorized_keys
-    /// format; a key's comment is the guest's name, and the option `cotty-ro` makes that key
-    /// read-only). Web guests prove a key with the `ssh … approve-web CODE` line their page
-    /// shows. `cotty reload-keys` reads the file again.
+    /// format; a key's comment is the guest's name, the option `cotty-ro` makes that key
+    /// read-only, and `from="ADDRS"` limits the addresses it may join from). Web guests prove
+    /// a key with the `ssh … approve-web CODE` line their page shows. `cotty -S SOCKET
+    /// reload-keys` reads the file again.
     #[arg(short = 'a', long = "authorized-keys", value_name = "FILE")]
     pub authorized_keys: Option<PathBuf>,
 }
@@ -116,7 +117,7 @@ pub fn parse_name(text: &str) -> Result<String, String> {
 pub struct ApproveArgs {
     /// Ask before anyone joins: every new guest waits ("waiting for the host to let you
     /// in…") until you press a (read-write), r (read-only) or d (deny) in the dashboard, or
-    /// answer with `cotty admit ID [--ro]` / `cotty deny ID`. A key you admitted once is let
+    /// answer with `cotty -S SOCKET admit ID [--ro]` / `deny ID`. A key you admitted once is let
     /// in again at once for the rest of the session (config: approve).
     #[arg(long)]
     pub approve: bool,
