@@ -58,6 +58,15 @@ pub struct AddrPatterns {
     entries: Vec<Entry>,
 }
 
+/// Whether a key whose `from=` is `from` (`None`: no list, anywhere) may be used by a client
+/// at `peer`. With a list, an unknown address never may.
+pub fn from_admits(from: Option<&AddrPatterns>, peer: Option<IpAddr>) -> bool {
+    match from {
+        None => true,
+        Some(list) => peer.is_some_and(|ip| list.admits(ip)),
+    }
+}
+
 impl AddrPatterns {
     /// Reads a pattern list (the value of `from=`, without its quotes).
     pub fn parse(list: &str) -> Result<AddrPatterns, PatternError> {

@@ -11,7 +11,7 @@
 //! ssh client that proves it connects from a matching address. A web page let in by
 //! `approve-web` is held to the address of the ssh client that ran the command.
 
-use crate::core::addrmatch::AddrPatterns;
+use crate::core::addrmatch::{AddrPatterns, from_admits};
 use crate::core::authkeys::{self, fingerprint};
 use crate::net::relay::guest::short_fingerprint;
 use crate::ui::guest_escape::clean_title;
@@ -48,10 +48,7 @@ impl GuestKey {
     /// Whether a client at `peer` may use this key. With `from=`, an unknown address never
     /// may.
     pub fn admits(&self, peer: Option<IpAddr>) -> bool {
-        match &self.from {
-            None => true,
-            Some(from) => peer.is_some_and(|p| from.admits(p)),
-        }
+        from_admits(self.from.as_ref(), peer)
     }
 }
 

@@ -6,24 +6,14 @@
 //! look up) refuses the whole file rather than half-obeying it. `from=` holds as for guests' keys: a
 //! host may use the key only from an address the list admits ([`crate::core::addrmatch`]).
 
-use crate::core::addrmatch::AddrPatterns;
+use crate::core::addrmatch::{AddrPatterns, from_admits};
 use crate::core::authkeys;
 pub use crate::core::authkeys::fingerprint;
+use crate::net::relay::guestkeys::KeyRefused;
 use anyhow::{Context, Result, bail};
 use russh::keys::PublicKey;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-
-/// Whether a key may host from an address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HostCheck {
-    /// Listed, and from an address its `from=` admits (or it has none).
-    Allowed,
-    /// Listed only with `from=` lists that do not admit the address.
-    NotFromHere,
-    /// Not listed at all.
-    NotListed,
-}
 
 /// The keys that may host, and the file they came from for messages.
 #[derive(Debug, Clone)]
@@ -68,27 +58,23 @@ impl HostKeys {
     }
 
     /// Whether `key` may host from `peer` (`None` when the address is unknown, which no
-    /// `from=` list admits).
-    pub fn check(&self, key: &PublicKey, peer: Option<IpAddr>) -> HostCheck {
+    /// `from=` list admits), or why not. A key listed twice gets in through either line.
+    pub fn check(&self, key: &PublicKey, peer: Option<IpAddr>) -> Result<(), KeyRefused> {
         let mut listed = false;
-        for (k, from) in &self.keys {
-            if k.key_data() != key.key_data() {
-                continue;
+        for (_, from) in self
+            .keys
+            .iter()
+            .filter(|(k, _)| k.key_data() == key.key_data())
+        {
+            if from_admits(from.as_ref(), peer) {
+                return Ok(());
             }
             listed = true;
-            let here = match from {
-                None => true,
-                Some(f) => peer.is_some_and(|ip| f.admits(ip)),
-            };
-            if here {
-                return HostCheck::Allowed;
-            }
         }
-        if listed {
-            HostCheck::NotFromHere
-        } else {
-            HostCheck::NotListed
-        }
+        Err(match listed {
+            true => KeyRefused::NotFromHere,
+            false => KeyRefused::Unlisted,
+        })
     }
 
     /// The file the keys came from.
@@ -122,12 +108,8 @@ mod tests {
         );
         let keys = HostKeys::parse(Path::new("hosts"), &text).expect("parses");
         assert_eq!(keys.len(), 2);
-        assert_eq!(
-            keys.check(&a, None),
-            HostCheck::Allowed,
-            "comments do not matter"
-        );
-        assert_eq!(keys.check(&b, None), HostCheck::NotListed);
+        assert_eq!(keys.check(&a, None), Ok(()), "comments do not matter");
+        assert_eq!(keys.check(&b, None), Err(KeyRefused::Unlisted));
     }
 
     #[test]
@@ -152,13 +134,16 @@ mod tests {
         );
         let keys = HostKeys::parse(Path::new("hosts"), &text).expect("parses");
         let ip = |s: &str| s.parse::<IpAddr>().ok();
-        assert_eq!(keys.check(&a, ip("10.1.2.3")), HostCheck::Allowed);
-        assert_eq!(keys.check(&a, ip("::ffff:10.1.2.3")), HostCheck::Allowed);
-        assert_eq!(keys.check(&a, ip("10.0.0.1")), HostCheck::NotFromHere);
-        assert_eq!(keys.check(&a, ip("192.0.2.7")), HostCheck::NotFromHere);
-        assert_eq!(keys.check(&a, None), HostCheck::NotFromHere);
+        assert_eq!(keys.check(&a, ip("10.1.2.3")), Ok(()));
+        assert_eq!(keys.check(&a, ip("::ffff:10.1.2.3")), Ok(()));
+        assert_eq!(keys.check(&a, ip("10.0.0.1")), Err(KeyRefused::NotFromHere));
+        assert_eq!(
+            keys.check(&a, ip("192.0.2.7")),
+            Err(KeyRefused::NotFromHere)
+        );
+        assert_eq!(keys.check(&a, None), Err(KeyRefused::NotFromHere));
         // A key listed twice gets in through either line.
-        assert_eq!(keys.check(&b, ip("203.0.113.9")), HostCheck::Allowed);
+        assert_eq!(keys.check(&b, ip("203.0.113.9")), Ok(()));
     }
 
     #[test]

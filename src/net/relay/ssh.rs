@@ -16,7 +16,7 @@ use crate::net::proto::{HOST_USER, UPLINK_SUBSYSTEM};
 use crate::net::relay::approvals;
 use crate::net::relay::guest::{self, GuestSetup};
 use crate::net::relay::guestkeys::{self, GuestKeys, KeyIdentity, KeyRefused};
-use crate::net::relay::hostkeys::{HostCheck, fingerprint};
+use crate::net::relay::hostkeys::fingerprint;
 use crate::net::relay::hostlink;
 use crate::net::relay::server::Shared;
 use crate::net::relay::ssh_guest::SshTransport;
@@ -79,9 +79,9 @@ impl SshHandler {
             return true;
         };
         let why = match keys.check(key, self.peer_ip()) {
-            HostCheck::Allowed => return true,
-            HostCheck::NotListed => "is not in",
-            HostCheck::NotFromHere => "is listed, but not for this address, in",
+            Ok(()) => return true,
+            Err(KeyRefused::Unlisted) => "is not in",
+            Err(KeyRefused::NotFromHere) => "is listed, but not for this address, in",
         };
         self.shared.door_log.warn(|| {
             format!(

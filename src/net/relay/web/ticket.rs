@@ -43,6 +43,13 @@ fn unix(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// A ticket's four words: `UNTIL FROM FINGERPRINT MAC`; `None` for any other shape.
+fn words(ticket: &str) -> Option<[&str; 4]> {
+    let mut w = ticket.split(' ');
+    let words = [w.next()?, w.next()?, w.next()?, w.next()?];
+    w.next().is_none().then_some(words)
+}
+
 /// The signed parts of a ticket.
 fn parts<'a>(token: &'a str, fp: &'a str, from: &'a str, until: &'a str) -> [&'a str; 6] {
     [TAG, token, fp, from, until, TAG]
@@ -66,9 +73,8 @@ pub fn issue(
 /// What `ticket` says, if this relay's key signed it for `token` and it has not run out at
 /// `now`.
 pub fn check(key: &ResumeKey, token: &str, ticket: &str, now: SystemTime) -> Option<Ticket> {
-    let mut words = ticket.split(' ');
-    let (until, from, fp, mac) = (words.next()?, words.next()?, words.next()?, words.next()?);
-    if words.next().is_some() || !key.verify_parts(&parts(token, fp, from, until), mac) {
+    let [until, from, fp, mac] = words(ticket)?;
+    if !key.verify_parts(&parts(token, fp, from, until), mac) {
         return None;
     }
     if until.parse::<u64>().ok()? <= unix(now) {
@@ -95,8 +101,7 @@ pub struct Revoked {
 impl Revoked {
     /// `ticket` lets no page back in from now on (until it would have run out anyway).
     pub fn revoke(&self, ticket: &str, now: SystemTime) {
-        let mut words = ticket.split(' ');
-        let (Some(until), Some(mac)) = (words.next(), words.nth(2)) else {
+        let Some([until, _, _, mac]) = words(ticket) else {
             return;
         };
         let Ok(until) = until.parse::<u64>() else {
@@ -118,10 +123,7 @@ impl Revoked {
 
     /// Whether `ticket` was revoked.
     pub fn is_revoked(&self, ticket: &str) -> bool {
-        ticket
-            .split(' ')
-            .nth(3)
-            .is_some_and(|mac| self.lock().contains_key(mac))
+        words(ticket).is_some_and(|[.., mac]| self.lock().contains_key(mac))
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, u64>> {
