@@ -30,7 +30,11 @@ fn tmux(socket: &Path, args: &[&str]) {
 fn two_windows(dir: &Path) -> std::path::PathBuf {
     let socket = dir.join("inner.sock");
     let conf = dir.join("inner.conf");
-    std::fs::write(&conf, "set -g status off\nset -g escape-time 0\n").expect("tmux.conf");
+    // Its windows run a bash without rc files: what the machine's login shell does at start
+    // (a version manager's hooks, say) is no part of the test and may not even finish.
+    let text = "set -g status off\nset -g escape-time 0\n\
+                set -g default-command 'bash --norc --noprofile'\n";
+    std::fs::write(&conf, text).expect("tmux.conf");
     let conf = conf.display().to_string();
     let new = ["-f", &conf, "new-session", "-d", "-s", "pair", "-x", "80"];
     tmux(&socket, &new);
